@@ -1,0 +1,152 @@
+//! The pure middle of the pipeline: subjects → chains → rules → ranked
+//! findings. No I/O.
+
+use crate::chain::{self, Chain, Scope, TargetNotFound};
+use crate::drivers::Drivers;
+use crate::model::{age, ObjectRef, Severity};
+use crate::rank;
+use crate::report::{ChainLink, Finding, Summary};
+use crate::rules::{self, Ctx};
+use crate::snapshot::Snapshot;
+
+/// Findings of a run, most urgent first, with the subject counts.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+pub fn analyze(snap: &Snapshot, drivers: &Drivers, scope: &Scope) -> Result<Analysis, TargetNotFound> {
+    let ctx = Ctx { snap, drivers };
+    let chains = chain::subjects(snap, scope)?;
+    let mut findings: Vec<Finding> = chains
+        .iter()
+        .filter_map(|c| {
+            let causes = rank::order(rules::diagnose(&ctx, c));
+            (!causes.is_empty()).then(|| finding(snap, c, causes))
+        })
+        .collect();
+    rank::order_findings(&mut findings);
+    let count = |pred: fn(Severity) -> bool| findings.iter().filter(|f| pred(f.severity)).count();
+    let summary = Summary {
+        subjects: chains.len(),
+        broken: count(Severity::is_broken),
+        warnings: count(|s| s == Severity::Warning),
+        info: count(|s| s == Severity::Info),
+        healthy: chains.len() - findings.len(),
+    };
+    Ok(Analysis { findings, summary })
+}
+
+fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) -> Finding {
+    let severity = causes
+        .iter()
+        .map(|c| c.severity)
+        .max()
+        .unwrap_or(Severity::Info);
+    Finding {
+        subject: c.subject.clone(),
+        severity,
+        status: status(snap, c),
+        chain: links(c),
+        causes,
+    }
+}
+
+fn status(snap: &Snapshot, c: &Chain) -> String {
+    let (state, created) = match (&c.pod, c.claims.first()) {
+        (Some(p), _) => (
+            chain::pod_state(p.pod),
+            p.pod.metadata.creation_timestamp.as_ref(),
+        ),
+        (None, Some(claim)) => (
+            claim_state(claim),
+            claim.claim.and_then(|x| x.metadata.creation_timestamp.as_ref()),
+        ),
+        (None, None) => ("Unknown".to_string(), None),
+    };
+    match created {
+        Some(t) => format!("{state} {}", age(t.0, snap.now)),
+        None => state,
+    }
+}
+
+fn claim_state(c: &chain::ClaimChain) -> String {
+    match c.claim {
+        None => "missing".to_string(),
+        Some(x) if x.metadata.deletion_timestamp.is_some() => "Terminating".to_string(),
+        Some(_) => c.phase().unwrap_or("Pending").to_string(),
+    }
+}
+
+/// The chain as the report shows it: each object with its state.
+fn links(c: &Chain) -> Vec<ChainLink> {
+    let mut out = Vec::new();
+    if let Some(p) = &c.pod {
+        out.push(ChainLink {
+            object: p.object(),
+            state: chain::pod_state(p.pod),
+            ok: chain::is_healthy(p.pod),
+        });
+    }
+    for claim in &c.claims {
+        let state = claim_state(claim);
+        out.push(ChainLink {
+            object: claim.object(),
+            ok: state == "Bound",
+            state,
+        });
+        if let Some(name) = claim.class_name() {
+            out.push(ChainLink {
+                object: ObjectRef::class(name),
+                state: match claim.class {
+                    None => "missing".to_string(),
+                    Some(sc) => format!(
+                        "{} ({})",
+                        sc.provisioner,
+                        sc.volume_binding_mode.as_deref().unwrap_or("Immediate")
+                    ),
+                },
+                ok: claim.class.is_some(),
+            });
+        }
+        if let Some(pv) = claim.volume {
+            let phase = pv
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_else(|| "Pending".to_string());
+            out.push(ChainLink {
+                object: ObjectRef::volume(pv.metadata.name.as_deref().unwrap_or("")),
+                ok: phase == "Bound",
+                state: phase,
+            });
+        } else if let Some(name) = claim
+            .claim
+            .and_then(|x| x.spec.as_ref())
+            .and_then(|s| s.volume_name.as_deref())
+            .filter(|n| !n.is_empty())
+        {
+            out.push(ChainLink {
+                object: ObjectRef::volume(name),
+                state: "missing".to_string(),
+                ok: false,
+            });
+        }
+    }
+    if let Some(p) = &c.pod {
+        if let Some(name) = &p.node_name {
+            let (state, ok) = match p.node {
+                None => ("missing".to_string(), false),
+                Some(n) if crate::nodes::is_ready(n) => ("Ready".to_string(), true),
+                Some(_) => ("NotReady".to_string(), false),
+            };
+            out.push(ChainLink {
+                object: ObjectRef::node(name),
+                state,
+                ok,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,612 @@
+//! Which subjects to look at, and for each the links of its storage chain:
+//! pod, claims, classes, volumes, drivers, node, attachments and events.
+
+use crate::model::ObjectRef;
+use crate::scheduler::{self, Verdict};
+use crate::snapshot::{claim_names, ClaimUse, Snapshot};
+use k8s_openapi::api::core::v1::{
+    Event, Node, PersistentVolume, PersistentVolumeClaim, Pod,
+};
+use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
+use std::collections::BTreeSet;
+
+/// The class a claim asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestedClass {
+    /// `storageClassName: x` (or the legacy beta annotation).
+    Named(String),
+    /// `storageClassName: ""`: explicitly no class, static binding only.
+    Empty,
+    /// Field unset: the default class applies, if there is one.
+    Unset,
+}
+
+/// One claim and everything behind it.
+#[derive(Debug, Clone)]
+pub struct ClaimChain<'a> {
+    pub namespace: String,
+    pub name: String,
+    /// How the subject pod refers to the claim.
+    pub usage: Option<ClaimUse>,
+    pub claim: Option<&'a PersistentVolumeClaim>,
+    pub requested_class: RequestedClass,
+    pub class: Option<&'a StorageClass>,
+    pub volume: Option<&'a PersistentVolume>,
+    pub attachments: Vec<&'a VolumeAttachment>,
+    pub events: Vec<&'a Event>,
+    /// Every pod, in any phase, whose volumes reference this claim.
+    pub users: Vec<&'a Pod>,
+}
+
+/// Where the scheduler's verdict was read from.
+#[derive(Debug, Clone)]
+pub struct Scheduling {
+    pub verdict: Verdict,
+    /// `PodScheduled condition` or the event quoted.
+    pub source: String,
+}
+
+/// A pod and its scheduling state.
+#[derive(Debug, Clone)]
+pub struct PodChain<'a> {
+    pub pod: &'a Pod,
+    pub namespace: String,
+    pub name: String,
+    pub node: Option<&'a Node>,
+    pub node_name: Option<String>,
+    pub events: Vec<&'a Event>,
+    pub scheduling: Option<Scheduling>,
+}
+
+/// One subject and its resolved links.
+#[derive(Debug, Clone)]
+pub struct Chain<'a> {
+    pub subject: ObjectRef,
+    pub pod: Option<PodChain<'a>>,
+    pub claims: Vec<ClaimChain<'a>>,
+}
+
+impl<'a> ClaimChain<'a> {
+    pub fn resolve(snap: &'a Snapshot, ns: &str, name: &str, usage: Option<ClaimUse>) -> Self {
+        let claim = snap.claim(ns, name);
+        let spec = claim.and_then(|c| c.spec.as_ref());
+        let requested_class = match spec.and_then(|s| s.storage_class_name.as_deref()) {
+            Some("") => RequestedClass::Empty,
+            Some(n) => RequestedClass::Named(n.to_string()),
+            None => match claim
+                .and_then(|c| c.metadata.annotations.as_ref())
+                .and_then(|a| a.get("volume.beta.kubernetes.io/storage-class"))
+            {
+                Some(n) if n.is_empty() => RequestedClass::Empty,
+                Some(n) => RequestedClass::Named(n.clone()),
+                None => RequestedClass::Unset,
+            },
+        };
+        let class = match &requested_class {
+            RequestedClass::Named(n) => snap.class(n),
+            _ => None,
+        };
+        let volume = spec
+            .and_then(|s| s.volume_name.as_deref())
+            .filter(|v| !v.is_empty())
+            .and_then(|v| snap.volume(v))
+            .or_else(|| {
+                // A volume that already points at this claim (binding in progress).
+                snap.volume_claimed_by(ns, name).filter(|pv| {
+                    let uid = pv
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.claim_ref.as_ref())
+                        .and_then(|r| r.uid.as_deref());
+                    let claim_uid = claim.and_then(|c| c.metadata.uid.as_deref());
+                    claim.is_some() && (uid.is_none() || uid == claim_uid)
+                })
+            });
+        let attachments = volume
+            .and_then(|v| v.metadata.name.as_deref())
+            .map(|v| snap.attachments_of(v).collect())
+            .unwrap_or_default();
+        let events = snap.events_for(
+            "PersistentVolumeClaim",
+            ns,
+            name,
+            claim.and_then(|c| c.metadata.uid.as_deref()),
+        );
+        ClaimChain {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+            usage,
+            claim,
+            requested_class,
+            class,
+            volume,
+            attachments,
+            events,
+            users: snap.pods_using(ns, name).collect(),
+        }
+    }
+
+    pub fn phase(&self) -> Option<&'a str> {
+        self.claim
+            .and_then(|c| c.status.as_ref())
+            .and_then(|s| s.phase.as_deref())
+    }
+
+    pub fn is_bound(&self) -> bool {
+        self.phase() == Some("Bound")
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.claim.is_some() && matches!(self.phase(), None | Some("Pending"))
+    }
+
+    pub fn access_modes(&self) -> Vec<&'a str> {
+        self.claim
+            .and_then(|c| c.spec.as_ref())
+            .and_then(|s| s.access_modes.as_ref())
+            .map(|m| m.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn volume_mode(&self) -> &'a str {
+        self.claim
+            .and_then(|c| c.spec.as_ref())
+            .and_then(|s| s.volume_mode.as_deref())
+            .unwrap_or("Filesystem")
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.claim
+            .and_then(|c| c.metadata.annotations.as_ref())
+            .and_then(|a| a.get(key))
+            .map(String::as_str)
+    }
+
+    /// The provisioner the PV controller handed the claim to, if any.
+    pub fn storage_provisioner(&self) -> Option<&'a str> {
+        self.annotation("volume.kubernetes.io/storage-provisioner")
+            .or_else(|| self.annotation("volume.beta.kubernetes.io/storage-provisioner"))
+            .filter(|p| !p.is_empty())
+    }
+
+    pub fn requested_size(&self) -> Option<&'a str> {
+        self.claim
+            .and_then(|c| c.spec.as_ref())
+            .and_then(|s| s.resources.as_ref())
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|r| r.get("storage"))
+            .map(|q| q.0.as_str())
+    }
+
+    pub fn is_wait_for_first_consumer(&self) -> bool {
+        self.class
+            .and_then(|c| c.volume_binding_mode.as_deref())
+            == Some("WaitForFirstConsumer")
+    }
+
+    pub fn class_name(&self) -> Option<&str> {
+        match &self.requested_class {
+            RequestedClass::Named(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The kubectl reference `-n ns pvc/name`.
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::claim(&self.namespace, &self.name)
+    }
+
+    /// The CSI driver serving the bound volume.
+    pub fn volume_driver(&self) -> Option<&'a str> {
+        self.volume
+            .and_then(|v| v.spec.as_ref())
+            .and_then(|s| s.csi.as_ref())
+            .map(|c| c.driver.as_str())
+    }
+}
+
+impl<'a> PodChain<'a> {
+    pub fn resolve(snap: &'a Snapshot, pod: &'a Pod) -> Self {
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let node_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty());
+        let events = snap.events_for("Pod", &namespace, &name, pod.metadata.uid.as_deref());
+        let condition = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False"));
+        let from_condition = condition
+            .and_then(|c| c.message.as_deref())
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| Scheduling {
+                verdict: scheduler::parse(m),
+                source: "PodScheduled condition".to_string(),
+            });
+        let scheduling = from_condition.or_else(|| {
+            if node_name.is_some() {
+                return None;
+            }
+            crate::events::Timeline::new(&events)
+                .current("FailedScheduling")
+                .map(|e| Scheduling {
+                    verdict: scheduler::parse(crate::events::message(e)),
+                    source: "FailedScheduling event".to_string(),
+                })
+        });
+        PodChain {
+            pod,
+            node: node_name.as_deref().and_then(|n| snap.node(n)),
+            namespace,
+            name,
+            node_name,
+            events,
+            scheduling,
+        }
+    }
+
+    pub fn phase(&self) -> &'a str {
+        self.pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("Pending")
+    }
+
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::pod(&self.namespace, &self.name)
+    }
+}
+
+/// Whether the pod is Running and Ready.
+pub fn is_healthy(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    let running = status.and_then(|s| s.phase.as_deref()) == Some("Running");
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    running && ready
+}
+
+/// Whether the pod has finished (Succeeded or Failed) and so holds nothing up.
+pub fn is_finished(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// The state kubectl would show: `Pending`, `ContainerCreating`,
+/// `ImagePullBackOff`, `Running`, `Terminating` ...
+pub fn pod_state(pod: &Pod) -> String {
+    if pod.metadata.deletion_timestamp.is_some() {
+        return "Terminating".into();
+    }
+    let status = pod.status.as_ref();
+    let phase = status
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending");
+    let waiting = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .chain(
+            status
+                .and_then(|s| s.init_container_statuses.as_ref())
+                .into_iter()
+                .flatten(),
+        )
+        .find_map(|c| {
+            c.state
+                .as_ref()
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.clone())
+        });
+    match (phase, waiting) {
+        ("Pending" | "Running", Some(reason)) => reason,
+        ("Running", None) if !is_healthy(pod) => "Running (not ready)".into(),
+        (phase, _) => phase.into(),
+    }
+}
+
+/// The pod's workload, following a ReplicaSet up to its Deployment.
+pub fn owner_of(snap: &Snapshot, pod: &Pod) -> Option<ObjectRef> {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+    let owner = pod
+        .metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true))?;
+    if owner.kind == "ReplicaSet" {
+        let rs = snap
+            .objects
+            .replica_sets
+            .iter()
+            .find(|rs| rs.metadata.namespace.as_deref() == Some(ns) && rs.metadata.name.as_deref() == Some(&owner.name));
+        let deployment = match rs {
+            Some(rs) => rs
+                .metadata
+                .owner_references
+                .as_ref()
+                .and_then(|o| o.iter().find(|o| o.kind == "Deployment"))
+                .map(|o| o.name.clone()),
+            // Without the ReplicaSet, its name still tells: <deployment>-<pod-template-hash>.
+            None => pod
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("pod-template-hash"))
+                .and_then(|hash| owner.name.strip_suffix(&format!("-{hash}")))
+                .map(str::to_string),
+        };
+        if let Some(d) = deployment {
+            return Some(ObjectRef::namespaced("Deployment", ns, &d));
+        }
+    }
+    Some(ObjectRef::namespaced(&owner.kind, ns, &owner.name))
+}
+
+/// What to analyse.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// `None`: every namespace.
+    pub namespaces: Option<BTreeSet<String>>,
+    pub targets: Vec<Target>,
+}
+
+/// A `TYPE/NAME` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Pod(String),
+    Claim(String),
+}
+
+impl Target {
+    /// Parses `pod/x`, `po/x`, `pvc/x`, `persistentvolumeclaims/x` ...
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (kind, name) = text
+            .split_once('/')
+            .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| format!("target {text:?} is not TYPE/NAME (for example pod/trainer or pvc/data)"))?;
+        match kind.to_ascii_lowercase().as_str() {
+            "pod" | "pods" | "po" => Ok(Target::Pod(name.to_string())),
+            "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" => {
+                Ok(Target::Claim(name.to_string()))
+            }
+            other => Err(format!(
+                "target type {other:?} is not supported: use pod/NAME or pvc/NAME"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Pod(n) => write!(f, "pod/{n}"),
+            Target::Claim(n) => write!(f, "pvc/{n}"),
+        }
+    }
+}
+
+/// A target that names nothing in scope.
+#[derive(Debug, thiserror::Error)]
+#[error("{target} not found in {where_}")]
+pub struct TargetNotFound {
+    pub target: String,
+    pub where_: String,
+}
+
+fn in_scope(scope: &Scope, ns: Option<&str>) -> bool {
+    match (&scope.namespaces, ns) {
+        (None, _) => true,
+        (Some(set), Some(ns)) => set.contains(ns),
+        (Some(_), None) => false,
+    }
+}
+
+/// The subjects of a run, each resolved into its chain.
+pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>, TargetNotFound> {
+    let pods: Vec<&Pod> = snap
+        .objects
+        .pods
+        .iter()
+        .filter(|p| in_scope(scope, p.metadata.namespace.as_deref()))
+        .collect();
+    let claims: Vec<&PersistentVolumeClaim> = snap
+        .objects
+        .claims
+        .iter()
+        .filter(|c| in_scope(scope, c.metadata.namespace.as_deref()))
+        .collect();
+    let name_of = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        (
+            m.namespace.clone().unwrap_or_default(),
+            m.name.clone().unwrap_or_default(),
+        )
+    };
+
+    let mut subject_pods: Vec<&Pod> = Vec::new();
+    let mut subject_claims: Vec<&PersistentVolumeClaim> = Vec::new();
+    let where_ = || match &scope.namespaces {
+        None => "any namespace of the input".to_string(),
+        Some(set) => format!(
+            "namespace {}",
+            set.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    if scope.targets.is_empty() {
+        subject_pods = pods
+            .iter()
+            .copied()
+            .filter(|p| !is_finished(p) && !claim_names(p).is_empty())
+            .collect();
+    } else {
+        for target in &scope.targets {
+            match target {
+                Target::Pod(name) => {
+                    let found: Vec<&Pod> = pods
+                        .iter()
+                        .copied()
+                        .filter(|p| p.metadata.name.as_deref() == Some(name))
+                        .collect();
+                    if found.is_empty() {
+                        return Err(TargetNotFound {
+                            target: target.to_string(),
+                            where_: where_(),
+                        });
+                    }
+                    subject_pods.extend(found);
+                }
+                Target::Claim(name) => {
+                    let found: Vec<&PersistentVolumeClaim> = claims
+                        .iter()
+                        .copied()
+                        .filter(|c| c.metadata.name.as_deref() == Some(name))
+                        .collect();
+                    if found.is_empty() {
+                        return Err(TargetNotFound {
+                            target: target.to_string(),
+                            where_: where_(),
+                        });
+                    }
+                    for claim in found {
+                        let (ns, n) = name_of(&claim.metadata);
+                        let users: Vec<&Pod> = snap
+                            .pods_using(&ns, &n)
+                            .filter(|p| !is_finished(p))
+                            .collect();
+                        if users.iter().any(|p| !is_healthy(p)) {
+                            subject_pods.extend(users.into_iter().filter(|p| !is_healthy(p)));
+                        } else {
+                            subject_claims.push(claim);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    subject_pods.sort_by_key(|p| name_of(&p.metadata));
+    subject_pods.dedup_by_key(|p| name_of(&p.metadata));
+
+    if scope.targets.is_empty() {
+        // Claims no subject pod uses are subjects of their own.
+        let used: BTreeSet<(String, String)> = subject_pods
+            .iter()
+            .flat_map(|p| {
+                let ns = p.metadata.namespace.clone().unwrap_or_default();
+                claim_names(p).into_iter().map(move |u| (ns.clone(), u.claim))
+            })
+            .collect();
+        subject_claims = claims
+            .iter()
+            .copied()
+            .filter(|c| !used.contains(&name_of(&c.metadata)))
+            .collect();
+    }
+    subject_claims.sort_by_key(|c| name_of(&c.metadata));
+    subject_claims.dedup_by_key(|c| name_of(&c.metadata));
+
+    let mut chains: Vec<Chain<'a>> = subject_pods
+        .into_iter()
+        .map(|pod| {
+            let pc = PodChain::resolve(snap, pod);
+            let claims = claim_names(pod)
+                .into_iter()
+                .map(|u| {
+                    let name = u.claim.clone();
+                    ClaimChain::resolve(snap, &pc.namespace, &name, Some(u))
+                })
+                .collect();
+            Chain {
+                subject: pc.object(),
+                pod: Some(pc),
+                claims,
+            }
+        })
+        .collect();
+    chains.extend(subject_claims.into_iter().map(|c| {
+        let (ns, name) = name_of(&c.metadata);
+        Chain {
+            subject: ObjectRef::claim(&ns, &name),
+            pod: None,
+            claims: vec![ClaimChain::resolve(snap, &ns, &name, None)],
+        }
+    }));
+    Ok(chains)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn targets_parse_like_kubectl() {
+        assert_eq!(Target::parse("po/x").unwrap(), Target::Pod("x".into()));
+        assert_eq!(Target::parse("pods/x").unwrap(), Target::Pod("x".into()));
+        assert_eq!(
+            Target::parse("persistentvolumeclaim/d").unwrap(),
+            Target::Claim("d".into())
+        );
+        assert!(Target::parse("pod/").is_err());
+        assert!(Target::parse("x").is_err());
+        assert!(Target::parse("secret/x").is_err());
+    }
+
+    #[test]
+    fn default_subjects_are_pods_with_claims_and_claims_no_subject_uses() {
+        let snap = snapshot(|o| {
+            o.pods.push(pod("web").claim("data").running());
+            o.pods.push(pod("job").claim("scratch").phase("Succeeded"));
+            o.pods.push(pod("plain"));
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.claims.push(pvc("scratch").bound("pv-2"));
+            o.claims.push(pvc("orphan"));
+        });
+        let chains = subjects(&snap, &Scope::default()).unwrap();
+        let names: Vec<String> = chains.iter().map(|c| c.subject.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "Pod/default/web",
+                "PersistentVolumeClaim/default/orphan",
+                "PersistentVolumeClaim/default/scratch"
+            ]
+        );
+    }
+
+    #[test]
+    fn ephemeral_volume_claims_are_named_after_pod_and_volume() {
+        let snap = snapshot(|o| o.pods.push(pod("web-0").ephemeral("scratch")));
+        let chains = subjects(&snap, &Scope::default()).unwrap();
+        assert_eq!(chains[0].claims[0].name, "web-0-scratch");
+        assert!(chains[0].claims[0].claim.is_none());
+    }
+
+    #[test]
+    fn missing_target_is_an_error() {
+        let snap = snapshot(|o| o.pods.push(pod("web")));
+        let scope = Scope {
+            targets: vec![Target::Pod("nope".into())],
+            ..Default::default()
+        };
+        let err = subjects(&snap, &scope).unwrap_err();
+        assert_eq!(err.to_string(), "pod/nope not found in any namespace of the input");
+    }
+
+    #[test]
+    fn owner_follows_replica_set_to_deployment() {
+        let p = pod("vllm-7d9c8b6f5-x2x9z").owned_by("ReplicaSet", "vllm-7d9c8b6f5").label("pod-template-hash", "7d9c8b6f5");
+        let snap = snapshot(|o| o.pods.push(p.clone()));
+        assert_eq!(
+            owner_of(&snap, &p).unwrap().to_string(),
+            "Deployment/default/vllm"
+        );
+    }
+}

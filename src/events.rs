@@ -1,0 +1,196 @@
+//! Reading events the way the catalog says: newest first, counted, and a
+//! later success of the same flow superseding an older failure.
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Event;
+
+/// The last moment an event was seen: the newest of its series, last, event
+/// and first timestamps (different components fill different ones).
+pub fn last_seen(e: &Event) -> Option<Timestamp> {
+    [
+        e.series
+            .as_ref()
+            .and_then(|s| s.last_observed_time.as_ref())
+            .map(|t| t.0),
+        e.last_timestamp.as_ref().map(|t| t.0),
+        e.event_time.as_ref().map(|t| t.0),
+        e.first_timestamp.as_ref().map(|t| t.0),
+        e.metadata.creation_timestamp.as_ref().map(|t| t.0),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+}
+
+/// How many times the event was seen.
+pub fn count(e: &Event) -> i32 {
+    e.series
+        .as_ref()
+        .and_then(|s| s.count)
+        .or(e.count)
+        .unwrap_or(1)
+        .max(1)
+}
+
+pub fn reason(e: &Event) -> &str {
+    e.reason.as_deref().unwrap_or("")
+}
+
+pub fn message(e: &Event) -> &str {
+    e.message.as_deref().unwrap_or("").trim()
+}
+
+pub fn is_warning(e: &Event) -> bool {
+    e.type_.as_deref() == Some("Warning")
+}
+
+/// Who posted the event (`persistentvolume-controller`, a CSI provisioner ...).
+pub fn reporter(e: &Event) -> &str {
+    e.reporting_component
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .or_else(|| e.source.as_ref().and_then(|s| s.component.as_deref()))
+        .unwrap_or("")
+}
+
+/// Failure reasons and the success reasons that end them, per flow.
+const FLOWS: &[(&[&str], &[&str])] = &[
+    (
+        &["ProvisioningFailed", "ExternalProvisioning", "Provisioning"],
+        &["ProvisioningSucceeded"],
+    ),
+    (&["FailedBinding"], &["ProvisioningSucceeded"]),
+    (
+        &["FailedAttachVolume"],
+        &["SuccessfulAttachVolume", "SuccessfulMountVolume"],
+    ),
+    (&["FailedMount", "FailedMapVolume"], &["SuccessfulMountVolume"]),
+    (&["FailedScheduling"], &["Scheduled"]),
+    (
+        &["VolumeResizeFailed", "ExternalExpanding"],
+        &["VolumeResizeSuccessful", "FileSystemResizeSuccessful"],
+    ),
+];
+
+fn success_reasons(failure: &str) -> &'static [&'static str] {
+    FLOWS
+        .iter()
+        .find(|(fails, _)| fails.contains(&failure))
+        .map(|(_, ok)| *ok)
+        .unwrap_or(&[])
+}
+
+/// The events about one object, newest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timeline<'a> {
+    events: &'a [&'a Event],
+}
+
+impl<'a> Timeline<'a> {
+    pub fn new(events: &'a [&'a Event]) -> Self {
+        Timeline { events }
+    }
+
+    pub fn all(&self) -> &'a [&'a Event] {
+        self.events
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The newest event with this reason.
+    pub fn latest(&self, reason: &str) -> Option<&'a Event> {
+        self.events.iter().copied().find(|e| self::reason(e) == reason)
+    }
+
+    /// The newest event with this reason, unless a success of the same flow
+    /// came after it.
+    pub fn current(&self, reason: &str) -> Option<&'a Event> {
+        let ok = success_reasons(reason);
+        for e in self.events.iter().copied() {
+            let r = self::reason(e);
+            if ok.contains(&r) {
+                return None;
+            }
+            if r == reason {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// Events with this reason that are still current, newest first.
+    pub fn current_all(&self, reason: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+        let ok = success_reasons(reason);
+        self.events
+            .iter()
+            .copied()
+            .take_while(move |e| !ok.contains(&self::reason(e)))
+            .filter(move |e| self::reason(e) == reason)
+    }
+}
+
+/// One line of evidence quoting an event: `Warning ProvisioningFailed (×3, 2m ago, by x): msg`.
+pub fn quote(e: &Event, now: Timestamp) -> String {
+    let mut meta = Vec::new();
+    let n = count(e);
+    if n > 1 {
+        meta.push(format!("×{n}"));
+    }
+    if let Some(t) = last_seen(e) {
+        meta.push(format!("{} ago", crate::model::age(t, now)));
+    }
+    let by = reporter(e);
+    if !by.is_empty() {
+        meta.push(format!("by {by}"));
+    }
+    let kind = e.type_.as_deref().unwrap_or("Normal");
+    let meta = if meta.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", meta.join(", "))
+    };
+    format!("event {kind} {}{meta}: {}", reason(e), message(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{event, EventExt};
+
+    #[test]
+    fn newest_first_uses_the_latest_of_all_timestamps() {
+        let old = event("ProvisioningFailed", "boom").at("2026-01-01T10:00:00Z");
+        let series = event("ProvisioningFailed", "boom").series_at("2026-01-01T12:00:00Z");
+        assert!(last_seen(&series) > last_seen(&old));
+    }
+
+    #[test]
+    fn later_success_supersedes_failure() {
+        let fail = event("ProvisioningFailed", "boom")
+            .warning()
+            .at("2026-01-01T10:00:00Z");
+        let ok = event("ProvisioningSucceeded", "done").at("2026-01-01T10:05:00Z");
+        let list = [&ok, &fail];
+        let timeline = Timeline::new(&list);
+        assert!(timeline.current("ProvisioningFailed").is_none());
+        assert!(timeline.latest("ProvisioningFailed").is_some());
+    }
+
+    #[test]
+    fn failure_after_success_is_current() {
+        let ok = event("ProvisioningSucceeded", "done").at("2026-01-01T10:00:00Z");
+        let fail = event("ProvisioningFailed", "boom")
+            .warning()
+            .at("2026-01-01T10:05:00Z");
+        let list = [&fail, &ok];
+        assert!(Timeline::new(&list).current("ProvisioningFailed").is_some());
+    }
+
+    #[test]
+    fn count_prefers_series() {
+        let e = EventExt::count(event("FailedMount", "x"), 4);
+        assert_eq!(count(&e), 4);
+    }
+}

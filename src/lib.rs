@@ -1,0 +1,24 @@
+//! `kubectl storage-doctor`: diagnoses broken storage chains
+//! (Pod → PVC → PV / StorageClass → CSI driver → Node → attach → mount).
+//!
+//! Data flows one way: [`source`] (the only I/O) builds a [`snapshot::Snapshot`],
+//! [`chain`] resolves each subject's links, [`rules`] turn chains into causes,
+//! [`rank`] orders them and [`report`] renders the result.
+
+pub mod analysis;
+pub mod chain;
+pub mod cli;
+pub mod drivers;
+pub mod events;
+pub mod model;
+pub mod nodes;
+pub mod quantity;
+pub mod rank;
+pub mod report;
+pub mod rules;
+pub mod scheduler;
+pub mod snapshot;
+pub mod source;
+
+#[cfg(test)]
+pub(crate) mod fixtures;

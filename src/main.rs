@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    kubectl_storage_doctor::cli::main()
+}

@@ -1,0 +1,186 @@
+//! Whether a node satisfies a volume's node affinity or a pod's placement
+//! constraints, with the reason when it does not.
+
+use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm, Pod};
+
+pub fn name(node: &Node) -> &str {
+    node.metadata.name.as_deref().unwrap_or("")
+}
+
+fn label<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+    node.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(key))
+        .map(String::as_str)
+}
+
+pub fn is_ready(node: &Node) -> bool {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// `key in [a, b]`, as people read a requirement.
+pub fn describe_requirement(r: &NodeSelectorRequirement) -> String {
+    let values = r.values.clone().unwrap_or_default().join(", ");
+    match r.operator.as_str() {
+        "In" => format!("{} in [{values}]", r.key),
+        "NotIn" => format!("{} not in [{values}]", r.key),
+        "Exists" => format!("{} exists", r.key),
+        "DoesNotExist" => format!("{} does not exist", r.key),
+        "Gt" => format!("{} > {values}", r.key),
+        "Lt" => format!("{} < {values}", r.key),
+        op => format!("{} {op} [{values}]", r.key),
+    }
+}
+
+pub fn describe_term(term: &NodeSelectorTerm) -> String {
+    let parts: Vec<String> = term
+        .match_expressions
+        .iter()
+        .flatten()
+        .chain(term.match_fields.iter().flatten())
+        .map(describe_requirement)
+        .collect();
+    parts.join(" and ")
+}
+
+fn requirement_holds(value: Option<&str>, r: &NodeSelectorRequirement) -> bool {
+    let values = r.values.as_deref().unwrap_or_default();
+    let number = |s: &str| s.parse::<i64>().ok();
+    match r.operator.as_str() {
+        "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+        "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
+        "Exists" => value.is_some(),
+        "DoesNotExist" => value.is_none(),
+        "Gt" => matches!((value.and_then(number), values.first().and_then(|x| number(x))), (Some(v), Some(x)) if v > x),
+        "Lt" => matches!((value.and_then(number), values.first().and_then(|x| number(x))), (Some(v), Some(x)) if v < x),
+        _ => false,
+    }
+}
+
+/// Checks one term (its requirements are ANDed); `Err` names the first that fails.
+pub fn term_matches(term: &NodeSelectorTerm, node: &Node) -> Result<(), String> {
+    for r in term.match_expressions.iter().flatten() {
+        let value = label(node, &r.key);
+        if !requirement_holds(value, r) {
+            let has = value.map_or("no such label".to_string(), |v| format!("{}={v}", r.key));
+            return Err(format!("{has}, needs {}", describe_requirement(r)));
+        }
+    }
+    for r in term.match_fields.iter().flatten() {
+        let value = (r.key == "metadata.name").then(|| name(node));
+        if !requirement_holds(value, r) {
+            return Err(format!("needs {}", describe_requirement(r)));
+        }
+    }
+    Ok(())
+}
+
+/// Terms are ORed: the node matches when any term does.
+pub fn terms_match(terms: &[NodeSelectorTerm], node: &Node) -> Result<(), String> {
+    let mut why = Vec::new();
+    for t in terms {
+        match term_matches(t, node) {
+            Ok(()) => return Ok(()),
+            Err(e) => why.push(e),
+        }
+    }
+    Err(why.join("; or "))
+}
+
+/// Whether the pod could run on the node, ignoring resources: its
+/// nodeSelector, required node affinity, taints, cordon and readiness.
+pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
+    let Some(spec) = pod.spec.as_ref() else {
+        return Ok(());
+    };
+    for (key, want) in spec.node_selector.iter().flatten() {
+        let have = label(node, key);
+        if have != Some(want.as_str()) {
+            return Err(format!(
+                "the pod's nodeSelector {key}={want} excludes it ({})",
+                have.map_or("label missing".to_string(), |h| format!("{key}={h}"))
+            ));
+        }
+    }
+    if let Some(terms) = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())
+    {
+        terms_match(&terms.node_selector_terms, node)
+            .map_err(|e| format!("the pod's node affinity excludes it ({e})"))?;
+    }
+    let node_spec = node.spec.as_ref();
+    if node_spec.and_then(|s| s.unschedulable) == Some(true) {
+        return Err("it is cordoned (unschedulable)".into());
+    }
+    let tolerations = spec.tolerations.as_deref().unwrap_or_default();
+    for taint in node_spec.and_then(|s| s.taints.as_ref()).into_iter().flatten() {
+        if taint.effect == "PreferNoSchedule" {
+            continue;
+        }
+        let tolerated = tolerations.iter().any(|t| {
+            let key_ok = t.key.as_deref().is_none_or(|k| k.is_empty() || k == taint.key);
+            let op_exists = t.operator.as_deref() == Some("Exists");
+            let value_ok = op_exists || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
+            let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+            key_ok && value_ok && effect_ok && (op_exists || t.key.is_some())
+        });
+        if !tolerated {
+            return Err(format!(
+                "it has the untolerated taint {}{}:{}",
+                taint.key,
+                taint.value.as_deref().map(|v| format!("={v}")).unwrap_or_default(),
+                taint.effect
+            ));
+        }
+    }
+    if !is_ready(node) {
+        return Err("it is NotReady".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    fn zone_term(zone: &str) -> NodeSelectorTerm {
+        NodeSelectorTerm {
+            match_expressions: Some(vec![NodeSelectorRequirement {
+                key: "topology.kubernetes.io/zone".into(),
+                operator: "In".into(),
+                values: Some(vec![zone.into()]),
+            }]),
+            match_fields: None,
+        }
+    }
+
+    #[test]
+    fn term_mismatch_says_what_the_node_has() {
+        let n = node("a").label("topology.kubernetes.io/zone", "us-east-1b");
+        assert!(term_matches(&zone_term("us-east-1b"), &n).is_ok());
+        let err = term_matches(&zone_term("us-east-1a"), &n).unwrap_err();
+        assert_eq!(
+            err,
+            "topology.kubernetes.io/zone=us-east-1b, needs topology.kubernetes.io/zone in [us-east-1a]"
+        );
+    }
+
+    #[test]
+    fn pod_constraints() {
+        let n = node("a").label("disk", "hdd");
+        let p = pod("p").node_selector("disk", "ssd");
+        assert!(pod_allows(&p, &n).unwrap_err().contains("nodeSelector disk=ssd"));
+        let tainted = node("b").taint("dedicated", "NoSchedule");
+        assert!(pod_allows(&pod("p"), &tainted).unwrap_err().contains("untolerated taint dedicated"));
+        assert!(pod_allows(&pod("p"), &node("c").not_ready()).is_err());
+        assert!(pod_allows(&pod("p"), &node("d")).is_ok());
+    }
+}

@@ -1,0 +1,61 @@
+//! Kubernetes resource quantities (`100Gi`, `1.5T`, `500M`), for comparing sizes.
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+/// The value of a quantity in base units (bytes for storage), or `None` when
+/// the text is not a valid quantity.
+pub fn parse(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        exp if exp.starts_with(['e', 'E']) => 10f64.powi(exp[1..].parse().ok()?),
+        _ => return None,
+    };
+    let bytes = value * factor;
+    bytes.is_finite().then_some(bytes)
+}
+
+/// The value of an optional quantity field.
+pub fn bytes(q: Option<&Quantity>) -> Option<f64> {
+    q.and_then(|q| parse(&q.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn binary_and_decimal_suffixes() {
+        assert_eq!(parse("1Gi"), Some(1073741824.0));
+        assert_eq!(parse("100Mi"), Some(104857600.0));
+        assert_eq!(parse("1G"), Some(1e9));
+        assert_eq!(parse("1.5Ti"), Some(1.5 * 1024f64.powi(4)));
+        assert_eq!(parse("5e3"), Some(5000.0));
+        assert_eq!(parse("1024"), Some(1024.0));
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert_eq!(parse("lots"), None);
+        assert_eq!(parse("10Qi"), None);
+        assert_eq!(parse(""), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! The human report: a summary table, then one block per finding with its
+//! chain (broken links marked), ranked causes, evidence and fix.
+
+use super::{Finding, Report};
+use crate::model::Severity;
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+use owo_colors::{OwoColorize, Style};
+use std::fmt::Write;
+
+/// Colours, resolved once: plain styles when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Styles {
+    pub enabled: bool,
+}
+
+impl Styles {
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.enabled {
+            text.style(style).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let style = match s {
+            Severity::Critical => Style::new().bright_red().bold(),
+            Severity::Error => Style::new().red().bold(),
+            Severity::Warning => Style::new().yellow().bold(),
+            Severity::Info => Style::new().cyan(),
+        };
+        self.paint(s.as_str(), style)
+    }
+
+    fn bold(&self, t: &str) -> String {
+        self.paint(t, Style::new().bold())
+    }
+
+    fn dim(&self, t: &str) -> String {
+        self.paint(t, Style::new().dimmed())
+    }
+
+    fn bad(&self, t: &str) -> String {
+        self.paint(t, Style::new().red())
+    }
+
+    fn good(&self, t: &str) -> String {
+        self.paint(t, Style::new().green())
+    }
+}
+
+/// Layout settings for the human report.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub styles: Styles,
+    /// Terminal width, when known.
+    pub width: Option<u16>,
+}
+
+pub fn render(report: &Report, layout: Layout) -> String {
+    let st = layout.styles;
+    let mut out = String::new();
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{}: {} broken, {} warning(s), {} info, {} healthy of {} subject(s) · {}",
+        st.bold("kubectl storage-doctor"),
+        s.broken,
+        s.warnings,
+        s.info,
+        s.healthy,
+        s.subjects,
+        source_line(report)
+    );
+    if report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} no storage problem found in {} subject(s).",
+            st.good("✔"),
+            s.subjects
+        );
+    } else {
+        out.push('\n');
+        out.push_str(&overview(report, layout));
+        out.push('\n');
+        for f in &report.findings {
+            out.push('\n');
+            finding_block(&mut out, f, st);
+        }
+    }
+    if !report.gaps.is_empty() {
+        let _ = writeln!(out, "\n{}", st.bold("Could not read (the diagnosis is less certain where it needed these):"));
+        for g in &report.gaps {
+            let _ = writeln!(out, "  {} {} ({}): {}", st.dim("-"), g.resource, g.reason, g.message);
+        }
+    }
+    out
+}
+
+fn source_line(report: &Report) -> String {
+    let src = &report.source;
+    let mut parts = Vec::new();
+    if src.kind == "live" {
+        if let Some(c) = &src.context {
+            parts.push(format!("context {c}"));
+        }
+        if let Some(v) = &src.server_version {
+            parts.push(format!("server {v}"));
+        }
+    } else {
+        parts.push(format!("input {}", src.paths.join(", ")));
+        if let Some(t) = &src.captured_at {
+            parts.push(format!("captured {t}"));
+        }
+    }
+    if report.scope.all_namespaces {
+        parts.push("all namespaces".to_string());
+    } else {
+        parts.push(format!("namespace {}", report.scope.namespaces.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+fn subject_name(f: &Finding) -> String {
+    let o = &f.subject;
+    match &o.namespace {
+        Some(ns) => format!("{} {ns}/{}", short_kind(&o.kind), o.name),
+        None => format!("{} {}", short_kind(&o.kind), o.name),
+    }
+}
+
+fn short_kind(kind: &str) -> &str {
+    match kind {
+        "PersistentVolumeClaim" => "pvc",
+        "PersistentVolume" => "pv",
+        "StorageClass" => "storageclass",
+        "Pod" => "pod",
+        "Node" => "node",
+        "StatefulSet" => "statefulset",
+        other => other,
+    }
+}
+
+fn overview(report: &Report, layout: Layout) -> String {
+    let st = layout.styles;
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["SEVERITY", "SUBJECT", "STATUS", "ROOT CAUSE"]);
+    if let Some(w) = layout.width {
+        table.set_width(w);
+    }
+    for f in &report.findings {
+        let rule = f.causes.first().map(|c| c.rule).unwrap_or("");
+        table.add_row([
+            Cell::new(f.severity.as_str()),
+            Cell::new(subject_name(f)),
+            Cell::new(&f.status),
+            Cell::new(rule),
+        ]);
+    }
+    let text = table.to_string();
+    if !st.enabled {
+        return text + "\n";
+    }
+    // Colour the severity words after layout, so widths are computed on plain text.
+    let mut coloured = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let word = trimmed.split_whitespace().next().unwrap_or("");
+        let sev = [Severity::Critical, Severity::Error, Severity::Warning, Severity::Info]
+            .into_iter()
+            .find(|s| s.as_str() == word);
+        match (i, sev) {
+            (0, _) => coloured.push_str(&st.dim(line)),
+            (_, Some(s)) => {
+                let at = line.find(word).unwrap_or(0);
+                coloured.push_str(&line[..at]);
+                coloured.push_str(&st.severity(s));
+                coloured.push_str(&line[at + word.len()..]);
+            }
+            _ => coloured.push_str(line),
+        }
+        coloured.push('\n');
+    }
+    coloured
+}
+
+fn finding_block(out: &mut String, f: &Finding, st: Styles) {
+    let _ = writeln!(
+        out,
+        "{} {}  {}",
+        st.severity(f.severity),
+        st.bold(&subject_name(f)),
+        st.dim(&f.status)
+    );
+    let chain: Vec<String> = f
+        .chain
+        .iter()
+        .map(|l| {
+            let label = format!("{} {} [{}]", short_kind(&l.object.kind), l.object.name, l.state);
+            if l.ok {
+                format!("{} {label}", st.good("✔"))
+            } else {
+                format!("{} {label}", st.bad("✖"))
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "  {} {}", st.dim("chain:"), chain.join(" → "));
+    for c in &f.causes {
+        let _ = writeln!(
+            out,
+            "  {}. {}  {}  {}",
+            c.rank,
+            st.bold(c.rule),
+            st.dim(c.link.as_str()),
+            st.dim(&format!("confidence {}", c.confidence.as_str()))
+        );
+        let _ = writeln!(out, "     {}", c.summary);
+        if !c.evidence.is_empty() {
+            let _ = writeln!(out, "     {}", st.dim("evidence:"));
+            for e in &c.evidence {
+                let _ = writeln!(out, "       - {e}");
+            }
+        }
+        if !c.fix.is_empty() {
+            let _ = writeln!(out, "     {}", st.dim("fix:"));
+            for x in &c.fix {
+                let _ = writeln!(out, "       > {x}");
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The report: the JSON/YAML contract (`storage-doctor/v1`) and its renderers.
+
+pub mod human;
+
+use crate::model::{Confidence, Link, ObjectRef, Severity};
+use crate::snapshot::Gap;
+use serde::Serialize;
+
+pub const API_VERSION: &str = "storage-doctor/v1";
+
+/// The whole document `-o json` prints.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub api_version: &'static str,
+    pub source: SourceInfo,
+    pub scope: ScopeInfo,
+    pub summary: Summary,
+    pub gaps: Vec<Gap>,
+    pub findings: Vec<Finding>,
+}
+
+/// Where the state came from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    /// `live` or `dump`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// For a dump: the files and folders read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// For a dump: the newest moment it shows, taken as the time of capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeInfo {
+    pub namespaces: Vec<String>,
+    pub all_namespaces: bool,
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub subjects: usize,
+    pub broken: usize,
+    pub warnings: usize,
+    pub info: usize,
+    pub healthy: usize,
+}
+
+/// One subject with at least one cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub subject: ObjectRef,
+    pub severity: Severity,
+    pub status: String,
+    pub chain: Vec<ChainLink>,
+    pub causes: Vec<RankedCause>,
+}
+
+/// One object of the chain and whether it is in the state it should be.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainLink {
+    #[serde(flatten)]
+    pub object: ObjectRef,
+    pub state: String,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedCause {
+    pub rank: usize,
+    pub rule: &'static str,
+    pub link: Link,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub objects: Vec<ObjectRef>,
+    pub summary: String,
+    pub evidence: Vec<String>,
+    pub fix: Vec<String>,
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("report serializes");
+        s.push('\n');
+        s
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(self).expect("report serializes")
+    }
+
+    /// Exit code of the run: 1 when any link is broken.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.summary.broken > 0)
+    }
+}

@@ -1,0 +1,178 @@
+//! `not-storage`: the pod is Pending or not ready for reasons outside its
+//! volumes while its storage chain is healthy. Quotes the real reason and
+//! invents no storage cause.
+
+use super::{kubectl_ns, Cause, Ctx, Rule};
+use crate::chain::{pod_state, Chain, ClaimChain};
+use crate::events::Timeline;
+use crate::model::{Link, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "not-storage",
+    title: "the pod is blocked by something other than its storage",
+    severity: Severity::Warning,
+    link: Link::PodToNode,
+    precedence: 95,
+    fallback: true,
+    check,
+};
+
+/// Failed volume events on a pod mean storage is involved.
+pub const VOLUME_EVENT_REASONS: &[&str] = &["FailedMount", "FailedMapVolume", "FailedAttachVolume"];
+
+/// Whether the claim is fine for this pod: bound, or a WaitForFirstConsumer
+/// claim that binds once the pod is scheduled.
+pub fn claim_ok(c: &ClaimChain, pod_scheduled: bool) -> bool {
+    let terminating = c.claim.is_some_and(|x| x.metadata.deletion_timestamp.is_some());
+    if c.claim.is_none() || terminating {
+        return false;
+    }
+    c.is_bound() || (c.is_pending() && c.is_wait_for_first_consumer() && !pod_scheduled)
+}
+
+fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
+    let Some(pod) = &chain.pod else {
+        return Vec::new();
+    };
+    if crate::chain::is_healthy(pod.pod) {
+        return Vec::new();
+    }
+    let scheduled = pod.node_name.is_some();
+    if !chain.claims.iter().all(|c| claim_ok(c, scheduled)) {
+        return Vec::new();
+    }
+    if let Some(s) = &pod.scheduling {
+        if s.verdict.storage_reasons().next().is_some() {
+            return Vec::new();
+        }
+    }
+    let timeline = Timeline::new(&pod.events);
+    if VOLUME_EVENT_REASONS.iter().any(|r| timeline.current(r).is_some()) {
+        return Vec::new();
+    }
+    let ns = pod.namespace.as_str();
+    let state = pod_state(pod.pod);
+    let other: Vec<String> = pod
+        .scheduling
+        .as_ref()
+        .map(|s| {
+            s.verdict
+                .other_reasons()
+                .map(|r| match r.nodes {
+                    Some(n) => format!("{} ({n} node(s))", r.text),
+                    None => r.text.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let summary = if !other.is_empty() {
+        format!(
+            "pod {ns}/{} is {state} for reasons outside its storage: {}",
+            pod.name,
+            other.join("; ")
+        )
+    } else {
+        format!(
+            "pod {ns}/{} is {state}, which is not a storage problem: its claims are fine",
+            pod.name
+        )
+    };
+    let mut cause = Cause::new(&RULE, summary).object(pod.object());
+    if let Some(s) = &pod.scheduling {
+        cause = cause.evidence(format!("scheduler ({}): {}", s.source, s.verdict.message));
+    }
+    for c in &chain.claims {
+        cause = cause.evidence(if c.is_bound() {
+            format!(
+                "claim {ns}/{} is Bound{}",
+                c.name,
+                c.volume
+                    .and_then(|v| v.metadata.name.as_deref())
+                    .map(|v| format!(" to {v}"))
+                    .unwrap_or_default()
+            )
+        } else {
+            format!(
+                "claim {ns}/{} waits for this pod to be scheduled (WaitForFirstConsumer) and binds once the pod fits a node",
+                c.name
+            )
+        });
+    }
+    if let Some(waiting) = pod
+        .pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .find_map(|c| c.state.as_ref()?.waiting.as_ref().map(|w| (c.name.clone(), w.clone())))
+    {
+        let (name, w) = waiting;
+        cause = cause.evidence(format!(
+            "container {name} is waiting: {}{}",
+            w.reason.unwrap_or_default(),
+            w.message.map(|m| format!(": {m}")).unwrap_or_default()
+        ));
+    }
+    cause = cause.fix(format!(
+        "storage is not what blocks this pod; read the scheduler's and kubelet's reasons: {} describe pod {}",
+        kubectl_ns(ns),
+        pod.name
+    ));
+    let all = other.join(" ").to_lowercase();
+    if all.contains("insufficient") {
+        cause = cause.fix("free capacity on the nodes (or add nodes), or lower the pod's resource requests");
+    }
+    if all.contains("taint") {
+        cause = cause.fix("add a matching toleration to the pod, or remove the taint from the nodes it should use");
+    }
+    if all.contains("affinity") || all.contains("selector") {
+        cause = cause.fix("check the pod's nodeSelector and affinity against the nodes' labels (kubectl get nodes --show-labels)");
+    }
+    if state.contains("ImagePull") || state == "ErrImagePull" || state == "InvalidImageName" {
+        cause = cause.fix("check the image name and tag, and the registry credentials (imagePullSecrets)");
+    }
+    vec![cause]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn pending_for_cpu_with_a_wffc_claim() {
+        let snap = snapshot(|o| {
+            o.classes.push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
+            o.claims.push(pvc("data").class("gp3"));
+            o.pods.push(pod("trainer").claim("data").unschedulable(
+                "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
+            ));
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].severity, Severity::Warning);
+        assert!(c[0].summary.contains("Insufficient cpu (2 node(s))"), "{}", c[0].summary);
+        assert!(text(&c[0]).contains("waits for this pod to be scheduled"));
+    }
+
+    #[test]
+    fn image_pull_on_a_bound_claim() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.volumes.push(pv("pv-1").bound_to("default", "data"));
+            o.pods.push(pod("web").claim("data").phase("Pending").on_node("n1").waiting("ImagePullBackOff"));
+        });
+        let c = causes(&RULE, &snap);
+        assert!(c[0].summary.contains("ImagePullBackOff"), "{}", c[0].summary);
+    }
+
+    #[test]
+    fn storage_trouble_is_not_this_rule() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("data").class("gone"));
+            o.pods.push(pod("web").claim("data"));
+        });
+        assert!(causes(&RULE, &snap).is_empty());
+    }
+}

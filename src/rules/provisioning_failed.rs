@@ -1,0 +1,255 @@
+//! `provisioning-failed`: the provisioner tried and failed. The underlying
+//! error is classified (capacity, parameters, topology, volume mode, data
+//! source) so the fix fits it.
+
+use super::{kubectl_ns, Cause, Ctx, Rule};
+use crate::chain::Chain;
+use crate::events::{self, Timeline};
+use crate::model::{Link, ObjectRef, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "provisioning-failed",
+    title: "the provisioner tried to create the volume and failed",
+    severity: Severity::Error,
+    link: Link::ClassToProvisioner,
+    precedence: 50,
+    fallback: false,
+    check,
+};
+
+/// What a provisioning error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The class does not exist (rule `storageclass-not-found`).
+    ClassNotFound,
+    /// The driver cannot serve the access mode (rule `access-mode-unsupported`).
+    AccessMode,
+    /// Static class: nothing provisions (rule `no-matching-pv`).
+    NoProvisioner,
+    Capacity,
+    Parameters,
+    Topology,
+    VolumeMode,
+    DataSource,
+    Other,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ClassNotFound => "class not found",
+            ErrorKind::AccessMode => "access mode",
+            ErrorKind::NoProvisioner => "no provisioner",
+            ErrorKind::Capacity => "capacity",
+            ErrorKind::Parameters => "parameters",
+            ErrorKind::Topology => "topology",
+            ErrorKind::VolumeMode => "volume mode",
+            ErrorKind::DataSource => "data source",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// The driver's own error, without the wrappers the provisioner adds
+/// (`failed to provision volume with StorageClass "x": `, the ≥6.0
+/// infeasible prefix).
+pub fn underlying(message: &str) -> &str {
+    let mut m = message.trim();
+    for prefix in ["Volume provisioning failed with infeasible error. Retries will be delayed."] {
+        if let Some(rest) = m.strip_prefix(prefix) {
+            m = rest.trim();
+        }
+    }
+    for wrapper in ["failed to provision volume with StorageClass", "Failed to provision volume with StorageClass"] {
+        if let Some(rest) = m.strip_prefix(wrapper) {
+            if let Some(i) = rest.find("\": ") {
+                m = rest[i + 3..].trim();
+            }
+        }
+    }
+    m
+}
+
+pub fn classify(message: &str) -> ErrorKind {
+    let m = underlying(message);
+    let lower = m.to_ascii_lowercase();
+    if m.starts_with("storageclass.storage.k8s.io") && m.contains("not found") {
+        ErrorKind::ClassNotFound
+    } else if m.contains("no volume plugin matched") {
+        ErrorKind::NoProvisioner
+    } else if m.contains("MULTI_NODE_MULTI_WRITER")
+        || m.contains("MULTI_NODE_READER_ONLY")
+        || m.contains("MULTI_NODE_SINGLE_WRITER")
+        || m.contains("only supports ReadWriteOnce")
+        || m.contains("does not support ReadOnlyMany and ReadWriteOnce")
+        || lower.contains("access mode")
+        || lower.contains("accessmode")
+        || lower.contains("volume capability not supported")
+        || lower.contains("volume capabilities not supported")
+    {
+        ErrorKind::AccessMode
+    } else if m.contains("does not support block volume") || lower.contains("block volume") {
+        ErrorKind::VolumeMode
+    } else if m.contains("error generating accessibility requirements")
+        || lower.contains("topology")
+        || lower.contains("allowed topologies")
+    {
+        ErrorKind::Topology
+    } else if m.contains("DataSource")
+        || lower.contains("data source")
+        || lower.contains("datasource")
+        || (lower.contains("snapshot") && lower.contains("not ready"))
+    {
+        ErrorKind::DataSource
+    } else if m.contains("ResourceExhausted")
+        || lower.contains("quota")
+        || lower.contains("insufficient capacity")
+        || lower.contains("limitexceeded")
+        || lower.contains("not enough space")
+        || lower.contains("out of capacity")
+    {
+        ErrorKind::Capacity
+    } else if m.contains("InvalidArgument")
+        || lower.contains("invalid parameter")
+        || lower.contains("invalidparameter")
+        || lower.contains("parameter")
+    {
+        ErrorKind::Parameters
+    } else {
+        ErrorKind::Other
+    }
+}
+
+fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
+    let mut out = Vec::new();
+    for c in &chain.claims {
+        if c.claim.is_none() || c.is_bound() {
+            continue;
+        }
+        let Some(e) = Timeline::new(&c.events).current("ProvisioningFailed") else {
+            continue;
+        };
+        let message = events::message(e);
+        let kind = classify(message);
+        if matches!(
+            kind,
+            ErrorKind::ClassNotFound | ErrorKind::AccessMode | ErrorKind::NoProvisioner
+        ) {
+            continue;
+        }
+        let ns = c.namespace.as_str();
+        let class = c.class_name().unwrap_or("");
+        let who = match events::reporter(e) {
+            "" => "the provisioner".to_string(),
+            r => r.to_string(),
+        };
+        let mut cause = Cause::new(
+            &RULE,
+            format!(
+                "provisioning claim {ns}/{} failed ({}): {}",
+                c.name,
+                kind.as_str(),
+                underlying(message)
+            ),
+        )
+        .object(c.object())
+        .evidence(super::claim_state_line(ctx, c))
+        .evidence(events::quote(e, ctx.snap.now))
+        .evidence(format!("error class: {} (reported by {who})", kind.as_str()));
+        if !class.is_empty() {
+            cause = cause.object(ObjectRef::class(class));
+        }
+        let size = c.requested_size().unwrap_or("the requested size");
+        let params = c
+            .class
+            .and_then(|sc| sc.parameters.as_ref())
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        cause = match kind {
+            ErrorKind::Capacity => cause
+                .fix(format!("the backend refused {size}: request less (recreate the claim; a Pending claim holds no data), or raise the cloud/backend quota or capacity"))
+                .fix("if the limit is per zone, let the pod run in another zone (WaitForFirstConsumer classes provision where the pod is scheduled)"),
+            ErrorKind::Parameters => cause
+                .fix(format!("the driver rejected the request: check StorageClass \"{class}\" parameters ({params}) and the claim's size against the driver's documented limits"))
+                .fix(format!("StorageClass parameters cannot be edited: kubectl get sc {class} -o yaml > sc.yaml, fix, kubectl replace --force -f sc.yaml (existing volumes are not affected)")),
+            ErrorKind::Topology => cause
+                .fix(format!("the class's allowedTopologies or the selected node's zone do not fit the driver: compare kubectl get sc {class} -o yaml (allowedTopologies) with kubectl get nodes -L topology.kubernetes.io/zone and the CSINode topology keys"))
+                .fix(format!("if the selected node is gone, remove the annotation so the scheduler picks again: {} annotate pvc {} volume.kubernetes.io/selected-node-", kubectl_ns(ns), c.name)),
+            ErrorKind::VolumeMode => cause
+                .fix(format!("the driver cannot provision volumeMode {}: use volumeMode Filesystem or a class whose driver supports Block (recreate the claim)", c.volume_mode())),
+            ErrorKind::DataSource => cause
+                .fix(format!("the claim's dataSource must exist in {ns} and be ready: kubectl -n {ns} get volumesnapshot,pvc; a snapshot must show readyToUse: true, and a cloned claim must use the same driver and be at most the new claim's size")),
+            _ => cause
+                .fix(format!("read the provisioner's log for the full error: find its controller (kubectl get pods -A | grep -i {}) and run kubectl logs on its csi-provisioner container", short_name(c.class.map(|s| s.provisioner.as_str()).unwrap_or(class))))
+                .fix(format!("after fixing the cause the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
+        };
+        out.push(cause);
+    }
+    out
+}
+
+/// `ebs.csi.aws.com` → `ebs`, to find a driver's pods by name.
+pub fn short_name(driver: &str) -> &str {
+    let last = driver.rsplit('/').next().unwrap_or(driver);
+    last.split('.').next().unwrap_or(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn unwraps_every_provisioner_wording() {
+        assert_eq!(
+            underlying("failed to provision volume with StorageClass \"gp3\": rpc error: code = ResourceExhausted desc = no space"),
+            "rpc error: code = ResourceExhausted desc = no space"
+        );
+        assert_eq!(
+            underlying("Volume provisioning failed with infeasible error. Retries will be delayed. rpc error: code = InvalidArgument desc = bad iops"),
+            "rpc error: code = InvalidArgument desc = bad iops"
+        );
+        assert_eq!(underlying("rpc error: code = Internal desc = x"), "rpc error: code = Internal desc = x");
+    }
+
+    #[test]
+    fn classifies_the_catalog_errors() {
+        assert_eq!(classify("rpc error: code = ResourceExhausted desc = x"), ErrorKind::Capacity);
+        assert_eq!(classify("rpc error: code = InvalidArgument desc = Invalid parameter iops"), ErrorKind::Parameters);
+        assert_eq!(classify("error generating accessibility requirements: no topology key found"), ErrorKind::Topology);
+        assert_eq!(classify("driver does not support block volume"), ErrorKind::VolumeMode);
+        assert_eq!(classify("snapshot snap-1 is not Ready"), ErrorKind::DataSource);
+        assert_eq!(classify("storageclass.storage.k8s.io \"x\" not found"), ErrorKind::ClassNotFound);
+        assert_eq!(classify("failed to provision volume with StorageClass \"gp3\": rpc error: code = InvalidArgument desc = Volume capabilities MULTI_NODE_MULTI_WRITER not supported"), ErrorKind::AccessMode);
+        assert_eq!(classify("something odd"), ErrorKind::Other);
+    }
+
+    #[test]
+    fn superseded_failure_is_no_finding() {
+        let fail = event("ProvisioningFailed", "rpc error: code = ResourceExhausted desc = x")
+            .warning()
+            .at("2026-11-20T10:00:00Z")
+            .about("PersistentVolumeClaim", "default", "data");
+        let ok = event("ProvisioningSucceeded", "ok")
+            .at("2026-11-20T10:05:00Z")
+            .about("PersistentVolumeClaim", "default", "data");
+        let snap = snapshot(|o| {
+            o.classes.push(class("gp3", "ebs.csi.aws.com"));
+            o.claims.push(pvc("data").class("gp3"));
+            o.events.extend([fail.clone(), ok]);
+        });
+        assert!(causes(&RULE, &snap).is_empty());
+        let snap = snapshot(|o| {
+            o.classes.push(class("gp3", "ebs.csi.aws.com"));
+            o.claims.push(pvc("data").class("gp3"));
+            o.events.push(fail);
+        });
+        let c = causes(&RULE, &snap);
+        assert!(c[0].summary.contains("(capacity)"), "{}", c[0].summary);
+    }
+}

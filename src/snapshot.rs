@@ -1,0 +1,424 @@
+//! The captured state of a cluster as plain data, with the indexes the
+//! analysis looks things up by. Built once by a source; read-only afterwards.
+
+use crate::events;
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+};
+use k8s_openapi::api::storage::v1::{
+    CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+/// Something the source could not read; rules lower their confidence where
+/// they needed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// The resource, as the API names it (`storageclasses`).
+    pub resource: String,
+    /// `Forbidden`, `NotFound`, `NotCaptured`, `InvalidObject`, ...
+    pub reason: String,
+    pub message: String,
+}
+
+/// Every object kind the analysis reads.
+#[derive(Debug, Default, Clone)]
+pub struct Objects {
+    pub pods: Vec<Pod>,
+    pub claims: Vec<PersistentVolumeClaim>,
+    pub volumes: Vec<PersistentVolume>,
+    pub classes: Vec<StorageClass>,
+    pub csi_drivers: Vec<CSIDriver>,
+    pub csi_nodes: Vec<CSINode>,
+    pub attachments: Vec<VolumeAttachment>,
+    pub capacities: Vec<CSIStorageCapacity>,
+    pub nodes: Vec<Node>,
+    pub events: Vec<Event>,
+    pub quotas: Vec<ResourceQuota>,
+    pub limit_ranges: Vec<LimitRange>,
+    pub deployments: Vec<Deployment>,
+    pub replica_sets: Vec<ReplicaSet>,
+    pub stateful_sets: Vec<StatefulSet>,
+    pub daemon_sets: Vec<DaemonSet>,
+    pub jobs: Vec<Job>,
+    pub cron_jobs: Vec<CronJob>,
+}
+
+type ByName = HashMap<String, usize>;
+type ByNamespacedName = HashMap<String, HashMap<String, usize>>;
+
+#[derive(Debug, Default)]
+struct Index {
+    pods: ByNamespacedName,
+    claims: ByNamespacedName,
+    volumes: ByName,
+    volumes_by_claim: ByNamespacedName,
+    classes: ByName,
+    csi_drivers: ByName,
+    csi_nodes: ByName,
+    nodes: ByName,
+    attachments_by_volume: HashMap<String, Vec<usize>>,
+    pods_by_claim: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// kind → namespace → name → event indexes, newest first.
+    events: HashMap<String, ByNamespacedNameMany>,
+}
+
+type ByNamespacedNameMany = HashMap<String, HashMap<String, Vec<usize>>>;
+
+/// A read-only view of a cluster at one moment.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub objects: Objects,
+    pub gaps: Vec<Gap>,
+    /// The moment the state was read: now for a live cluster, the newest
+    /// timestamp in the input for a capture (so ages read as they did then).
+    pub now: Timestamp,
+    index: Index,
+}
+
+fn ns_name(meta: &ObjectMeta) -> (&str, &str) {
+    (
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+    )
+}
+
+fn insert_namespaced(map: &mut ByNamespacedName, meta: &ObjectMeta, i: usize) {
+    let (ns, name) = ns_name(meta);
+    map.entry(ns.to_string())
+        .or_default()
+        .insert(name.to_string(), i);
+}
+
+fn insert_named(map: &mut ByName, meta: &ObjectMeta, i: usize) {
+    map.insert(meta.name.clone().unwrap_or_default(), i);
+}
+
+fn lookup<'a, T>(items: &'a [T], map: &ByNamespacedName, ns: &str, name: &str) -> Option<&'a T> {
+    map.get(ns).and_then(|m| m.get(name)).map(|&i| &items[i])
+}
+
+/// Pods that use a claim, from their volumes (direct or generic ephemeral).
+pub fn claim_names(pod: &Pod) -> Vec<ClaimUse> {
+    let pod_name = pod.metadata.name.as_deref().unwrap_or("");
+    let Some(volumes) = pod.spec.as_ref().and_then(|s| s.volumes.as_ref()) else {
+        return Vec::new();
+    };
+    volumes
+        .iter()
+        .filter_map(|v| {
+            if let Some(pvc) = &v.persistent_volume_claim {
+                Some(ClaimUse {
+                    volume: v.name.clone(),
+                    claim: pvc.claim_name.clone(),
+                    ephemeral: false,
+                    read_only: pvc.read_only.unwrap_or(false),
+                })
+            } else {
+                v.ephemeral.as_ref().map(|_| ClaimUse {
+                    volume: v.name.clone(),
+                    // The ephemeral volume controller names the claim <pod>-<volume>.
+                    claim: format!("{pod_name}-{}", v.name),
+                    ephemeral: true,
+                    read_only: false,
+                })
+            }
+        })
+        .collect()
+}
+
+/// How a pod refers to one claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimUse {
+    pub volume: String,
+    pub claim: String,
+    pub ephemeral: bool,
+    pub read_only: bool,
+}
+
+impl Snapshot {
+    /// Builds the indexes over `objects`. `now` is the moment of reading;
+    /// `None` takes the newest timestamp found in the objects.
+    pub fn new(mut objects: Objects, gaps: Vec<Gap>, now: Option<Timestamp>) -> Self {
+        dedup(&mut objects);
+        let now = now.unwrap_or_else(|| newest_timestamp(&objects));
+        let mut index = Index::default();
+        let o = &objects;
+        for (i, pod) in o.pods.iter().enumerate() {
+            insert_namespaced(&mut index.pods, &pod.metadata, i);
+            let (ns, _) = ns_name(&pod.metadata);
+            for used in claim_names(pod) {
+                index
+                    .pods_by_claim
+                    .entry(ns.to_string())
+                    .or_default()
+                    .entry(used.claim)
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for (i, c) in o.claims.iter().enumerate() {
+            insert_namespaced(&mut index.claims, &c.metadata, i);
+        }
+        for (i, pv) in o.volumes.iter().enumerate() {
+            insert_named(&mut index.volumes, &pv.metadata, i);
+            if let Some(r) = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) {
+                index
+                    .volumes_by_claim
+                    .entry(r.namespace.clone().unwrap_or_default())
+                    .or_default()
+                    .insert(r.name.clone().unwrap_or_default(), i);
+            }
+        }
+        for (i, sc) in o.classes.iter().enumerate() {
+            insert_named(&mut index.classes, &sc.metadata, i);
+        }
+        for (i, d) in o.csi_drivers.iter().enumerate() {
+            insert_named(&mut index.csi_drivers, &d.metadata, i);
+        }
+        for (i, n) in o.csi_nodes.iter().enumerate() {
+            insert_named(&mut index.csi_nodes, &n.metadata, i);
+        }
+        for (i, n) in o.nodes.iter().enumerate() {
+            insert_named(&mut index.nodes, &n.metadata, i);
+        }
+        for (i, va) in o.attachments.iter().enumerate() {
+            if let Some(pv) = &va.spec.source.persistent_volume_name {
+                index
+                    .attachments_by_volume
+                    .entry(pv.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for (i, e) in o.events.iter().enumerate() {
+            let r = &e.involved_object;
+            index
+                .events
+                .entry(r.kind.clone().unwrap_or_default())
+                .or_default()
+                .entry(r.namespace.clone().unwrap_or_default())
+                .or_default()
+                .entry(r.name.clone().unwrap_or_default())
+                .or_default()
+                .push(i);
+        }
+        for by_ns in index.events.values_mut() {
+            for by_name in by_ns.values_mut() {
+                for list in by_name.values_mut() {
+                    list.sort_by_key(|&i| std::cmp::Reverse(events::last_seen(&o.events[i])));
+                }
+            }
+        }
+        Snapshot {
+            objects,
+            gaps,
+            now,
+            index,
+        }
+    }
+
+    pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {
+        lookup(&self.objects.pods, &self.index.pods, ns, name)
+    }
+
+    pub fn claim(&self, ns: &str, name: &str) -> Option<&PersistentVolumeClaim> {
+        lookup(&self.objects.claims, &self.index.claims, ns, name)
+    }
+
+    pub fn volume(&self, name: &str) -> Option<&PersistentVolume> {
+        self.index.volumes.get(name).map(|&i| &self.objects.volumes[i])
+    }
+
+    /// The PV whose `claimRef` points at this claim.
+    pub fn volume_claimed_by(&self, ns: &str, name: &str) -> Option<&PersistentVolume> {
+        lookup(
+            &self.objects.volumes,
+            &self.index.volumes_by_claim,
+            ns,
+            name,
+        )
+    }
+
+    pub fn class(&self, name: &str) -> Option<&StorageClass> {
+        self.index.classes.get(name).map(|&i| &self.objects.classes[i])
+    }
+
+    pub fn csi_driver(&self, name: &str) -> Option<&CSIDriver> {
+        self.index
+            .csi_drivers
+            .get(name)
+            .map(|&i| &self.objects.csi_drivers[i])
+    }
+
+    pub fn csi_node(&self, name: &str) -> Option<&CSINode> {
+        self.index
+            .csi_nodes
+            .get(name)
+            .map(|&i| &self.objects.csi_nodes[i])
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.index.nodes.get(name).map(|&i| &self.objects.nodes[i])
+    }
+
+    pub fn attachments_of(&self, volume: &str) -> impl Iterator<Item = &VolumeAttachment> {
+        self.index
+            .attachments_by_volume
+            .get(volume)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.objects.attachments[i])
+    }
+
+    /// Pods (any phase) whose volumes reference the claim.
+    pub fn pods_using(&self, ns: &str, claim: &str) -> impl Iterator<Item = &Pod> {
+        self.index
+            .pods_by_claim
+            .get(ns)
+            .and_then(|m| m.get(claim))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.objects.pods[i])
+    }
+
+    /// Events about one object, newest first. Events that carry a uid
+    /// different from the object's are about an earlier object of the same
+    /// name and are left out.
+    pub fn events_for(
+        &self,
+        kind: &str,
+        ns: &str,
+        name: &str,
+        uid: Option<&str>,
+    ) -> Vec<&Event> {
+        let Some(list) = self
+            .index
+            .events
+            .get(kind)
+            .and_then(|m| m.get(ns))
+            .and_then(|m| m.get(name))
+        else {
+            return Vec::new();
+        };
+        list.iter()
+            .map(|&i| &self.objects.events[i])
+            .filter(|e| match (uid, e.involved_object.uid.as_deref()) {
+                (Some(want), Some(got)) if !want.is_empty() && !got.is_empty() => want == got,
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// Classes marked default, newest first (the one Kubernetes ≥1.26 picks).
+    pub fn default_classes(&self) -> Vec<&StorageClass> {
+        let mut defaults: Vec<&StorageClass> = self
+            .objects
+            .classes
+            .iter()
+            .filter(|sc| is_default_class(sc))
+            .collect();
+        defaults.sort_by_key(|sc| {
+            std::cmp::Reverse(sc.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        });
+        defaults
+    }
+
+    /// Whether objects of this resource could be read (no gap recorded).
+    pub fn has(&self, resource: &str) -> bool {
+        !self.gaps.iter().any(|g| g.resource == resource)
+    }
+
+    /// Namespaces that hold any namespaced object of the snapshot.
+    pub fn namespaces(&self) -> BTreeSet<String> {
+        let o = &self.objects;
+        o.pods
+            .iter()
+            .map(|p| &p.metadata)
+            .chain(o.claims.iter().map(|c| &c.metadata))
+            .filter_map(|m| m.namespace.clone())
+            .collect()
+    }
+}
+
+pub fn is_default_class(sc: &StorageClass) -> bool {
+    let annotations = sc.metadata.annotations.as_ref();
+    [
+        "storageclass.kubernetes.io/is-default-class",
+        "storageclass.beta.kubernetes.io/is-default-class",
+    ]
+    .iter()
+    .any(|key| annotations.and_then(|a| a.get(*key)).map(String::as_str) == Some("true"))
+}
+
+/// The same object read twice (overlapping captures) is kept once: the copy
+/// with the higher resourceVersion, or the later one read.
+fn dedup(o: &mut Objects) {
+    fn keep_newest<T>(items: &mut Vec<T>, meta: impl Fn(&T) -> &ObjectMeta) {
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut keep = vec![true; items.len()];
+        for (i, item) in items.iter().enumerate() {
+            let m = meta(item);
+            let key = (
+                m.namespace.clone().unwrap_or_default(),
+                m.name.clone().unwrap_or_default(),
+            );
+            if let Some(&prev) = seen.get(&key) {
+                let version = |m: &ObjectMeta| {
+                    m.resource_version
+                        .as_deref()
+                        .and_then(|v| v.parse::<u64>().ok())
+                };
+                let older = version(meta(&items[prev])) > version(m);
+                if older {
+                    keep[i] = false;
+                    continue;
+                }
+                keep[prev] = false;
+            }
+            seen.insert(key, i);
+        }
+        let mut flags = keep.into_iter();
+        items.retain(|_| flags.next().unwrap_or(true));
+    }
+    keep_newest(&mut o.pods, |x| &x.metadata);
+    keep_newest(&mut o.claims, |x| &x.metadata);
+    keep_newest(&mut o.volumes, |x| &x.metadata);
+    keep_newest(&mut o.classes, |x| &x.metadata);
+    keep_newest(&mut o.csi_drivers, |x| &x.metadata);
+    keep_newest(&mut o.csi_nodes, |x| &x.metadata);
+    keep_newest(&mut o.attachments, |x| &x.metadata);
+    keep_newest(&mut o.capacities, |x| &x.metadata);
+    keep_newest(&mut o.nodes, |x| &x.metadata);
+    keep_newest(&mut o.events, |x| &x.metadata);
+    keep_newest(&mut o.quotas, |x| &x.metadata);
+    keep_newest(&mut o.limit_ranges, |x| &x.metadata);
+    keep_newest(&mut o.deployments, |x| &x.metadata);
+    keep_newest(&mut o.replica_sets, |x| &x.metadata);
+    keep_newest(&mut o.stateful_sets, |x| &x.metadata);
+    keep_newest(&mut o.daemon_sets, |x| &x.metadata);
+    keep_newest(&mut o.jobs, |x| &x.metadata);
+    keep_newest(&mut o.cron_jobs, |x| &x.metadata);
+}
+
+/// The newest moment the capture shows: event times and object creation.
+fn newest_timestamp(o: &Objects) -> Timestamp {
+    let created = |m: &ObjectMeta| m.creation_timestamp.as_ref().map(|t| t.0);
+    let metas = o
+        .pods
+        .iter()
+        .map(|x| &x.metadata)
+        .chain(o.claims.iter().map(|x| &x.metadata))
+        .chain(o.volumes.iter().map(|x| &x.metadata))
+        .chain(o.attachments.iter().map(|x| &x.metadata));
+    metas
+        .filter_map(created)
+        .chain(o.events.iter().filter_map(events::last_seen))
+        .max()
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}

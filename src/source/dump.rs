@@ -1,0 +1,521 @@
+//! Offline input: what people capture with `kubectl get -o json|yaml`
+//! (single objects or `List`s), multi-document YAML, and folders such as the
+//! one `kubectl cluster-info dump --output-directory` writes.
+
+use crate::snapshot::{Gap, Objects, Snapshot};
+use k8s_openapi::api::core::v1::{Event, EventSource};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One `--from` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    pub fn parse(arg: &str) -> Self {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+}
+
+/// Why input could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("no Kubernetes objects found in {0}")]
+    NoObjects(String),
+}
+
+/// What was read, beside the snapshot itself.
+#[derive(Debug)]
+pub struct Loaded {
+    pub snapshot: Snapshot,
+    /// Objects of kinds the diagnosis does not use, by kind.
+    pub skipped: BTreeMap<String, usize>,
+    pub files: usize,
+}
+
+#[derive(Default)]
+struct Collector {
+    objects: Objects,
+    gaps: Vec<Gap>,
+    skipped: BTreeMap<String, usize>,
+    files: usize,
+    found: usize,
+}
+
+/// Reads every input into one snapshot.
+pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError> {
+    let mut c = Collector::default();
+    for input in inputs {
+        match input {
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                stdin
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| InputError::Read {
+                        path: "<stdin>".into(),
+                        source,
+                    })?;
+                c.read_text("<stdin>", &bytes)?;
+            }
+            Input::Path(path) => c.read_path(path, true)?,
+        }
+    }
+    if c.found == 0 {
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| match i {
+                Input::Stdin => "<stdin>".to_string(),
+                Input::Path(p) => p.display().to_string(),
+            })
+            .collect();
+        return Err(InputError::NoObjects(names.join(", ")));
+    }
+    c.gaps.extend(uncaptured(&c.objects));
+    Ok(Loaded {
+        snapshot: Snapshot::new(c.objects, c.gaps, None),
+        skipped: c.skipped,
+        files: c.files,
+    })
+}
+
+fn is_capture_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "yaml" | "yml")
+    )
+}
+
+impl Collector {
+    fn read_path(&mut self, path: &Path, explicit: bool) -> Result<(), InputError> {
+        let label = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|source| InputError::Read {
+            path: label.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .and_then(|dir| dir.map(|e| e.map(|e| e.path())).collect())
+                .map_err(|source| InputError::Read {
+                    path: label.clone(),
+                    source,
+                })?;
+            entries.sort();
+            for entry in entries {
+                if entry.is_dir() || is_capture_file(&entry) {
+                    self.read_path(&entry, false)?;
+                }
+            }
+            return Ok(());
+        }
+        if !explicit && !is_capture_file(path) {
+            return Ok(());
+        }
+        let bytes = std::fs::read(path).map_err(|source| InputError::Read {
+            path: label.clone(),
+            source,
+        })?;
+        self.read_text(&label, &bytes)
+    }
+
+    fn read_text(&mut self, label: &str, bytes: &[u8]) -> Result<(), InputError> {
+        self.files += 1;
+        let text = std::str::from_utf8(bytes).map_err(|e| InputError::Invalid {
+            path: label.to_string(),
+            message: format!(
+                "not a text file (invalid UTF-8 at byte {}): expected kubectl JSON or YAML output",
+                e.valid_up_to()
+            ),
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        for (n, doc) in documents(label, text)?.into_iter().enumerate() {
+            self.add_value(label, n + 1, doc, None);
+        }
+        Ok(())
+    }
+
+    /// Adds one document: an object, a list of objects, or a JSON array.
+    fn add_value(&mut self, label: &str, doc: usize, value: Value, inherited: Option<(&str, &str)>) {
+        match value {
+            Value::Null => {}
+            Value::Array(items) => {
+                for item in items {
+                    self.add_value(label, doc, item, inherited);
+                }
+            }
+            Value::Object(mut map) => {
+                let kind = map.get("kind").and_then(Value::as_str).map(str::to_string);
+                let api_version = map
+                    .get("apiVersion")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(Value::Array(items)) = map.remove("items") {
+                    // Typed lists (`PodList`, as cluster-info dump writes) omit
+                    // kind and apiVersion on their items.
+                    let item_kind = kind
+                        .as_deref()
+                        .and_then(|k| k.strip_suffix("List"))
+                        .filter(|k| !k.is_empty());
+                    let item_api = api_version.as_deref().unwrap_or("v1");
+                    for item in items {
+                        self.add_value(label, doc, item, item_kind.map(|k| (item_api, k)));
+                    }
+                    return;
+                }
+                let (api_version, kind) = match (api_version, kind, inherited) {
+                    (a, Some(k), _) => (a.unwrap_or_default(), k),
+                    (_, None, Some((a, k))) => (a.to_string(), k.to_string()),
+                    (_, None, None) => {
+                        self.invalid(label, doc, "?", "an object without `kind`".into());
+                        return;
+                    }
+                };
+                if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+                    // Large and never read: dropped before decoding.
+                    meta.remove("managedFields");
+                }
+                self.add_object(label, doc, &api_version, &kind, Value::Object(map));
+            }
+            other => self.invalid(
+                label,
+                doc,
+                "?",
+                format!("expected an object or a list, found {}", type_name(&other)),
+            ),
+        }
+    }
+
+    fn add_object(&mut self, label: &str, doc: usize, api_version: &str, kind: &str, value: Value) {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let o = &mut self.objects;
+        let result = match (group, kind) {
+            ("", "Pod") => push(&mut o.pods, value),
+            ("", "PersistentVolumeClaim") => push(&mut o.claims, value),
+            ("", "PersistentVolume") => push(&mut o.volumes, value),
+            ("", "Node") => push(&mut o.nodes, value),
+            ("", "Event") => push(&mut o.events, value),
+            ("events.k8s.io", "Event") => decode::<k8s_openapi::api::events::v1::Event>(value)
+                .map(|e| o.events.push(core_event(e))),
+            ("", "ResourceQuota") => push(&mut o.quotas, value),
+            ("", "LimitRange") => push(&mut o.limit_ranges, value),
+            ("storage.k8s.io", "StorageClass") => push(&mut o.classes, value),
+            ("storage.k8s.io", "CSIDriver") => push(&mut o.csi_drivers, value),
+            ("storage.k8s.io", "CSINode") => push(&mut o.csi_nodes, value),
+            ("storage.k8s.io", "VolumeAttachment") => push(&mut o.attachments, value),
+            ("storage.k8s.io", "CSIStorageCapacity") => push(&mut o.capacities, value),
+            ("apps", "Deployment") => push(&mut o.deployments, value),
+            ("apps", "ReplicaSet") => push(&mut o.replica_sets, value),
+            ("apps", "StatefulSet") => push(&mut o.stateful_sets, value),
+            ("apps", "DaemonSet") => push(&mut o.daemon_sets, value),
+            ("batch", "Job") => push(&mut o.jobs, value),
+            ("batch", "CronJob") => push(&mut o.cron_jobs, value),
+            _ => {
+                *self.skipped.entry(kind.to_string()).or_default() += 1;
+                return;
+            }
+        };
+        match result {
+            Ok(()) => self.found += 1,
+            Err((name, err)) => self.invalid(label, doc, &format!("{kind} {name}"), err),
+        }
+    }
+
+    fn invalid(&mut self, label: &str, doc: usize, what: &str, message: String) {
+        self.gaps.push(Gap {
+            resource: resource_of(what.split(' ').next().unwrap_or("?")),
+            reason: "InvalidObject".into(),
+            message: format!("{label}: document {doc}: {what}: {message}"),
+        });
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn object_name(value: &Value) -> String {
+    let meta = value.get("metadata");
+    let get = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+    match (get("namespace"), get("name")) {
+        (Some(ns), Some(n)) => format!("{ns}/{n}"),
+        (None, Some(n)) => n.to_string(),
+        _ => "(unnamed)".to_string(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
+    let name = object_name(&value);
+    // The path (`spec.containers[0].name`) says what is wrong, not only how.
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        (name, format!("{path}: {inner}"))
+    })
+}
+
+fn push<T: DeserializeOwned>(list: &mut Vec<T>, value: Value) -> Result<(), (String, String)> {
+    list.push(decode(value)?);
+    Ok(())
+}
+
+/// The documents of a file: JSON (one or several values) or multi-document YAML.
+fn documents(label: &str, text: &str) -> Result<Vec<Value>, InputError> {
+    let syntax = |line: usize, column: usize, message: String| InputError::Syntax {
+        path: label.to_string(),
+        line,
+        column,
+        message,
+    };
+    if text.trim_start().starts_with(['{', '[']) {
+        serde_json::Deserializer::from_str(text)
+            .into_iter::<Value>()
+            .map(|r| {
+                r.map_err(|e| {
+                    let message = strip_position(&e.to_string());
+                    syntax(e.line(), e.column(), message)
+                })
+            })
+            .collect()
+    } else {
+        serde_yaml_ng::Deserializer::from_str(text)
+            .map(|doc| {
+                Value::deserialize(doc).map_err(|e| {
+                    let (line, column) = e
+                        .location()
+                        .map_or((0, 0), |l| (l.line(), l.column()));
+                    syntax(line, column, strip_position(&e.to_string()))
+                })
+            })
+            .collect()
+    }
+}
+
+/// serde errors end with ` at line L column C`; the position is shown apart.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The API resource name of a kind, as gaps name them.
+pub fn resource_of(kind: &str) -> String {
+    match kind {
+        "Pod" => "pods",
+        "PersistentVolumeClaim" => "persistentvolumeclaims",
+        "PersistentVolume" => "persistentvolumes",
+        "Node" => "nodes",
+        "Event" => "events",
+        "ResourceQuota" => "resourcequotas",
+        "LimitRange" => "limitranges",
+        "StorageClass" => "storageclasses",
+        "CSIDriver" => "csidrivers",
+        "CSINode" => "csinodes",
+        "VolumeAttachment" => "volumeattachments",
+        "CSIStorageCapacity" => "csistoragecapacities",
+        "Deployment" => "deployments",
+        "ReplicaSet" => "replicasets",
+        "StatefulSet" => "statefulsets",
+        "DaemonSet" => "daemonsets",
+        "Job" => "jobs",
+        "CronJob" => "cronjobs",
+        other => return other.to_lowercase(),
+    }
+    .to_string()
+}
+
+/// events.k8s.io/v1 events carry the same facts under other names.
+fn core_event(e: k8s_openapi::api::events::v1::Event) -> Event {
+    Event {
+        metadata: e.metadata,
+        involved_object: e.regarding.unwrap_or_default(),
+        related: e.related,
+        reason: e.reason,
+        message: e.note,
+        type_: e.type_,
+        action: e.action,
+        count: e.deprecated_count,
+        first_timestamp: e.deprecated_first_timestamp,
+        last_timestamp: e.deprecated_last_timestamp,
+        event_time: e.event_time,
+        series: e.series.map(|s| k8s_openapi::api::core::v1::EventSeries {
+            count: Some(s.count),
+            last_observed_time: Some(s.last_observed_time),
+        }),
+        source: e.deprecated_source.or_else(|| {
+            e.reporting_controller.clone().map(|c| EventSource {
+                component: Some(c),
+                host: None,
+            })
+        }),
+        reporting_component: e.reporting_controller,
+        reporting_instance: e.reporting_instance,
+    }
+}
+
+/// Kinds the diagnosis needs but the capture holds none of: a capture of
+/// only some kinds (cluster-info dump has no claims or classes) must not
+/// read as "the claim does not exist".
+fn uncaptured(o: &Objects) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    let mut gap = |resource: &str, why: &str| {
+        gaps.push(Gap {
+            resource: resource.into(),
+            reason: "NotCaptured".into(),
+            message: format!("the input holds no {resource}, although {why}"),
+        })
+    };
+    let pods_use_claims = o
+        .pods
+        .iter()
+        .any(|p| !crate::snapshot::claim_names(p).is_empty());
+    if o.claims.is_empty() && pods_use_claims {
+        gap("persistentvolumeclaims", "pods use claims");
+    }
+    let claims_bound = o
+        .claims
+        .iter()
+        .any(|c| c.spec.as_ref().and_then(|s| s.volume_name.as_ref()).is_some());
+    if o.volumes.is_empty() && claims_bound {
+        gap("persistentvolumes", "claims are bound to volumes");
+    }
+    let classes_named = o.claims.iter().any(|c| {
+        c.spec
+            .as_ref()
+            .and_then(|s| s.storage_class_name.as_deref())
+            .is_some_and(|n| !n.is_empty())
+    });
+    if o.classes.is_empty() && classes_named {
+        gap("storageclasses", "claims name storage classes");
+    }
+    let pods_scheduled = o
+        .pods
+        .iter()
+        .any(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some());
+    let local_volumes = o
+        .volumes
+        .iter()
+        .any(|v| v.spec.as_ref().and_then(|s| s.node_affinity.as_ref()).is_some());
+    if o.nodes.is_empty() && (pods_scheduled || local_volumes) {
+        gap("nodes", "pods or volumes refer to nodes");
+    }
+    if o.events.is_empty() {
+        gap(
+            "events",
+            "events are the corroborating evidence (the diagnosis uses object state only)",
+        );
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Loaded, InputError> {
+        load(&[Input::Stdin], &mut text.as_bytes())
+    }
+
+    #[test]
+    fn reads_a_yaml_list_and_multi_documents() {
+        let loaded = load_text(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: a, namespace: x}\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: standard}\nprovisioner: rancher.io/local-path\n---\n",
+        )
+        .unwrap();
+        assert_eq!(loaded.snapshot.objects.claims.len(), 1);
+        assert_eq!(loaded.snapshot.objects.classes.len(), 1);
+    }
+
+    #[test]
+    fn typed_list_items_inherit_the_kind() {
+        let loaded = load_text(
+            r#"{"kind":"PersistentVolumeClaimList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"a","namespace":"x"},"spec":{}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(loaded.snapshot.objects.claims.len(), 1);
+    }
+
+    #[test]
+    fn yaml_syntax_error_names_line_and_column() {
+        let err = load_text("apiVersion: v1\nkind: Pod\nmetadata: {name: [\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("<stdin>:"), "{text}");
+        assert!(matches!(err, InputError::Syntax { line, .. } if line > 0), "{text}");
+    }
+
+    #[test]
+    fn json_syntax_error_names_line_and_column() {
+        let err = load_text("{\"kind\": \"List\",\n \"items\": [}\n").unwrap_err();
+        assert!(matches!(err, InputError::Syntax { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn binary_input_is_refused_clearly() {
+        let err = load(&[Input::Stdin], &mut &[0xff, 0xfe, 0x00, 0x01][..]).unwrap_err();
+        assert!(err.to_string().contains("not a text file"), "{err}");
+    }
+
+    #[test]
+    fn unknown_kinds_are_counted_and_bad_objects_become_gaps() {
+        let loaded = load_text(
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\n---\nkind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: broken}\nprovisioner: [1, 2]\n---\nkind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: ok}\nprovisioner: x\n",
+        )
+        .unwrap();
+        assert_eq!(loaded.skipped.get("ConfigMap"), Some(&1));
+        let gap = loaded
+            .snapshot
+            .gaps
+            .iter()
+            .find(|g| g.reason == "InvalidObject")
+            .unwrap();
+        assert_eq!(gap.resource, "storageclasses");
+        assert!(gap.message.contains("StorageClass broken"), "{}", gap.message);
+        assert!(gap.message.contains("provisioner"), "{}", gap.message);
+    }
+
+    #[test]
+    fn input_without_objects_is_an_error() {
+        assert!(matches!(load_text("\n"), Err(InputError::NoObjects(_))));
+        assert!(matches!(
+            load_text("kind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\n"),
+            Err(InputError::NoObjects(_))
+        ));
+    }
+
+    #[test]
+    fn scalars_are_not_objects() {
+        let loaded = load_text("kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: ok}\nprovisioner: x\n---\n42\n").unwrap();
+        assert!(loaded.snapshot.gaps.iter().any(|g| g.message.contains("found a number")));
+    }
+}

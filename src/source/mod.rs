@@ -1,0 +1,4 @@
+//! Sources: the only code that reads files or talks to a cluster. Each turns
+//! what it reads into a [`Snapshot`](crate::snapshot::Snapshot).
+
+pub mod dump;
