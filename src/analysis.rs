@@ -16,7 +16,11 @@ pub struct Analysis {
     pub summary: Summary,
 }
 
-pub fn analyze(snap: &Snapshot, drivers: &Drivers, scope: &Scope) -> Result<Analysis, TargetNotFound> {
+pub fn analyze(
+    snap: &Snapshot,
+    drivers: &Drivers,
+    scope: &Scope,
+) -> Result<Analysis, TargetNotFound> {
     let ctx = Ctx { snap, drivers };
     let chains = chain::subjects(snap, scope)?;
     let mut findings: Vec<Finding> = chains
@@ -48,7 +52,10 @@ fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) 
         subject: c.subject.clone(),
         severity,
         status: status(snap, c),
-        chain: links(c),
+        chain: links(
+            c,
+            causes.first().map(|c| c.objects.as_slice()).unwrap_or(&[]),
+        ),
         causes,
     }
 }
@@ -61,7 +68,9 @@ fn status(snap: &Snapshot, c: &Chain) -> String {
         ),
         (None, Some(claim)) => (
             claim_state(claim),
-            claim.claim.and_then(|x| x.metadata.creation_timestamp.as_ref()),
+            claim
+                .claim
+                .and_then(|x| x.metadata.creation_timestamp.as_ref()),
         ),
         (None, None) => ("Unknown".to_string(), None),
     };
@@ -79,8 +88,10 @@ fn claim_state(c: &chain::ClaimChain) -> String {
     }
 }
 
-/// The chain as the report shows it: each object with its state.
-fn links(c: &Chain) -> Vec<ChainLink> {
+/// The chain as the report shows it: each object with its state. `blamed`
+/// are the objects of the rank-1 cause: a claim normally fine to wait
+/// (WaitForFirstConsumer) is marked broken when that cause names it.
+fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
     let mut out = Vec::new();
     if let Some(p) = &c.pod {
         out.push(ChainLink {
@@ -89,11 +100,17 @@ fn links(c: &Chain) -> Vec<ChainLink> {
             ok: chain::is_healthy(p.pod),
         });
     }
+    let pod_scheduled = c.pod.as_ref().is_some_and(|p| p.node_name.is_some());
     for claim in &c.claims {
         let state = claim_state(claim);
+        // A WaitForFirstConsumer claim waiting for an unscheduled pod is where it should be.
+        let waiting = state == "Pending"
+            && claim.is_wait_for_first_consumer()
+            && !pod_scheduled
+            && !blamed.contains(&claim.object());
         out.push(ChainLink {
             object: claim.object(),
-            ok: state == "Bound",
+            ok: state == "Bound" || waiting,
             state,
         });
         if let Some(name) = claim.class_name() {

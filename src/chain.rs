@@ -4,9 +4,7 @@
 use crate::model::ObjectRef;
 use crate::scheduler::{self, Verdict};
 use crate::snapshot::{claim_names, ClaimUse, Snapshot};
-use k8s_openapi::api::core::v1::{
-    Event, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-};
+use k8s_openapi::api::core::v1::{Event, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
 use std::collections::BTreeSet;
 
@@ -179,9 +177,7 @@ impl<'a> ClaimChain<'a> {
     }
 
     pub fn is_wait_for_first_consumer(&self) -> bool {
-        self.class
-            .and_then(|c| c.volume_binding_mode.as_deref())
-            == Some("WaitForFirstConsumer")
+        self.class.and_then(|c| c.volume_binding_mode.as_deref()) == Some("WaitForFirstConsumer")
     }
 
     pub fn class_name(&self) -> Option<&str> {
@@ -219,7 +215,10 @@ impl<'a> PodChain<'a> {
             .status
             .as_ref()
             .and_then(|s| s.conditions.as_ref())
-            .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False"));
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+            });
         let from_condition = condition
             .and_then(|c| c.message.as_deref())
             .filter(|m| !m.trim().is_empty())
@@ -287,9 +286,7 @@ pub fn pod_state(pod: &Pod) -> String {
         return "Terminating".into();
     }
     let status = pod.status.as_ref();
-    let phase = status
-        .and_then(|s| s.phase.as_deref())
-        .unwrap_or("Pending");
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
     let waiting = status
         .and_then(|s| s.container_statuses.as_ref())
         .into_iter()
@@ -323,11 +320,10 @@ pub fn owner_of(snap: &Snapshot, pod: &Pod) -> Option<ObjectRef> {
         .iter()
         .find(|o| o.controller == Some(true))?;
     if owner.kind == "ReplicaSet" {
-        let rs = snap
-            .objects
-            .replica_sets
-            .iter()
-            .find(|rs| rs.metadata.namespace.as_deref() == Some(ns) && rs.metadata.name.as_deref() == Some(&owner.name));
+        let rs = snap.objects.replica_sets.iter().find(|rs| {
+            rs.metadata.namespace.as_deref() == Some(ns)
+                && rs.metadata.name.as_deref() == Some(&owner.name)
+        });
         let deployment = match rs {
             Some(rs) => rs
                 .metadata
@@ -372,7 +368,9 @@ impl Target {
         let (kind, name) = text
             .split_once('/')
             .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| format!("target {text:?} is not TYPE/NAME (for example pod/trainer or pvc/data)"))?;
+            .ok_or_else(|| {
+                format!("target {text:?} is not TYPE/NAME (for example pod/trainer or pvc/data)")
+            })?;
         match kind.to_ascii_lowercase().as_str() {
             "pod" | "pods" | "po" => Ok(Target::Pod(name.to_string())),
             "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" => {
@@ -500,7 +498,9 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
             .iter()
             .flat_map(|p| {
                 let ns = p.metadata.namespace.clone().unwrap_or_default();
-                claim_names(p).into_iter().map(move |u| (ns.clone(), u.claim))
+                claim_names(p)
+                    .into_iter()
+                    .map(move |u| (ns.clone(), u.claim))
             })
             .collect();
         subject_claims = claims
@@ -597,12 +597,17 @@ mod tests {
             ..Default::default()
         };
         let err = subjects(&snap, &scope).unwrap_err();
-        assert_eq!(err.to_string(), "pod/nope not found in any namespace of the input");
+        assert_eq!(
+            err.to_string(),
+            "pod/nope not found in any namespace of the input"
+        );
     }
 
     #[test]
     fn owner_follows_replica_set_to_deployment() {
-        let p = pod("vllm-7d9c8b6f5-x2x9z").owned_by("ReplicaSet", "vllm-7d9c8b6f5").label("pod-template-hash", "7d9c8b6f5");
+        let p = pod("vllm-7d9c8b6f5-x2x9z")
+            .owned_by("ReplicaSet", "vllm-7d9c8b6f5")
+            .label("pod-template-hash", "7d9c8b6f5");
         let snap = snapshot(|o| o.pods.push(p.clone()));
         assert_eq!(
             owner_of(&snap, &p).unwrap().to_string(),

@@ -81,7 +81,12 @@ pub enum ColorChoice {
 
 /// Whether to colour: `always`/`never` as said; `auto` on a terminal unless
 /// NO_COLOR is set (to anything but empty) or TERM is dumb.
-pub fn use_color(choice: ColorChoice, is_terminal: bool, no_color: Option<&str>, term: Option<&str>) -> bool {
+pub fn use_color(
+    choice: ColorChoice,
+    is_terminal: bool,
+    no_color: Option<&str>,
+    term: Option<&str>,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -92,7 +97,12 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool, no_color: Option<&str>,
 }
 
 /// Runs the tool; errors are printed by [`main`].
-pub fn run(cli: &Cli, stdin: &mut dyn std::io::Read, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8> {
+pub fn run(
+    cli: &Cli,
+    stdin: &mut dyn std::io::Read,
+    out: &mut dyn Write,
+    stdout_is_terminal: bool,
+) -> Result<u8> {
     let targets = cli
         .targets
         .iter()
@@ -188,7 +198,12 @@ pub fn main() -> ExitCode {
     };
     let stdout = std::io::stdout();
     let is_terminal = stdout.is_terminal();
-    match run(&cli, &mut std::io::stdin().lock(), &mut stdout.lock(), is_terminal) {
+    match run(
+        &cli,
+        &mut std::io::stdin().lock(),
+        &mut stdout.lock(),
+        is_terminal,
+    ) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -200,6 +215,26 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_not_an_error() {
+        let input = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d, namespace: x}\nstatus: {phase: Pending}\n";
+        let cli = Cli::parse_from(["kubectl storage-doctor", "--from", "-"]);
+        let code = run(&cli, &mut input.as_bytes(), &mut ClosedPipe, false).unwrap();
+        assert_eq!(code, 1);
+    }
 
     #[test]
     fn colour_follows_flag_terminal_and_no_color() {

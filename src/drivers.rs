@@ -114,7 +114,9 @@ mod tests {
         }
         let ebs = kb.get("ebs.csi.aws.com").unwrap();
         assert!(!ebs.modes(None).contains(&"ReadWriteMany".to_string()));
-        assert!(ebs.modes(Some("Block")).contains(&"ReadWriteMany".to_string()));
+        assert!(ebs
+            .modes(Some("Block"))
+            .contains(&"ReadWriteMany".to_string()));
     }
 
     #[test]
@@ -126,7 +128,10 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 2);
-        assert_eq!(kb.get("ebs.csi.aws.com").unwrap().filesystem, ["ReadWriteMany"]);
+        assert_eq!(
+            kb.get("ebs.csi.aws.com").unwrap().filesystem,
+            ["ReadWriteMany"]
+        );
         assert!(kb.get("my.csi.example.com").is_some());
     }
 

@@ -64,7 +64,10 @@ const FLOWS: &[(&[&str], &[&str])] = &[
         &["FailedAttachVolume"],
         &["SuccessfulAttachVolume", "SuccessfulMountVolume"],
     ),
-    (&["FailedMount", "FailedMapVolume"], &["SuccessfulMountVolume"]),
+    (
+        &["FailedMount", "FailedMapVolume"],
+        &["SuccessfulMountVolume"],
+    ),
     (&["FailedScheduling"], &["Scheduled"]),
     (
         &["VolumeResizeFailed", "ExternalExpanding"],
@@ -101,7 +104,10 @@ impl<'a> Timeline<'a> {
 
     /// The newest event with this reason.
     pub fn latest(&self, reason: &str) -> Option<&'a Event> {
-        self.events.iter().copied().find(|e| self::reason(e) == reason)
+        self.events
+            .iter()
+            .copied()
+            .find(|e| self::reason(e) == reason)
     }
 
     /// The newest event with this reason, unless a success of the same flow

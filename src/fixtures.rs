@@ -7,19 +7,16 @@ use k8s_openapi::api::core::v1::{
     Container, ContainerState, ContainerStateWaiting, ContainerStatus, EphemeralVolumeSource,
     Event, EventSeries, EventSource, Node, NodeCondition, NodeSpec, NodeStatus, ObjectReference,
     PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimStatus, PersistentVolumeClaimTemplate,
-    PersistentVolumeClaimVolumeSource, PersistentVolumeSpec, PersistentVolumeStatus, Pod,
-    PodCondition, PodSpec, PodStatus, Taint, Volume, VolumeResourceRequirements,
+    PersistentVolumeClaimStatus, PersistentVolumeClaimTemplate, PersistentVolumeClaimVolumeSource,
+    PersistentVolumeSpec, PersistentVolumeStatus, Pod, PodCondition, PodSpec, PodStatus, Taint,
+    Volume, VolumeResourceRequirements,
 };
 use k8s_openapi::api::storage::v1::{
-    CSIDriver, CSIDriverSpec, CSINode, CSINodeDriver, CSINodeSpec, StorageClass,
-    VolumeAttachment, VolumeAttachmentSource, VolumeAttachmentSpec, VolumeAttachmentStatus,
-    VolumeError,
+    CSIDriver, CSIDriverSpec, CSINode, CSINodeDriver, CSINodeSpec, StorageClass, VolumeAttachment,
+    VolumeAttachmentSource, VolumeAttachmentSpec, VolumeAttachmentStatus,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    MicroTime, ObjectMeta, OwnerReference, Time,
-};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, OwnerReference, Time};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -233,7 +230,9 @@ pub trait ClaimExt: Sized {
 
 impl ClaimExt for PersistentVolumeClaim {
     fn class(mut self, class: &str) -> Self {
-        self.spec.get_or_insert_with(Default::default).storage_class_name = Some(class.into());
+        self.spec
+            .get_or_insert_with(Default::default)
+            .storage_class_name = Some(class.into());
         self
     }
 
@@ -317,7 +316,9 @@ impl VolumeExt for PersistentVolume {
     }
 
     fn class(mut self, class: &str) -> Self {
-        self.spec.get_or_insert_with(Default::default).storage_class_name = Some(class.into());
+        self.spec
+            .get_or_insert_with(Default::default)
+            .storage_class_name = Some(class.into());
         self
     }
 
@@ -501,20 +502,15 @@ pub fn attachment(volume: &str, node: &str, attached: bool) -> VolumeAttachment 
     }
 }
 
-pub fn attach_error(mut va: VolumeAttachment, message: &str) -> VolumeAttachment {
-    va.status.get_or_insert_with(Default::default).attach_error = Some(VolumeError {
-        message: Some(message.into()),
-        ..Default::default()
-    });
-    va
-}
-
 // ---- events
 
 pub fn event(reason: &str, message: &str) -> Event {
     Event {
         metadata: ObjectMeta {
-            name: Some(format!("{reason}.{}", NEXT_EVENT.fetch_add(1, Ordering::Relaxed))),
+            name: Some(format!(
+                "{reason}.{}",
+                NEXT_EVENT.fetch_add(1, Ordering::Relaxed)
+            )),
             namespace: Some("default".into()),
             ..Default::default()
         },

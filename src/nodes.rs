@@ -55,8 +55,12 @@ fn requirement_holds(value: Option<&str>, r: &NodeSelectorRequirement) -> bool {
         "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
-        "Gt" => matches!((value.and_then(number), values.first().and_then(|x| number(x))), (Some(v), Some(x)) if v > x),
-        "Lt" => matches!((value.and_then(number), values.first().and_then(|x| number(x))), (Some(v), Some(x)) if v < x),
+        "Gt" => {
+            matches!((value.and_then(number), values.first().and_then(|x| number(x))), (Some(v), Some(x)) if v > x)
+        }
+        "Lt" => {
+            matches!((value.and_then(number), values.first().and_then(|x| number(x))), (Some(v), Some(x)) if v < x)
+        }
         _ => false,
     }
 }
@@ -110,7 +114,10 @@ pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
     {
         terms_match(&terms.node_selector_terms, node)
             .map_err(|e| format!("the pod's node affinity excludes it ({e})"))?;
@@ -120,22 +127,37 @@ pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
         return Err("it is cordoned (unschedulable)".into());
     }
     let tolerations = spec.tolerations.as_deref().unwrap_or_default();
-    for taint in node_spec.and_then(|s| s.taints.as_ref()).into_iter().flatten() {
+    for taint in node_spec
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+    {
         if taint.effect == "PreferNoSchedule" {
             continue;
         }
         let tolerated = tolerations.iter().any(|t| {
-            let key_ok = t.key.as_deref().is_none_or(|k| k.is_empty() || k == taint.key);
+            let key_ok = t
+                .key
+                .as_deref()
+                .is_none_or(|k| k.is_empty() || k == taint.key);
             let op_exists = t.operator.as_deref() == Some("Exists");
-            let value_ok = op_exists || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
-            let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+            let value_ok = op_exists
+                || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
+            let effect_ok = t
+                .effect
+                .as_deref()
+                .is_none_or(|e| e.is_empty() || e == taint.effect);
             key_ok && value_ok && effect_ok && (op_exists || t.key.is_some())
         });
         if !tolerated {
             return Err(format!(
                 "it has the untolerated taint {}{}:{}",
                 taint.key,
-                taint.value.as_deref().map(|v| format!("={v}")).unwrap_or_default(),
+                taint
+                    .value
+                    .as_deref()
+                    .map(|v| format!("={v}"))
+                    .unwrap_or_default(),
                 taint.effect
             ));
         }
@@ -177,9 +199,13 @@ mod tests {
     fn pod_constraints() {
         let n = node("a").label("disk", "hdd");
         let p = pod("p").node_selector("disk", "ssd");
-        assert!(pod_allows(&p, &n).unwrap_err().contains("nodeSelector disk=ssd"));
+        assert!(pod_allows(&p, &n)
+            .unwrap_err()
+            .contains("nodeSelector disk=ssd"));
         let tainted = node("b").taint("dedicated", "NoSchedule");
-        assert!(pod_allows(&pod("p"), &tainted).unwrap_err().contains("untolerated taint dedicated"));
+        assert!(pod_allows(&pod("p"), &tainted)
+            .unwrap_err()
+            .contains("untolerated taint dedicated"));
         assert!(pod_allows(&pod("p"), &node("c").not_ready()).is_err());
         assert!(pod_allows(&pod("p"), &node("d")).is_ok());
     }

@@ -46,18 +46,25 @@ pub fn order_findings(findings: &mut [Finding]) {
 mod tests {
     use super::*;
     use crate::model::{Confidence, Severity};
-    use crate::rules::{access_mode_unsupported, provisioner_not_responding, waiting_for_first_consumer};
+    use crate::rules::{
+        access_mode_unsupported, provisioner_not_responding, waiting_for_first_consumer,
+    };
 
     #[test]
     fn the_cause_that_still_blocks_after_the_others_comes_first() {
         let down = Cause::new(&provisioner_not_responding::RULE, "down");
-        let mode = Cause::new(&access_mode_unsupported::RULE, "mode").confidence(Confidence::Medium);
+        let mode =
+            Cause::new(&access_mode_unsupported::RULE, "mode").confidence(Confidence::Medium);
         let info = Cause::new(&waiting_for_first_consumer::RULE, "wait");
         let ranked = order(vec![info, down, mode]);
         let rules: Vec<&str> = ranked.iter().map(|c| c.rule).collect();
         assert_eq!(
             rules,
-            ["access-mode-unsupported", "provisioner-not-responding", "waiting-for-first-consumer"]
+            [
+                "access-mode-unsupported",
+                "provisioner-not-responding",
+                "waiting-for-first-consumer"
+            ]
         );
         assert_eq!(ranked[0].rank, 1);
         assert_eq!(ranked[2].severity, Severity::Info);

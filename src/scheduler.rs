@@ -116,9 +116,7 @@ fn split_reasons(body: &str) -> Vec<&str> {
     let bytes = body.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let sep = if body[i..].starts_with(", ") {
-            2
-        } else if body[i..].starts_with(". ") {
+        let sep = if body[i..].starts_with(", ") || body[i..].starts_with(". ") {
             2
         } else {
             0
@@ -151,7 +149,9 @@ fn classify(text: &str) -> ReasonKind {
     let t = text;
     if t.contains("unbound immediate PersistentVolumeClaims") {
         ReasonKind::UnboundImmediateClaims
-    } else if t.contains("waiting for ephemeral volume controller to create the persistentvolumeclaim") {
+    } else if t
+        .contains("waiting for ephemeral volume controller to create the persistentvolumeclaim")
+    {
         ReasonKind::EphemeralClaimNotCreated(
             quoted(t, "persistentvolumeclaim ").unwrap_or_default(),
         )
@@ -245,7 +245,10 @@ mod tests {
     #[test]
     fn both_node_affinity_wordings() {
         assert_eq!(
-            kinds("0/3 nodes are available: 3 node(s) didn't match PersistentVolume's node affinity.")[0].1,
+            kinds(
+                "0/3 nodes are available: 3 node(s) didn't match PersistentVolume's node affinity."
+            )[0]
+            .1,
             ReasonKind::VolumeNodeAffinityConflict
         );
     }

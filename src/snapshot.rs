@@ -232,7 +232,10 @@ impl Snapshot {
     }
 
     pub fn volume(&self, name: &str) -> Option<&PersistentVolume> {
-        self.index.volumes.get(name).map(|&i| &self.objects.volumes[i])
+        self.index
+            .volumes
+            .get(name)
+            .map(|&i| &self.objects.volumes[i])
     }
 
     /// The PV whose `claimRef` points at this claim.
@@ -246,7 +249,10 @@ impl Snapshot {
     }
 
     pub fn class(&self, name: &str) -> Option<&StorageClass> {
-        self.index.classes.get(name).map(|&i| &self.objects.classes[i])
+        self.index
+            .classes
+            .get(name)
+            .map(|&i| &self.objects.classes[i])
     }
 
     pub fn csi_driver(&self, name: &str) -> Option<&CSIDriver> {
@@ -290,13 +296,7 @@ impl Snapshot {
     /// Events about one object, newest first. Events that carry a uid
     /// different from the object's are about an earlier object of the same
     /// name and are left out.
-    pub fn events_for(
-        &self,
-        kind: &str,
-        ns: &str,
-        name: &str,
-        uid: Option<&str>,
-    ) -> Vec<&Event> {
+    pub fn events_for(&self, kind: &str, ns: &str, name: &str, uid: Option<&str>) -> Vec<&Event> {
         let Some(list) = self
             .index
             .events

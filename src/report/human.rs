@@ -89,9 +89,20 @@ pub fn render(report: &Report, layout: Layout) -> String {
         }
     }
     if !report.gaps.is_empty() {
-        let _ = writeln!(out, "\n{}", st.bold("Could not read (the diagnosis is less certain where it needed these):"));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            st.bold("Could not read (the diagnosis is less certain where it needed these):")
+        );
         for g in &report.gaps {
-            let _ = writeln!(out, "  {} {} ({}): {}", st.dim("-"), g.resource, g.reason, g.message);
+            let _ = writeln!(
+                out,
+                "  {} {} ({}): {}",
+                st.dim("-"),
+                g.resource,
+                g.reason,
+                g.message
+            );
         }
     }
     out
@@ -169,9 +180,14 @@ fn overview(report: &Report, layout: Layout) -> String {
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         let word = trimmed.split_whitespace().next().unwrap_or("");
-        let sev = [Severity::Critical, Severity::Error, Severity::Warning, Severity::Info]
-            .into_iter()
-            .find(|s| s.as_str() == word);
+        let sev = [
+            Severity::Critical,
+            Severity::Error,
+            Severity::Warning,
+            Severity::Info,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word);
         match (i, sev) {
             (0, _) => coloured.push_str(&st.dim(line)),
             (_, Some(s)) => {
@@ -199,7 +215,12 @@ fn finding_block(out: &mut String, f: &Finding, st: Styles) {
         .chain
         .iter()
         .map(|l| {
-            let label = format!("{} {} [{}]", short_kind(&l.object.kind), l.object.name, l.state);
+            let label = format!(
+                "{} {} [{}]",
+                short_kind(&l.object.kind),
+                l.object.name,
+                l.state
+            );
             if l.ok {
                 format!("{} {label}", st.good("✔"))
             } else {

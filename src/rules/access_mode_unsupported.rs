@@ -117,7 +117,8 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         }
     }
     if mixed_rwop {
-        cause = cause.evidence("ReadWriteOncePod cannot be combined with other access modes on one claim");
+        cause = cause
+            .evidence("ReadWriteOncePod cannot be combined with other access modes on one claim");
     }
     match event {
         Some(e) => {
@@ -125,9 +126,17 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
                 .evidence(events::quote(e, ctx.snap.now))
                 .confidence(Confidence::High)
         }
-        None => cause = cause.evidence("no ProvisioningFailed event yet: known from the driver's capabilities alone"),
+        None => {
+            cause = cause.evidence(
+                "no ProvisioningFailed event yet: known from the driver's capabilities alone",
+            )
+        }
     }
-    let wanted: Vec<&str> = if mixed_rwop { vec!["ReadWriteOncePod"] } else { modes.clone() };
+    let wanted: Vec<&str> = if mixed_rwop {
+        vec!["ReadWriteOncePod"]
+    } else {
+        modes.clone()
+    };
     let serving = classes_serving(ctx, &wanted, volume_mode);
     let recreate = format!(
         "the claim is not bound, so recreating it loses nothing: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml",
@@ -136,7 +145,7 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     );
     if serving.is_empty() {
         cause = cause.fix(format!(
-            "no StorageClass in this cluster has a known driver that serves [{}] for volumeMode {volume_mode}: install a shared-filesystem driver (NFS, CephFS, a cloud file service) and a class for it",
+            "no StorageClass in this cluster has a known driver that serves [{}] for volumeMode {volume_mode}: install a shared-filesystem driver (NFS, CephFS, a cloud file service) and a class for it, then recreate the claim on it; {recreate}",
             wanted.join(", ")
         ));
     } else {
@@ -146,10 +155,14 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
             serving.join(", ")
         ));
     }
-    if !mixed_rwop && modes.iter().any(|m| *m == "ReadWriteMany" || *m == "ReadOnlyMany") {
-        cause = cause.fix(format!(
-            "or, if only one node needs the volume at a time, ask for ReadWriteOnce (it is per node: pods on the same node share it); {recreate}"
-        ));
+    if !mixed_rwop
+        && modes
+            .iter()
+            .any(|m| *m == "ReadWriteMany" || *m == "ReadOnlyMany")
+    {
+        cause = cause.fix(
+            "or, if only one node needs the volume at a time, recreate the claim with ReadWriteOnce (it is per node: pods on the same node share it)",
+        );
     }
     if modes.contains(&"ReadOnlyMany") {
         let has_source = c
@@ -163,9 +176,9 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         }
     }
     if mixed_rwop {
-        cause = cause.fix(format!(
-            "keep only ReadWriteOncePod (single pod) or only ReadWriteOnce (single node) in spec.accessModes; {recreate}"
-        ));
+        cause = cause.fix(
+            "keep only ReadWriteOncePod (single pod) or only ReadWriteOnce (single node) in spec.accessModes when recreating the claim",
+        );
     }
     Some(cause)
 }
@@ -178,9 +191,11 @@ mod tests {
     #[test]
     fn rwx_on_a_block_disk_driver_without_events() {
         let snap = snapshot(|o| {
-            o.classes.push(class("gp3", "ebs.csi.aws.com").default_class());
+            o.classes
+                .push(class("gp3", "ebs.csi.aws.com").default_class());
             o.classes.push(class("efs-sc", "efs.csi.aws.com"));
-            o.claims.push(pvc("shared").class("gp3").modes(&["ReadWriteMany"]));
+            o.claims
+                .push(pvc("shared").class("gp3").modes(&["ReadWriteMany"]));
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
@@ -194,7 +209,8 @@ mod tests {
     fn rwx_block_on_ebs_is_allowed() {
         let snap = snapshot(|o| {
             o.classes.push(class("io2", "ebs.csi.aws.com"));
-            o.claims.push(pvc("shared").class("io2").modes(&["ReadWriteMany"]).block());
+            o.claims
+                .push(pvc("shared").class("io2").modes(&["ReadWriteMany"]).block());
         });
         assert!(causes(&RULE, &snap).is_empty());
     }
@@ -203,7 +219,8 @@ mod tests {
     fn unknown_driver_known_from_its_error() {
         let snap = snapshot(|o| {
             o.classes.push(class("fancy", "fancy.example.com"));
-            o.claims.push(pvc("d").class("fancy").modes(&["ReadWriteMany"]));
+            o.claims
+                .push(pvc("d").class("fancy").modes(&["ReadWriteMany"]));
             o.events.push(
                 event("ProvisioningFailed", "rpc error: code = InvalidArgument desc = Volume capabilities MULTI_NODE_MULTI_WRITER not supported")
                     .warning()
@@ -219,7 +236,8 @@ mod tests {
     fn unknown_driver_without_error_is_not_guessed() {
         let snap = snapshot(|o| {
             o.classes.push(class("fancy", "fancy.example.com"));
-            o.claims.push(pvc("d").class("fancy").modes(&["ReadWriteMany"]));
+            o.claims
+                .push(pvc("d").class("fancy").modes(&["ReadWriteMany"]));
         });
         assert!(causes(&RULE, &snap).is_empty());
     }
@@ -229,7 +247,11 @@ mod tests {
         let snap = snapshot(|o| {
             o.classes.push(class("premium-rwx", "disk.csi.azure.com"));
             o.classes.push(class("azurefile-csi", "file.csi.azure.com"));
-            o.claims.push(pvc("model-weights-pvc").class("premium-rwx").modes(&["ReadOnlyMany"]));
+            o.claims.push(
+                pvc("model-weights-pvc")
+                    .class("premium-rwx")
+                    .modes(&["ReadOnlyMany"]),
+            );
         });
         let t = text(&causes(&RULE, &snap)[0]);
         assert!(t.contains("azurefile-csi"), "{t}");

@@ -62,13 +62,16 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause
             .object(pod.object())
             .object(ObjectRef::claim(ns, &c.name));
+        let confirmed = said.is_some();
         if let Some(line) = said {
             cause = cause.evidence(line);
         }
         if !captured {
-            cause = cause
-                .confidence(Confidence::Low)
-                .evidence_all(super::gap_lines(ctx, &["persistentvolumeclaims"]));
+            // Without the claims, only the scheduler's word makes it certain.
+            if !confirmed {
+                cause = cause.confidence(Confidence::Low);
+            }
+            cause = cause.evidence_all(super::gap_lines(ctx, &["persistentvolumeclaims"]));
             out.push(cause);
             continue;
         }
@@ -104,7 +107,11 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             format!(
                 "claims in namespace {ns}: {}{}",
                 listed.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             )
         });
         let typo = closest(&c.name, here.iter().copied());
@@ -197,7 +204,11 @@ mod tests {
             o.claims.push(pvc("other"));
         });
         let c = causes(&RULE, &snap);
-        assert!(c[0].summary.contains("\"web-0-scratch\""), "{}", c[0].summary);
+        assert!(
+            c[0].summary.contains("\"web-0-scratch\""),
+            "{}",
+            c[0].summary
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub fn mismatch(c: &ClaimChain, pv: &PersistentVolume) -> Option<String> {
                 r.name.as_deref().unwrap_or("")
             );
             return Some(match phase {
-                "Released" => format!("Released: still holds claimRef {holder} (a deleted claim) until it is cleared"),
+                "Released" => format!(
+                    "Released: still holds claimRef {holder} (a deleted claim) until it is cleared"
+                ),
                 _ => format!("reserved for claim {holder}"),
             });
         }
@@ -82,7 +84,9 @@ pub fn mismatch(c: &ClaimChain, pv: &PersistentVolume) -> Option<String> {
         let labels = pv.metadata.labels.clone().unwrap_or_default();
         for (k, v) in sel.match_labels.iter().flatten() {
             if labels.get(k) != Some(v) {
-                return Some(format!("lacks label {k}={v} that the claim's selector requires"));
+                return Some(format!(
+                    "lacks label {k}={v} that the claim's selector requires"
+                ));
             }
         }
     }
@@ -98,13 +102,35 @@ mod tests {
     #[test]
     fn reasons_for_each_mismatch() {
         let snap = snapshot(|o| {
-            o.claims.push(pvc("data").class("local").size("10Gi").modes(&["ReadWriteOnce"]));
+            o.claims.push(
+                pvc("data")
+                    .class("local")
+                    .size("10Gi")
+                    .modes(&["ReadWriteOnce"]),
+            );
         });
         let c = ClaimChain::resolve(&snap, "default", "data", None);
         assert_eq!(mismatch(&c, &pv("ok").class("local").size("20Gi")), None);
-        assert!(mismatch(&c, &pv("small").class("local").size("5Gi")).unwrap().starts_with("too small"));
-        assert!(mismatch(&c, &pv("other").class("fast").size("20Gi")).unwrap().contains("storageClassName"));
-        assert!(mismatch(&c, &pv("rox").class("local").size("20Gi").modes(&["ReadOnlyMany"])).unwrap().contains("access modes"));
-        assert!(mismatch(&c, &pv("taken").class("local").size("20Gi").bound_to("x", "y")).unwrap().contains("reserved for claim x/y"));
+        assert!(mismatch(&c, &pv("small").class("local").size("5Gi"))
+            .unwrap()
+            .starts_with("too small"));
+        assert!(mismatch(&c, &pv("other").class("fast").size("20Gi"))
+            .unwrap()
+            .contains("storageClassName"));
+        assert!(mismatch(
+            &c,
+            &pv("rox")
+                .class("local")
+                .size("20Gi")
+                .modes(&["ReadOnlyMany"])
+        )
+        .unwrap()
+        .contains("access modes"));
+        assert!(mismatch(
+            &c,
+            &pv("taken").class("local").size("20Gi").bound_to("x", "y")
+        )
+        .unwrap()
+        .contains("reserved for claim x/y"));
     }
 }

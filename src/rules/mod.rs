@@ -143,6 +143,10 @@ pub fn diagnose(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             .take(1)
             .collect();
     }
+    // "Normal waiting" is no comfort next to a real fault in the same chain.
+    if causes.iter().any(|c| c.severity > Severity::Info) {
+        causes.retain(|c| c.severity > Severity::Info);
+    }
     causes
 }
 
@@ -155,7 +159,10 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 
 /// Quotes the scheduler when one of its reasons matches, e.g.
 /// `scheduler (FailedScheduling event): 0/3 nodes are available: ...`.
-pub fn scheduler_says(pod: Option<&PodChain>, pred: impl Fn(&ReasonKind) -> bool) -> Option<String> {
+pub fn scheduler_says(
+    pod: Option<&PodChain>,
+    pred: impl Fn(&ReasonKind) -> bool,
+) -> Option<String> {
     let s = pod?.scheduling.as_ref()?;
     s.verdict
         .has(pred)
@@ -248,7 +255,12 @@ pub fn gap_lines(ctx: &Ctx, resources: &[&str]) -> Vec<String> {
         .gaps
         .iter()
         .filter(|g| resources.contains(&g.resource.as_str()))
-        .map(|g| format!("{} could not be read ({}): {}", g.resource, g.reason, g.message))
+        .map(|g| {
+            format!(
+                "{} could not be read ({}): {}",
+                g.resource, g.reason, g.message
+            )
+        })
         .collect()
 }
 

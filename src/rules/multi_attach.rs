@@ -36,7 +36,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     for c in &chain.claims {
         let Some(pv) = c.volume else { continue };
         let modes = c.access_modes();
-        if modes.iter().any(|m| *m == "ReadWriteMany" || *m == "ReadOnlyMany") {
+        if modes
+            .iter()
+            .any(|m| *m == "ReadWriteMany" || *m == "ReadOnlyMany")
+        {
             continue;
         }
         let pv_name = pv.metadata.name.as_deref().unwrap_or("");
@@ -74,9 +77,9 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if let Some(e) = event {
             cause = cause.evidence(events::quote(e, ctx.snap.now));
         } else {
-            cause = cause
-                .confidence(Confidence::Medium)
-                .evidence("no FailedAttachVolume event in the input: diagnosed from the VolumeAttachments");
+            cause = cause.confidence(Confidence::Medium).evidence(
+                "no FailedAttachVolume event in the input: diagnosed from the VolumeAttachments",
+            );
         }
         for va in &elsewhere {
             cause = cause.evidence(format!(
@@ -95,7 +98,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 "pod {ns}/{} ({}) uses the same claim on node {}",
                 p.metadata.name.as_deref().unwrap_or(""),
                 crate::chain::pod_state(p),
-                p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or("(not scheduled)")
+                p.spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_deref())
+                    .unwrap_or("(not scheduled)")
             ));
         }
         let other_down = other_node
@@ -113,7 +119,8 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         }
         let owner = crate::chain::owner_of(ctx.snap, pod.pod);
         let same_owner = others.iter().any(|p| {
-            crate::chain::owner_of(ctx.snap, p).is_some() && crate::chain::owner_of(ctx.snap, p) == owner
+            crate::chain::owner_of(ctx.snap, p).is_some()
+                && crate::chain::owner_of(ctx.snap, p) == owner
         });
         match &owner {
             Some(o) if o.kind == "Deployment" && same_owner => {
@@ -140,9 +147,9 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             }
         }
         if other_down.is_none() && others.is_empty() {
-            cause = cause.fix(format!(
-                "no pod uses the claim on the other node any more: the detach is stuck; check kubectl describe volumeattachment for detachError and the CSI attacher's log (kubectl get pods -A | grep -i attacher)"
-            ));
+            cause = cause.fix(
+                "no pod uses the claim on the other node any more: the detach is stuck; check kubectl describe volumeattachment for detachError and the CSI attacher's log (kubectl get pods -A | grep -i attacher)",
+            );
         }
         out.push(cause);
     }
@@ -156,12 +163,26 @@ mod tests {
 
     #[test]
     fn rolling_update_on_rwo_claim() {
-        let old = pod("web-old").claim("data").running().on_node("node-a").owned_by("ReplicaSet", "web-1111").label("pod-template-hash", "1111");
-        let new = pod("web-new").claim("data").on_node("node-b").waiting("ContainerCreating").owned_by("ReplicaSet", "web-2222").label("pod-template-hash", "2222");
+        let old = pod("web-old")
+            .claim("data")
+            .running()
+            .on_node("node-a")
+            .owned_by("ReplicaSet", "web-1111")
+            .label("pod-template-hash", "1111");
+        let new = pod("web-new")
+            .claim("data")
+            .on_node("node-b")
+            .waiting("ContainerCreating")
+            .owned_by("ReplicaSet", "web-2222")
+            .label("pod-template-hash", "2222");
         let snap = snapshot(|o| {
             o.nodes.extend([node("node-a"), node("node-b")]);
             o.claims.push(pvc("data").bound("pv-1"));
-            o.volumes.push(pv("pv-1").bound_to("default", "data").csi("ebs.csi.aws.com"));
+            o.volumes.push(
+                pv("pv-1")
+                    .bound_to("default", "data")
+                    .csi("ebs.csi.aws.com"),
+            );
             o.attachments.push(attachment("pv-1", "node-a", true));
             o.pods.extend([old, new]);
             o.events.push(
@@ -182,9 +203,18 @@ mod tests {
         let snap = snapshot(|o| {
             o.nodes.extend([node("node-a").not_ready(), node("node-b")]);
             o.claims.push(pvc("data").bound("pv-1"));
-            o.volumes.push(pv("pv-1").bound_to("default", "data").csi("ebs.csi.aws.com"));
+            o.volumes.push(
+                pv("pv-1")
+                    .bound_to("default", "data")
+                    .csi("ebs.csi.aws.com"),
+            );
             o.attachments.push(attachment("pv-1", "node-a", true));
-            o.pods.push(pod("db-0").claim("data").on_node("node-b").waiting("ContainerCreating"));
+            o.pods.push(
+                pod("db-0")
+                    .claim("data")
+                    .on_node("node-b")
+                    .waiting("ContainerCreating"),
+            );
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c[0].confidence, Confidence::Medium);
@@ -197,7 +227,12 @@ mod tests {
             o.claims.push(pvc("data").bound("pv-1"));
             o.volumes.push(pv("pv-1").bound_to("default", "data"));
             o.attachments.push(attachment("pv-1", "node-b", true));
-            o.pods.push(pod("db-0").claim("data").on_node("node-b").waiting("ContainerCreating"));
+            o.pods.push(
+                pod("db-0")
+                    .claim("data")
+                    .on_node("node-b")
+                    .waiting("ContainerCreating"),
+            );
         });
         assert!(causes(&RULE, &snap).is_empty());
     }

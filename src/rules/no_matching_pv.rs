@@ -62,7 +62,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             continue;
         }
         let static_only = class.provisioner == "kubernetes.io/no-provisioner"
-            || ctx.drivers.get(&class.provisioner).is_some_and(|d| d.static_only);
+            || ctx
+                .drivers
+                .get(&class.provisioner)
+                .is_some_and(|d| d.static_only);
         if !static_only {
             continue;
         }
@@ -138,10 +141,18 @@ mod tests {
     #[test]
     fn explains_why_each_local_pv_does_not_fit() {
         let snap = snapshot(|o| {
-            o.classes.push(class("local-storage", "kubernetes.io/no-provisioner").wait_for_consumer());
-            o.claims.push(pvc("data").class("local-storage").size("50Gi"));
-            o.volumes.push(pv("local-a").class("local-storage").size("10Gi"));
-            o.volumes.push(pv("local-b").class("local-storage").size("100Gi").modes(&["ReadOnlyMany"]));
+            o.classes
+                .push(class("local-storage", "kubernetes.io/no-provisioner").wait_for_consumer());
+            o.claims
+                .push(pvc("data").class("local-storage").size("50Gi"));
+            o.volumes
+                .push(pv("local-a").class("local-storage").size("10Gi"));
+            o.volumes.push(
+                pv("local-b")
+                    .class("local-storage")
+                    .size("100Gi")
+                    .modes(&["ReadOnlyMany"]),
+            );
             o.pods.push(pod("db").claim("data").unschedulable(
                 "0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
             ));
@@ -151,13 +162,17 @@ mod tests {
         let t = text(&c[0]);
         assert!(t.contains("PV local-a: too small: 10Gi"), "{t}");
         assert!(t.contains("PV local-b: access modes"), "{t}");
-        assert!(t.contains("didn't find available persistent volumes"), "{t}");
+        assert!(
+            t.contains("didn't find available persistent volumes"),
+            "{t}"
+        );
     }
 
     #[test]
     fn wffc_claim_without_consumer_is_not_a_failure() {
         let snap = snapshot(|o| {
-            o.classes.push(class("local-storage", "kubernetes.io/no-provisioner").wait_for_consumer());
+            o.classes
+                .push(class("local-storage", "kubernetes.io/no-provisioner").wait_for_consumer());
             o.claims.push(pvc("data").class("local-storage"));
         });
         assert!(causes(&RULE, &snap).is_empty());

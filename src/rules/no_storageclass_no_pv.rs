@@ -25,7 +25,8 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         }
         let defaults = ctx.snap.default_classes();
         let explicit_empty = c.requested_class == RequestedClass::Empty;
-        let unset_without_default = c.requested_class == RequestedClass::Unset && defaults.is_empty();
+        let unset_without_default =
+            c.requested_class == RequestedClass::Unset && defaults.is_empty();
         if !explicit_empty && !unset_without_default && c.requested_class != RequestedClass::Unset {
             continue;
         }
@@ -60,7 +61,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             cause = cause.evidence(events::quote(e, ctx.snap.now));
         }
         if let Some(line) = scheduler_says(chain.pod.as_ref(), |k| {
-            matches!(k, ReasonKind::UnboundImmediateClaims | ReasonKind::NoVolumeToBind)
+            matches!(
+                k,
+                ReasonKind::UnboundImmediateClaims | ReasonKind::NoVolumeToBind
+            )
         }) {
             cause = cause.evidence(line);
         }
@@ -72,7 +76,13 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let class = defaults
             .first()
             .and_then(|d| d.metadata.name.as_deref())
-            .or_else(|| ctx.snap.objects.classes.first().and_then(|s| s.metadata.name.as_deref()));
+            .or_else(|| {
+                ctx.snap
+                    .objects
+                    .classes
+                    .first()
+                    .and_then(|s| s.metadata.name.as_deref())
+            });
         cause = cause.fix(match class {
             Some(class) => format!(
                 "for a dynamically provisioned volume, recreate the claim with storageClassName: {class} (classes: {}); it is not bound, so nothing is lost: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml",
@@ -101,11 +111,15 @@ mod tests {
     #[test]
     fn empty_class_without_pv() {
         let snap = snapshot(|o| {
-            o.classes.push(class("gp3", "ebs.csi.aws.com").default_class());
+            o.classes
+                .push(class("gp3", "ebs.csi.aws.com").default_class());
             o.claims.push(pvc("legacy").class(""));
             o.events.push(
-                event("FailedBinding", "no persistent volumes available for this claim and no storage class is set")
-                    .about("PersistentVolumeClaim", "default", "legacy"),
+                event(
+                    "FailedBinding",
+                    "no persistent volumes available for this claim and no storage class is set",
+                )
+                .about("PersistentVolumeClaim", "default", "legacy"),
             );
         });
         let c = causes(&RULE, &snap);

@@ -23,7 +23,9 @@ pub const VOLUME_EVENT_REASONS: &[&str] = &["FailedMount", "FailedMapVolume", "F
 /// Whether the claim is fine for this pod: bound, or a WaitForFirstConsumer
 /// claim that binds once the pod is scheduled.
 pub fn claim_ok(c: &ClaimChain, pod_scheduled: bool) -> bool {
-    let terminating = c.claim.is_some_and(|x| x.metadata.deletion_timestamp.is_some());
+    let terminating = c
+        .claim
+        .is_some_and(|x| x.metadata.deletion_timestamp.is_some());
     if c.claim.is_none() || terminating {
         return false;
     }
@@ -47,7 +49,10 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
         }
     }
     let timeline = Timeline::new(&pod.events);
-    if VOLUME_EVENT_REASONS.iter().any(|r| timeline.current(r).is_some()) {
+    if VOLUME_EVENT_REASONS
+        .iter()
+        .any(|r| timeline.current(r).is_some())
+    {
         return Vec::new();
     }
     let ns = pod.namespace.as_str();
@@ -105,7 +110,13 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
         .and_then(|s| s.container_statuses.as_ref())
         .into_iter()
         .flatten()
-        .find_map(|c| c.state.as_ref()?.waiting.as_ref().map(|w| (c.name.clone(), w.clone())))
+        .find_map(|c| {
+            c.state
+                .as_ref()?
+                .waiting
+                .as_ref()
+                .map(|w| (c.name.clone(), w.clone()))
+        })
     {
         let (name, w) = waiting;
         cause = cause.evidence(format!(
@@ -121,7 +132,8 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
     ));
     let all = other.join(" ").to_lowercase();
     if all.contains("insufficient") {
-        cause = cause.fix("free capacity on the nodes (or add nodes), or lower the pod's resource requests");
+        cause = cause
+            .fix("free capacity on the nodes (or add nodes), or lower the pod's resource requests");
     }
     if all.contains("taint") {
         cause = cause.fix("add a matching toleration to the pod, or remove the taint from the nodes it should use");
@@ -130,7 +142,8 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause.fix("check the pod's nodeSelector and affinity against the nodes' labels (kubectl get nodes --show-labels)");
     }
     if state.contains("ImagePull") || state == "ErrImagePull" || state == "InvalidImageName" {
-        cause = cause.fix("check the image name and tag, and the registry credentials (imagePullSecrets)");
+        cause = cause
+            .fix("check the image name and tag, and the registry credentials (imagePullSecrets)");
     }
     vec![cause]
 }
@@ -143,7 +156,8 @@ mod tests {
     #[test]
     fn pending_for_cpu_with_a_wffc_claim() {
         let snap = snapshot(|o| {
-            o.classes.push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
+            o.classes
+                .push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
             o.claims.push(pvc("data").class("gp3"));
             o.pods.push(pod("trainer").claim("data").unschedulable(
                 "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
@@ -152,7 +166,11 @@ mod tests {
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].severity, Severity::Warning);
-        assert!(c[0].summary.contains("Insufficient cpu (2 node(s))"), "{}", c[0].summary);
+        assert!(
+            c[0].summary.contains("Insufficient cpu (2 node(s))"),
+            "{}",
+            c[0].summary
+        );
         assert!(text(&c[0]).contains("waits for this pod to be scheduled"));
     }
 
@@ -161,10 +179,20 @@ mod tests {
         let snap = snapshot(|o| {
             o.claims.push(pvc("data").bound("pv-1"));
             o.volumes.push(pv("pv-1").bound_to("default", "data"));
-            o.pods.push(pod("web").claim("data").phase("Pending").on_node("n1").waiting("ImagePullBackOff"));
+            o.pods.push(
+                pod("web")
+                    .claim("data")
+                    .phase("Pending")
+                    .on_node("n1")
+                    .waiting("ImagePullBackOff"),
+            );
         });
         let c = causes(&RULE, &snap);
-        assert!(c[0].summary.contains("ImagePullBackOff"), "{}", c[0].summary);
+        assert!(
+            c[0].summary.contains("ImagePullBackOff"),
+            "{}",
+            c[0].summary
+        );
     }
 
     #[test]

@@ -44,7 +44,8 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     }
     let timeline = Timeline::new(&c.events);
     // The provisioner answered: another rule explains what it said.
-    if timeline.current("ProvisioningFailed").is_some() || timeline.latest("Provisioning").is_some() {
+    if timeline.current("ProvisioningFailed").is_some() || timeline.latest("Provisioning").is_some()
+    {
         return None;
     }
     let waiting: Vec<_> = timeline.current_all("ExternalProvisioning").collect();
@@ -84,7 +85,9 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         ));
     }
     if let Some(node) = selected {
-        cause = cause.evidence(format!("node {node} was selected for it (WaitForFirstConsumer)"));
+        cause = cause.evidence(format!(
+            "node {node} was selected for it (WaitForFirstConsumer)"
+        ));
     }
     if let Some(e) = waiting.first() {
         cause = cause.evidence(events::quote(e, ctx.snap.now));
@@ -93,7 +96,10 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         "no Provisioning, ProvisioningFailed or ProvisioningSucceeded event from the provisioner",
     );
     if let Some(line) = scheduler_says(chain.pod.as_ref(), |k| {
-        matches!(k, ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError)
+        matches!(
+            k,
+            ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError
+        )
     }) {
         cause = cause.evidence(line);
     }
@@ -114,7 +120,9 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         .filter(|p| {
             let name = p.metadata.name.as_deref().unwrap_or("");
             name.contains(short)
-                && (name.contains("csi") || name.contains("provisioner") || name.contains("controller"))
+                && (name.contains("csi")
+                    || name.contains("provisioner")
+                    || name.contains("controller"))
         })
         .map(|p| {
             format!(
@@ -201,23 +209,38 @@ mod tests {
     #[test]
     fn repeating_external_provisioning_without_answer() {
         let snap = snapshot(|o| {
-            o.classes.push(class("csi-hostpath-fast", "hostpath.csi.k8s.io"));
-            o.claims.push(pvc("ckpt").class("csi-hostpath-fast").provisioner("hostpath.csi.k8s.io"));
+            o.classes
+                .push(class("csi-hostpath-fast", "hostpath.csi.k8s.io"));
+            o.claims.push(
+                pvc("ckpt")
+                    .class("csi-hostpath-fast")
+                    .provisioner("hostpath.csi.k8s.io"),
+            );
             o.events.push(waiting_event(42));
+            o.csi_nodes.push(csi_node("node-1", &["ebs.csi.aws.com"]));
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].confidence, Confidence::High);
         let t = text(&c[0]);
+        assert!(t.contains("0 of 1 CSINodes list the driver"), "{t}");
         assert!(t.contains("×42"), "{t}");
-        assert!(t.contains("no pod in the input looks like a controller"), "{t}");
+        assert!(
+            t.contains("no pod in the input looks like a controller"),
+            "{t}"
+        );
     }
 
     #[test]
     fn a_provisioner_that_answered_is_not_this_rule() {
         let snap = snapshot(|o| {
-            o.classes.push(class("csi-hostpath-fast", "hostpath.csi.k8s.io"));
-            o.claims.push(pvc("ckpt").class("csi-hostpath-fast").provisioner("hostpath.csi.k8s.io"));
+            o.classes
+                .push(class("csi-hostpath-fast", "hostpath.csi.k8s.io"));
+            o.claims.push(
+                pvc("ckpt")
+                    .class("csi-hostpath-fast")
+                    .provisioner("hostpath.csi.k8s.io"),
+            );
             o.events.push(waiting_event(3));
             o.events.push(
                 event("ProvisioningFailed", "rpc error: code = Internal desc = x")
@@ -234,7 +257,8 @@ mod tests {
         let snap = snapshot(|o| {
             o.classes.push(class("nfs", "nfs.csi.k8s.oi"));
             o.csi_drivers.push(csi_driver("nfs.csi.k8s.io"));
-            o.claims.push(pvc("ckpt").class("nfs").provisioner("nfs.csi.k8s.oi"));
+            o.claims
+                .push(pvc("ckpt").class("nfs").provisioner("nfs.csi.k8s.oi"));
             o.events.push(waiting_event(5));
         });
         let t = text(&causes(&RULE, &snap)[0]);
@@ -244,7 +268,8 @@ mod tests {
     #[test]
     fn wffc_claim_without_selected_node_is_not_handed_over_yet() {
         let snap = snapshot(|o| {
-            o.classes.push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
+            o.classes
+                .push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
             o.claims.push(pvc("ckpt").class("gp3"));
         });
         assert!(causes(&RULE, &snap).is_empty());

@@ -60,7 +60,10 @@ pub fn underlying(message: &str) -> &str {
             m = rest.trim();
         }
     }
-    for wrapper in ["failed to provision volume with StorageClass", "Failed to provision volume with StorageClass"] {
+    for wrapper in [
+        "failed to provision volume with StorageClass",
+        "Failed to provision volume with StorageClass",
+    ] {
         if let Some(rest) = m.strip_prefix(wrapper) {
             if let Some(i) = rest.find("\": ") {
                 m = rest[i + 3..].trim();
@@ -149,13 +152,16 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 "provisioning claim {ns}/{} failed ({}): {}",
                 c.name,
                 kind.as_str(),
-                underlying(message)
+                brief(underlying(message))
             ),
         )
         .object(c.object())
         .evidence(super::claim_state_line(ctx, c))
         .evidence(events::quote(e, ctx.snap.now))
-        .evidence(format!("error class: {} (reported by {who})", kind.as_str()));
+        .evidence(format!(
+            "error class: {} (reported by {who})",
+            kind.as_str()
+        ));
         if !class.is_empty() {
             cause = cause.object(ObjectRef::class(class));
         }
@@ -171,9 +177,13 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             })
             .unwrap_or_default();
         cause = match kind {
-            ErrorKind::Capacity => cause
-                .fix(format!("the backend refused {size}: request less (recreate the claim; a Pending claim holds no data), or raise the cloud/backend quota or capacity"))
-                .fix("if the limit is per zone, let the pod run in another zone (WaitForFirstConsumer classes provision where the pod is scheduled)"),
+            ErrorKind::Capacity => {
+                cause = cause.fix(format!("the backend refused {size}: request less (recreate the claim; a Pending claim holds no data), or raise the cloud/backend quota or capacity"));
+                if c.is_wait_for_first_consumer() {
+                    cause = cause.fix("if the limit is per zone, let the pod run in another zone (this WaitForFirstConsumer class provisions where the pod is scheduled)");
+                }
+                cause
+            }
             ErrorKind::Parameters => cause
                 .fix(format!("the driver rejected the request: check StorageClass \"{class}\" parameters ({params}) and the claim's size against the driver's documented limits"))
                 .fix(format!("StorageClass parameters cannot be edited: kubectl get sc {class} -o yaml > sc.yaml, fix, kubectl replace --force -f sc.yaml (existing volumes are not affected)")),
@@ -191,6 +201,23 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         out.push(cause);
     }
     out
+}
+
+/// The gist of a driver error for a one-line summary: the gRPC description
+/// without the code wrapper, cut at a sentence end near 160 characters.
+pub fn brief(error: &str) -> String {
+    let gist = match error.split_once(" desc = ") {
+        Some((head, desc)) => {
+            let code = head.rsplit("code = ").next().unwrap_or("").trim();
+            format!("{code}: {desc}")
+        }
+        None => error.to_string(),
+    };
+    if gist.chars().count() <= 160 {
+        return gist;
+    }
+    let cut: String = gist.chars().take(160).collect();
+    format!("{}…", cut.trim_end())
 }
 
 /// `ebs.csi.aws.com` → `ebs`, to find a driver's pods by name.
@@ -214,27 +241,62 @@ mod tests {
             underlying("Volume provisioning failed with infeasible error. Retries will be delayed. rpc error: code = InvalidArgument desc = bad iops"),
             "rpc error: code = InvalidArgument desc = bad iops"
         );
-        assert_eq!(underlying("rpc error: code = Internal desc = x"), "rpc error: code = Internal desc = x");
+        assert_eq!(
+            underlying("rpc error: code = Internal desc = x"),
+            "rpc error: code = Internal desc = x"
+        );
+    }
+
+    #[test]
+    fn brief_keeps_code_and_description() {
+        assert_eq!(
+            brief("rpc error: code = ResourceExhausted desc = no space"),
+            "ResourceExhausted: no space"
+        );
+        assert!(brief(&"x".repeat(500)).ends_with('…'));
+        assert_eq!(brief(&"é".repeat(500)).chars().count(), 161);
     }
 
     #[test]
     fn classifies_the_catalog_errors() {
-        assert_eq!(classify("rpc error: code = ResourceExhausted desc = x"), ErrorKind::Capacity);
-        assert_eq!(classify("rpc error: code = InvalidArgument desc = Invalid parameter iops"), ErrorKind::Parameters);
-        assert_eq!(classify("error generating accessibility requirements: no topology key found"), ErrorKind::Topology);
-        assert_eq!(classify("driver does not support block volume"), ErrorKind::VolumeMode);
-        assert_eq!(classify("snapshot snap-1 is not Ready"), ErrorKind::DataSource);
-        assert_eq!(classify("storageclass.storage.k8s.io \"x\" not found"), ErrorKind::ClassNotFound);
+        assert_eq!(
+            classify("rpc error: code = ResourceExhausted desc = x"),
+            ErrorKind::Capacity
+        );
+        assert_eq!(
+            classify("rpc error: code = InvalidArgument desc = Invalid parameter iops"),
+            ErrorKind::Parameters
+        );
+        assert_eq!(
+            classify("error generating accessibility requirements: no topology key found"),
+            ErrorKind::Topology
+        );
+        assert_eq!(
+            classify("driver does not support block volume"),
+            ErrorKind::VolumeMode
+        );
+        assert_eq!(
+            classify("snapshot snap-1 is not Ready"),
+            ErrorKind::DataSource
+        );
+        assert_eq!(
+            classify("storageclass.storage.k8s.io \"x\" not found"),
+            ErrorKind::ClassNotFound
+        );
         assert_eq!(classify("failed to provision volume with StorageClass \"gp3\": rpc error: code = InvalidArgument desc = Volume capabilities MULTI_NODE_MULTI_WRITER not supported"), ErrorKind::AccessMode);
         assert_eq!(classify("something odd"), ErrorKind::Other);
     }
 
     #[test]
     fn superseded_failure_is_no_finding() {
-        let fail = event("ProvisioningFailed", "rpc error: code = ResourceExhausted desc = x")
-            .warning()
-            .at("2026-11-20T10:00:00Z")
-            .about("PersistentVolumeClaim", "default", "data");
+        let fail = event(
+            "ProvisioningFailed",
+            "rpc error: code = ResourceExhausted desc = x",
+        )
+        .warning()
+        .by("ebs.csi.aws.com_ebs-csi-controller-1")
+        .at("2026-11-20T10:00:00Z")
+        .about("PersistentVolumeClaim", "default", "data");
         let ok = event("ProvisioningSucceeded", "ok")
             .at("2026-11-20T10:05:00Z")
             .about("PersistentVolumeClaim", "default", "data");
@@ -251,5 +313,6 @@ mod tests {
         });
         let c = causes(&RULE, &snap);
         assert!(c[0].summary.contains("(capacity)"), "{}", c[0].summary);
+        assert!(text(&c[0]).contains("reported by ebs.csi.aws.com_ebs-csi-controller-1"));
     }
 }

@@ -16,7 +16,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-const KUBELET_TEXT: &str = "volume uses the ReadWriteOncePod access mode and is already in use by another pod";
+const KUBELET_TEXT: &str =
+    "volume uses the ReadWriteOncePod access mode and is already in use by another pod";
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(pod) = &chain.pod else {
@@ -45,7 +46,14 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if holders.is_empty() && said.is_none() && kubelet.is_none() {
             continue;
         }
-        if holders.is_empty() && chain.claims.iter().filter(|x| x.access_modes().contains(&"ReadWriteOncePod")).count() > 1 {
+        if holders.is_empty()
+            && chain
+                .claims
+                .iter()
+                .filter(|x| x.access_modes().contains(&"ReadWriteOncePod"))
+                .count()
+                > 1
+        {
             // Several RWOP claims and nobody visibly holds this one.
             continue;
         }
@@ -57,7 +65,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                     "{ns}/{} ({} on {})",
                     p.metadata.name.as_deref().unwrap_or(""),
                     crate::chain::pod_state(p),
-                    p.spec.as_ref().and_then(|s| s.node_name.as_deref()).unwrap_or("?")
+                    p.spec
+                        .as_ref()
+                        .and_then(|s| s.node_name.as_deref())
+                        .unwrap_or("?")
                 )
             })
             .collect();
@@ -76,7 +87,11 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let mut cause = Cause::new(&RULE, summary)
             .object(pod.object())
             .object(c.object())
-            .evidence(format!("claim {ns}/{} has accessModes [{}]: one pod at a time, cluster-wide", c.name, c.access_modes().join(", ")));
+            .evidence(format!(
+                "claim {ns}/{} has accessModes [{}]: one pod at a time, cluster-wide",
+                c.name,
+                c.access_modes().join(", ")
+            ));
         for h in &holders {
             cause = cause.object(ObjectRef::pod(ns, h.metadata.name.as_deref().unwrap_or("")));
         }
@@ -118,15 +133,24 @@ mod tests {
     #[test]
     fn names_the_pod_holding_the_claim() {
         let snap = snapshot(|o| {
-            o.claims.push(pvc("eval-results").modes(&["ReadWriteOncePod"]).bound("pv-1"));
-            o.pods.push(pod("evaluator").claim("eval-results").running());
+            o.claims.push(
+                pvc("eval-results")
+                    .modes(&["ReadWriteOncePod"])
+                    .bound("pv-1"),
+            );
+            o.pods
+                .push(pod("evaluator").claim("eval-results").running());
             o.pods.push(pod("exporter").claim("eval-results").unschedulable(
                 "0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
             ));
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
-        assert!(c[0].summary.contains("pod evaluator already uses it"), "{}", c[0].summary);
+        assert!(
+            c[0].summary.contains("pod evaluator already uses it"),
+            "{}",
+            c[0].summary
+        );
         assert_eq!(c[0].confidence, Confidence::High);
     }
 

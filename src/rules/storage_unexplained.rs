@@ -105,9 +105,9 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause.object(c.object());
     }
     if young {
-        cause = cause
-            .severity(Severity::Info)
-            .evidence("the claim was created less than two minutes ago: provisioning may still be under way");
+        cause = cause.severity(Severity::Info).evidence(
+            "the claim was created less than two minutes ago: provisioning may still be under way",
+        );
     }
     cause = cause.evidence_all(evidence);
     for f in fix {
@@ -125,11 +125,19 @@ mod tests {
     fn unexplained_mount_failure_shows_the_raw_event() {
         let snap = snapshot(|o| {
             o.claims.push(pvc("data").bound("pv-1"));
-            o.pods.push(pod("web").claim("data").on_node("n1").waiting("ContainerCreating"));
+            o.pods.push(
+                pod("web")
+                    .claim("data")
+                    .on_node("n1")
+                    .waiting("ContainerCreating"),
+            );
             o.events.push(
-                event("FailedMount", "MountVolume.SetUp failed for volume \"pv-1\" : something new")
-                    .warning()
-                    .about("Pod", "default", "web"),
+                event(
+                    "FailedMount",
+                    "MountVolume.SetUp failed for volume \"pv-1\" : something new",
+                )
+                .warning()
+                .about("Pod", "default", "web"),
             );
         });
         let c = causes(&RULE, &snap);

@@ -19,7 +19,9 @@ pub const RULE: Rule = Rule {
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let mut out = Vec::new();
     for c in &chain.claims {
-        let Some(class_name) = c.class_name() else { continue };
+        let Some(class_name) = c.class_name() else {
+            continue;
+        };
         if c.claim.is_none() || c.class.is_some() || c.is_bound() {
             continue;
         }
@@ -50,7 +52,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             }
         }
         if let Some(line) = scheduler_says(chain.pod.as_ref(), |k| {
-            matches!(k, ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError)
+            matches!(
+                k,
+                ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError
+            )
         }) {
             cause = cause.evidence(format!(
                 "{line} (a claim whose class is missing counts as Immediate binding, so the pod waits for it)"
@@ -93,8 +98,8 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             "or, if \"{class_name}\" is the class that should exist, create a StorageClass named {class_name} with the provisioner and parameters meant for it; the claim then provisions as it is"
         ));
         if let Some(pod) = &chain.pod {
-            if let Some(owner) = crate::chain::owner_of(ctx.snap, pod.pod)
-                .filter(|o| o.kind == "StatefulSet")
+            if let Some(owner) =
+                crate::chain::owner_of(ctx.snap, pod.pod).filter(|o| o.kind == "StatefulSet")
             {
                 cause = cause.fix(format!(
                     "the claim comes from {}'s volumeClaimTemplates: fix storageClassName there too, or new replicas get the same claim (volumeClaimTemplates cannot be edited: {} delete {} --cascade=orphan, then re-apply it with the class changed)",
@@ -117,15 +122,19 @@ mod tests {
     #[test]
     fn missing_class_names_the_existing_ones_and_the_default() {
         let snap = snapshot(|o| {
-            o.classes.push(class("standard", "rancher.io/local-path").default_class());
+            o.classes
+                .push(class("standard", "rancher.io/local-path").default_class());
             o.claims.push(pvc("scratch").class("fast-ssd"));
             o.pods.push(pod("preprocess").claim("scratch").unschedulable(
                 "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
             ));
             o.events.push(
-                event("ProvisioningFailed", "storageclass.storage.k8s.io \"fast-ssd\" not found")
-                    .warning()
-                    .about("PersistentVolumeClaim", "default", "scratch"),
+                event(
+                    "ProvisioningFailed",
+                    "storageclass.storage.k8s.io \"fast-ssd\" not found",
+                )
+                .warning()
+                .about("PersistentVolumeClaim", "default", "scratch"),
             );
         });
         let c = causes(&RULE, &snap);

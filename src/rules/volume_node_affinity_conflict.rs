@@ -26,7 +26,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         return Vec::new();
     }
     let said = scheduler_says(Some(pod), |k| {
-        matches!(k, ReasonKind::VolumeNodeAffinityConflict | ReasonKind::NoVolumeZone)
+        matches!(
+            k,
+            ReasonKind::VolumeNodeAffinityConflict | ReasonKind::NoVolumeZone
+        )
     });
     let mut out = Vec::new();
     for c in &chain.claims {
@@ -52,9 +55,9 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                     matching += 1;
                     match nodes::pod_allows(pod.pod, n) {
                         Ok(()) => usable += 1,
-                        Err(why) => per_node.push(format!(
-                            "node {name} matches the volume, but {why}"
-                        )),
+                        Err(why) => {
+                            per_node.push(format!("node {name} matches the volume, but {why}"))
+                        }
                     }
                 }
             }
@@ -70,7 +73,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             .map(nodes::describe_term)
             .collect::<Vec<_>>()
             .join(" or ");
-        let node_local = pv.spec.as_ref().is_some_and(|s| s.local.is_some() || s.host_path.is_some())
+        let node_local = pv
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.local.is_some() || s.host_path.is_some())
             || terms.iter().any(|t| {
                 t.match_expressions
                     .iter()
@@ -165,14 +171,19 @@ mod tests {
         let t = text(&c[0]);
         assert!(c[0].summary.contains("no such node exists"), "{t}");
         assert!(t.contains("DATA ON local-pv IS LOST"), "{t}");
-        assert!(t.contains("diagnosed from the volume's node affinity"), "{t}");
+        assert!(
+            t.contains("diagnosed from the volume's node affinity"),
+            "{t}"
+        );
     }
 
     #[test]
     fn zone_excluded_by_the_pods_node_selector() {
         let snap = snapshot(|o| {
-            o.nodes.push(node("a").label("topology.kubernetes.io/zone", "us-east-1a"));
-            o.nodes.push(node("b").label("topology.kubernetes.io/zone", "us-east-1b"));
+            o.nodes
+                .push(node("a").label("topology.kubernetes.io/zone", "us-east-1a"));
+            o.nodes
+                .push(node("b").label("topology.kubernetes.io/zone", "us-east-1b"));
             o.claims.push(pvc("data").bound("pv-1"));
             o.volumes.push(
                 pv("pv-1")
@@ -187,8 +198,14 @@ mod tests {
             );
         });
         let t = text(&causes(&RULE, &snap)[0]);
-        assert!(t.contains("node a matches the volume, but the pod's nodeSelector"), "{t}");
-        assert!(t.contains("node b: topology.kubernetes.io/zone=us-east-1b"), "{t}");
+        assert!(
+            t.contains("node a matches the volume, but the pod's nodeSelector"),
+            "{t}"
+        );
+        assert!(
+            t.contains("node b: topology.kubernetes.io/zone=us-east-1b"),
+            "{t}"
+        );
     }
 
     #[test]
@@ -196,7 +213,11 @@ mod tests {
         let snap = snapshot(|o| {
             o.nodes.push(node("worker-1"));
             o.claims.push(pvc("data").bound("local-pv"));
-            o.volumes.push(pv("local-pv").bound_to("default", "data").node_affinity("kubernetes.io/hostname", &["worker-1"]));
+            o.volumes.push(
+                pv("local-pv")
+                    .bound_to("default", "data")
+                    .node_affinity("kubernetes.io/hostname", &["worker-1"]),
+            );
             o.pods.push(pod("db").claim("data"));
         });
         assert!(causes(&RULE, &snap).is_empty());

@@ -63,7 +63,8 @@ mod tests {
     #[test]
     fn unused_wffc_claim_is_info() {
         let snap = snapshot(|o| {
-            o.classes.push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
+            o.classes
+                .push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
             o.claims.push(pvc("data").class("gp3"));
         });
         let c = causes(&RULE, &snap);
@@ -74,7 +75,8 @@ mod tests {
     #[test]
     fn claim_with_a_consumer_is_the_pods_finding() {
         let snap = snapshot(|o| {
-            o.classes.push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
+            o.classes
+                .push(class("gp3", "ebs.csi.aws.com").wait_for_consumer());
             o.claims.push(pvc("data").class("gp3"));
             o.pods.push(pod("web").claim("data"));
         });

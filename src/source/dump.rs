@@ -159,7 +159,13 @@ impl Collector {
     }
 
     /// Adds one document: an object, a list of objects, or a JSON array.
-    fn add_value(&mut self, label: &str, doc: usize, value: Value, inherited: Option<(&str, &str)>) {
+    fn add_value(
+        &mut self,
+        label: &str,
+        doc: usize,
+        value: Value,
+        inherited: Option<(&str, &str)>,
+    ) {
         match value {
             Value::Null => {}
             Value::Array(items) => {
@@ -311,9 +317,7 @@ fn documents(label: &str, text: &str) -> Result<Vec<Value>, InputError> {
         serde_yaml_ng::Deserializer::from_str(text)
             .map(|doc| {
                 Value::deserialize(doc).map_err(|e| {
-                    let (line, column) = e
-                        .location()
-                        .map_or((0, 0), |l| (l.line(), l.column()));
+                    let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
                     syntax(line, column, strip_position(&e.to_string()))
                 })
             })
@@ -403,10 +407,12 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
     if o.claims.is_empty() && pods_use_claims {
         gap("persistentvolumeclaims", "pods use claims");
     }
-    let claims_bound = o
-        .claims
-        .iter()
-        .any(|c| c.spec.as_ref().and_then(|s| s.volume_name.as_ref()).is_some());
+    let claims_bound = o.claims.iter().any(|c| {
+        c.spec
+            .as_ref()
+            .and_then(|s| s.volume_name.as_ref())
+            .is_some()
+    });
     if o.volumes.is_empty() && claims_bound {
         gap("persistentvolumes", "claims are bound to volumes");
     }
@@ -423,10 +429,12 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
         .pods
         .iter()
         .any(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some());
-    let local_volumes = o
-        .volumes
-        .iter()
-        .any(|v| v.spec.as_ref().and_then(|s| s.node_affinity.as_ref()).is_some());
+    let local_volumes = o.volumes.iter().any(|v| {
+        v.spec
+            .as_ref()
+            .and_then(|s| s.node_affinity.as_ref())
+            .is_some()
+    });
     if o.nodes.is_empty() && (pods_scheduled || local_volumes) {
         gap("nodes", "pods or volumes refer to nodes");
     }
@@ -471,7 +479,10 @@ mod tests {
         let err = load_text("apiVersion: v1\nkind: Pod\nmetadata: {name: [\n").unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("<stdin>:"), "{text}");
-        assert!(matches!(err, InputError::Syntax { line, .. } if line > 0), "{text}");
+        assert!(
+            matches!(err, InputError::Syntax { line, .. } if line > 0),
+            "{text}"
+        );
     }
 
     #[test]
@@ -500,7 +511,11 @@ mod tests {
             .find(|g| g.reason == "InvalidObject")
             .unwrap();
         assert_eq!(gap.resource, "storageclasses");
-        assert!(gap.message.contains("StorageClass broken"), "{}", gap.message);
+        assert!(
+            gap.message.contains("StorageClass broken"),
+            "{}",
+            gap.message
+        );
         assert!(gap.message.contains("provisioner"), "{}", gap.message);
     }
 
@@ -516,6 +531,10 @@ mod tests {
     #[test]
     fn scalars_are_not_objects() {
         let loaded = load_text("kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: ok}\nprovisioner: x\n---\n42\n").unwrap();
-        assert!(loaded.snapshot.gaps.iter().any(|g| g.message.contains("found a number")));
+        assert!(loaded
+            .snapshot
+            .gaps
+            .iter()
+            .any(|g| g.message.contains("found a number")));
     }
 }
