@@ -1,0 +1,290 @@
+//! The command line as a user meets it: flags, formats, exit codes, errors.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::fs;
+
+const TRIAGE: &str = "examples/triage-day.yaml";
+const HEALTHY: &str = "tests/scenarios/healthy-cluster/snapshot.yaml";
+
+fn doctor() -> Command {
+    let mut cmd = cargo_bin_cmd!("kubectl-storage_doctor");
+    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
+    cmd
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let out = doctor().args(args).args(["-o", "json"]).output().unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+#[test]
+fn readme_example_prints_a_ranked_diagnosis() {
+    doctor()
+        .args(["--from", TRIAGE])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("3 broken"))
+        .stdout(predicate::str::contains("1. claim-not-found"))
+        .stdout(predicate::str::contains("1. rwop-conflict"))
+        .stdout(predicate::str::contains("1. storageclass-not-found"))
+        .stdout(predicate::str::contains("claimName: checkpoint-pvc"))
+        .stdout(predicate::str::contains("\u{1b}[").not());
+}
+
+#[test]
+fn healthy_cluster_exits_zero() {
+    doctor()
+        .args(["--from", HEALTHY])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 broken"));
+}
+
+#[test]
+fn json_follows_the_contract() {
+    let (code, r) = json(&["--from", TRIAGE]);
+    assert_eq!(code, 1);
+    assert_eq!(r["apiVersion"], "storage-doctor/v1");
+    assert_eq!(r["source"]["kind"], "dump");
+    assert_eq!(r["source"]["paths"][0], TRIAGE);
+    assert_eq!(r["scope"]["allNamespaces"], true);
+    assert_eq!(r["scope"]["namespaces"], serde_json::json!(["triage"]));
+    assert_eq!(r["summary"]["broken"], 3);
+    assert!(r["gaps"].is_array());
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    for f in findings {
+        for key in ["subject", "severity", "status", "chain", "causes"] {
+            assert!(!f[key].is_null(), "finding lacks {key}: {f}");
+        }
+        let causes = f["causes"].as_array().unwrap();
+        assert!(!causes.is_empty());
+        for (i, c) in causes.iter().enumerate() {
+            assert_eq!(c["rank"], i + 1);
+            for key in [
+                "rule",
+                "link",
+                "confidence",
+                "objects",
+                "summary",
+                "evidence",
+                "fix",
+            ] {
+                assert!(!c[key].is_null(), "cause lacks {key}: {c}");
+            }
+        }
+        for link in f["chain"].as_array().unwrap() {
+            assert!(link["kind"].is_string() && link["name"].is_string());
+            assert!(link["state"].is_string() && link["ok"].is_boolean());
+        }
+    }
+}
+
+#[test]
+fn yaml_is_the_same_document_as_json() {
+    let (_, from_json) = json(&["--from", TRIAGE]);
+    let out = doctor()
+        .args(["--from", TRIAGE, "-o", "yaml"])
+        .output()
+        .unwrap();
+    let from_yaml: Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_json, from_yaml);
+}
+
+#[test]
+fn target_and_namespace_narrow_the_scope() {
+    let (code, r) = json(&["--from", TRIAGE, "-n", "triage", "po/trainer"]);
+    assert_eq!(code, 1);
+    assert_eq!(r["summary"]["subjects"], 1);
+    assert_eq!(r["findings"][0]["subject"]["name"], "trainer");
+    assert_eq!(r["scope"]["targets"], serde_json::json!(["pod/trainer"]));
+    assert_eq!(r["scope"]["allNamespaces"], false);
+
+    let (code, r) = json(&["--from", TRIAGE, "-n", "elsewhere"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["summary"]["subjects"], 0);
+}
+
+#[test]
+fn claim_target_reports_the_pods_it_blocks() {
+    let (_, r) = json(&["--from", TRIAGE, "pvc/scratch"]);
+    assert_eq!(r["findings"][0]["subject"]["kind"], "Pod");
+    assert_eq!(r["findings"][0]["subject"]["name"], "preprocess");
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    doctor()
+        .args(["--from", TRIAGE, "pod/nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pod/nope not found"));
+    doctor()
+        .args(["--from", TRIAGE, "secret/x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not supported"));
+    doctor().args(["--bogus"]).assert().code(2);
+    doctor()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--from"));
+}
+
+#[test]
+fn parse_errors_name_the_file_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("bad.yaml");
+    fs::write(
+        &yaml,
+        "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: [\n",
+    )
+    .unwrap();
+    doctor()
+        .args(["--from", yaml.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::is_match(r"bad\.yaml:\d+:\d+: ").unwrap());
+
+    let json_file = dir.path().join("bad.json");
+    fs::write(&json_file, "{\"kind\": \"List\",\n  \"items\": [}\n").unwrap();
+    doctor()
+        .args(["--from", json_file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.json:2:"));
+
+    let binary = dir.path().join("dump.yaml");
+    fs::write(&binary, [0u8, 159, 146, 150, 255]).unwrap();
+    doctor()
+        .args(["--from", binary.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dump.yaml: not a text file"));
+
+    doctor()
+        .args(["--from", "no/such/file.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.yaml"));
+}
+
+#[test]
+fn reads_stdin_and_several_inputs() {
+    doctor()
+        .args(["--from", "-"])
+        .write_stdin(fs::read(TRIAGE).unwrap())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("3 broken"));
+    let (_, one) = json(&["--from", TRIAGE]);
+    let (_, two) = json(&["--from", HEALTHY]);
+    let (code, both) = json(&["--from", TRIAGE, "--from", HEALTHY]);
+    assert_eq!(code, 1);
+    let subjects = |r: &Value| r["summary"]["subjects"].as_u64().unwrap();
+    assert_eq!(subjects(&both), subjects(&one) + subjects(&two));
+}
+
+/// `kubectl cluster-info dump --output-directory` writes typed lists whose
+/// items carry no kind, per namespace, beside logs; it holds no claims.
+#[test]
+fn reads_a_cluster_info_dump_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = dir.path().join("shop");
+    fs::create_dir_all(ns.join("web-0")).unwrap();
+    fs::write(
+        dir.path().join("nodes.json"),
+        r#"{"kind":"NodeList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"n1"},"status":{"conditions":[{"type":"Ready","status":"True"}]}}]}"#,
+    )
+    .unwrap();
+    fs::write(
+        ns.join("pods.json"),
+        r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"web-0","namespace":"shop","uid":"u1","creationTimestamp":"2026-11-20T10:00:00Z"},"spec":{"containers":[{"name":"c","image":"nginx"}],"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"data-web-0"}}]},"status":{"phase":"Pending"}}]}"#,
+    )
+    .unwrap();
+    fs::write(
+        ns.join("events.json"),
+        r#"{"kind":"EventList","apiVersion":"v1","metadata":{},"items":[]}"#,
+    )
+    .unwrap();
+    fs::write(ns.join("services.json"), r#"{"kind":"ServiceList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"web"}}]}"#).unwrap();
+    fs::write(ns.join("web-0").join("logs.txt"), "not json at all {").unwrap();
+
+    let (code, r) = json(&["--from", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let gaps: Vec<&str> = r["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["resource"].as_str().unwrap())
+        .collect();
+    assert!(gaps.contains(&"persistentvolumeclaims"), "{gaps:?}");
+    let cause = &r["findings"][0]["causes"][0];
+    assert_eq!(cause["rule"], "claim-not-found");
+    assert_eq!(cause["confidence"], "low");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    doctor()
+        .args(["--from", TRIAGE, "--color", "always"])
+        .assert()
+        .stdout(predicate::str::contains("\u{1b}["));
+    doctor()
+        .args(["--from", TRIAGE, "--color", "auto"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .stdout(predicate::str::contains("\u{1b}[").not());
+    doctor()
+        .args(["--from", TRIAGE, "--color", "always", "-o", "json"])
+        .assert()
+        .stdout(predicate::str::contains("\u{1b}[").not());
+}
+
+#[test]
+fn help_names_the_kubectl_command() {
+    doctor()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("kubectl storage-doctor"));
+}
+
+#[test]
+fn driver_file_overrides_the_built_in_table() {
+    let scenario = "tests/scenarios/access-mode-rwx-block-no-events/snapshot.yaml";
+    let (_, before) = json(&["--from", scenario]);
+    assert_eq!(
+        before["findings"][0]["causes"][0]["rule"],
+        "access-mode-unsupported"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let drivers = dir.path().join("drivers.yaml");
+    fs::write(
+        &drivers,
+        "drivers:\n  - name: ebs.csi.aws.com\n    filesystem: [ReadWriteOnce, ReadWriteMany]\n",
+    )
+    .unwrap();
+    let (_, after) = json(&["--from", scenario, "--drivers", drivers.to_str().unwrap()]);
+    let rules: Vec<&str> = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["causes"].as_array().unwrap())
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"access-mode-unsupported"), "{rules:?}");
+
+    fs::write(&drivers, "drivers: [{name: x, filesytem: []}]\n").unwrap();
+    doctor()
+        .args(["--from", scenario, "--drivers", drivers.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid driver file"));
+}

@@ -1,0 +1,223 @@
+//! Whole-pipeline tests on captured cluster states.
+//!
+//! Each folder under `tests/scenarios/` holds `snapshot.yaml` (what
+//! `kubectl get -o yaml` could have captured, events included) and
+//! `expected.yaml` (what an on-call engineer says the diagnosis must be);
+//! each example under `examples/` has its expectations in
+//! `examples/expected/`. The full JSON report is also kept as an insta
+//! snapshot next to the scenario, so any change in wording shows in review.
+
+use clap::Parser;
+use kubectl_storage_doctor::cli::{run, Cli};
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Expected {
+    exit_code: u8,
+    summary: Summary,
+    #[serde(default)]
+    findings: Vec<ExpectedFinding>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Summary {
+    subjects: u64,
+    broken: u64,
+    warnings: u64,
+    info: u64,
+    healthy: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedFinding {
+    subject: String,
+    severity: String,
+    rules: Vec<String>,
+    #[serde(default)]
+    mentions: Vec<String>,
+}
+
+fn subject_key(subject: &Value) -> String {
+    let kind = subject["kind"].as_str().unwrap_or("");
+    let name = subject["name"].as_str().unwrap_or("");
+    match subject["namespace"].as_str() {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+fn cause_text(cause: &Value) -> String {
+    let mut parts = vec![cause["summary"].as_str().unwrap_or("").to_string()];
+    for key in ["evidence", "fix"] {
+        for line in cause[key].as_array().into_iter().flatten() {
+            parts.push(line.as_str().unwrap_or("").to_string());
+        }
+    }
+    parts.join("\n")
+}
+
+/// Runs the tool on `input` with `-o json`; returns the exit code and report.
+fn diagnose(input: &Path) -> (u8, Value) {
+    let path = input.to_str().expect("utf-8 path");
+    let cli = Cli::parse_from(["kubectl storage-doctor", "--from", path, "-o", "json"]);
+    let mut out = Vec::new();
+    let code = run(&cli, &mut std::io::empty(), &mut out, false)
+        .unwrap_or_else(|e| panic!("{path}: {e:#}"));
+    let report: Value = serde_json::from_slice(&out).expect("JSON report");
+    (code, report)
+}
+
+/// Checks a report against expectations; returns what is wrong.
+fn check(expected: &Expected, code: u8, report: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    if code != expected.exit_code {
+        problems.push(format!("exit code {code}, expected {}", expected.exit_code));
+    }
+    let summary: Summary = serde_json::from_value(report["summary"].clone()).expect("summary");
+    if summary != expected.summary {
+        problems.push(format!(
+            "summary {summary:?}, expected {:?}",
+            expected.summary
+        ));
+    }
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    for f in &findings {
+        let key = subject_key(&f["subject"]);
+        if !expected.findings.iter().any(|e| e.subject == key) {
+            let rule = f["causes"][0]["rule"].as_str().unwrap_or("");
+            problems.push(format!("unexpected finding for {key}: {rule}"));
+        }
+    }
+    for e in &expected.findings {
+        let Some(f) = findings
+            .iter()
+            .find(|f| subject_key(&f["subject"]) == e.subject)
+        else {
+            problems.push(format!("no finding for {}", e.subject));
+            continue;
+        };
+        if f["severity"] != e.severity.as_str() {
+            problems.push(format!(
+                "{}: severity {}, expected {}",
+                e.subject, f["severity"], e.severity
+            ));
+        }
+        let rules: Vec<&str> = f["causes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["rule"].as_str())
+            .collect();
+        // The expected rules must appear in this order, the first at rank 1.
+        let mut rest = rules.iter();
+        let in_order = e.rules.iter().all(|want| rest.any(|r| r == want));
+        if rules.first().map(|r| r.to_string()) != e.rules.first().cloned() || !in_order {
+            problems.push(format!(
+                "{}: causes {rules:?}, expected {:?}",
+                e.subject, e.rules
+            ));
+        }
+        let text = cause_text(&f["causes"][0]);
+        for m in &e.mentions {
+            if !text.contains(m.as_str()) {
+                problems.push(format!(
+                    "{}: rank-1 cause does not mention {m:?}:\n{text}",
+                    e.subject
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn run_case(name: &str, input: &Path, expected: &Path, snapshot_dir: &Path) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(expected).unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
+    let exp: Expected =
+        serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
+    let (code, report) = diagnose(input);
+    let problems: Vec<String> = check(&exp, code, &report)
+        .into_iter()
+        .map(|p| format!("{name}: {p}"))
+        .collect();
+    // Wording is compared only once the diagnosis itself is right.
+    if problems.is_empty() {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(snapshot_dir.canonicalize().expect("snapshot dir"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_description(name);
+        settings.bind(|| insta::assert_json_snapshot!(format!("{name}.report"), report));
+    }
+    problems
+}
+
+fn dirs(root: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{root}: {e}"))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn scenarios_diagnose_as_expected() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for dir in dirs("tests/scenarios").into_iter().filter(|d| d.is_dir()) {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        problems.extend(run_case(
+            &name,
+            &dir.join("snapshot.yaml"),
+            &dir.join("expected.yaml"),
+            &dir,
+        ));
+        count += 1;
+    }
+    assert!(count > 0, "no scenarios found");
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn examples_diagnose_as_expected() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for file in dirs("examples")
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+    {
+        let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+        let expected = Path::new("examples/expected").join(format!("{stem}.yaml"));
+        if !expected.exists() {
+            continue;
+        }
+        problems.extend(run_case(
+            &stem,
+            &file,
+            &expected,
+            Path::new("examples/expected"),
+        ));
+        count += 1;
+    }
+    assert!(
+        count >= 3,
+        "expected the three seed examples, found {count}"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
