@@ -32,12 +32,17 @@ pub fn analyze(
         .collect();
     rank::order_findings(&mut findings);
     let count = |pred: fn(Severity) -> bool| findings.iter().filter(|f| pred(f.severity)).count();
+    let subjects = chains.iter().filter(|c| c.counts_when_healthy()).count()
+        + findings
+            .iter()
+            .filter(|f| !matches!(f.subject.kind.as_str(), "Pod" | "PersistentVolumeClaim"))
+            .count();
     let summary = Summary {
-        subjects: chains.len(),
+        subjects,
         broken: count(Severity::is_broken),
         warnings: count(|s| s == Severity::Warning),
         info: count(|s| s == Severity::Info),
-        healthy: chains.len() - findings.len(),
+        healthy: subjects - findings.len(),
     };
     Ok(Analysis { findings, summary })
 }
@@ -72,12 +77,48 @@ fn status(snap: &Snapshot, c: &Chain) -> String {
                 .claim
                 .and_then(|x| x.metadata.creation_timestamp.as_ref()),
         ),
-        (None, None) => ("Unknown".to_string(), None),
+        (None, None) => match (c.volume, c.class, &c.workload) {
+            (Some(pv), _, _) => (pv_phase(pv), pv.metadata.creation_timestamp.as_ref()),
+            (_, Some(sc), _) => (class_state(sc), sc.metadata.creation_timestamp.as_ref()),
+            (_, _, Some(w)) => (
+                workload_state(w),
+                w.stateful_set.metadata.creation_timestamp.as_ref(),
+            ),
+            _ => ("Unknown".to_string(), None),
+        },
     };
     match created {
         Some(t) => format!("{state} {}", age(t.0, snap.now)),
         None => state,
     }
+}
+
+fn pv_phase(pv: &k8s_openapi::api::core::v1::PersistentVolume) -> String {
+    pv.status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "Pending".to_string())
+}
+
+fn class_state(sc: &k8s_openapi::api::storage::v1::StorageClass) -> String {
+    let default = if crate::snapshot::is_default_class(sc) {
+        ", default"
+    } else {
+        ""
+    };
+    format!("{}{default}", sc.provisioner)
+}
+
+fn workload_state(w: &chain::WorkloadChain) -> String {
+    format!(
+        "{} of {} pods",
+        w.stateful_set.status.as_ref().map_or(0, |s| s.replicas),
+        w.stateful_set
+            .spec
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .unwrap_or(1)
+    )
 }
 
 fn claim_state(c: &chain::ClaimChain) -> String {
@@ -93,6 +134,19 @@ fn claim_state(c: &chain::ClaimChain) -> String {
 /// (WaitForFirstConsumer) is marked broken when that cause names it.
 fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
     let mut out = Vec::new();
+    let subject_state = match (c.volume, c.class, &c.workload) {
+        (Some(pv), _, _) => Some(pv_phase(pv)),
+        (_, Some(sc), _) => Some(class_state(sc)),
+        (_, _, Some(w)) => Some(workload_state(w)),
+        _ => None,
+    };
+    if let Some(state) = subject_state {
+        out.push(ChainLink {
+            object: c.subject.clone(),
+            state,
+            ok: false,
+        });
+    }
     if let Some(p) = &c.pod {
         out.push(ChainLink {
             object: p.object(),

@@ -4,6 +4,7 @@
 use crate::model::ObjectRef;
 use crate::scheduler::{self, Verdict};
 use crate::snapshot::{claim_names, ClaimUse, Snapshot};
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Event, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
 use std::collections::BTreeSet;
@@ -56,12 +57,46 @@ pub struct PodChain<'a> {
     pub scheduling: Option<Scheduling>,
 }
 
+/// A workload whose pods could not be created, with its events.
+#[derive(Debug, Clone)]
+pub struct WorkloadChain<'a> {
+    pub stateful_set: &'a StatefulSet,
+    pub namespace: String,
+    pub name: String,
+    pub events: Vec<&'a Event>,
+}
+
 /// One subject and its resolved links.
 #[derive(Debug, Clone)]
 pub struct Chain<'a> {
     pub subject: ObjectRef,
     pub pod: Option<PodChain<'a>>,
     pub claims: Vec<ClaimChain<'a>>,
+    /// The subject itself when it is a PersistentVolume.
+    pub volume: Option<&'a PersistentVolume>,
+    /// The subject itself when it is a StorageClass.
+    pub class: Option<&'a StorageClass>,
+    /// The subject itself when it is a workload.
+    pub workload: Option<WorkloadChain<'a>>,
+}
+
+impl Chain<'_> {
+    /// Pods and claims are counted as subjects even when healthy; volumes,
+    /// classes and workloads only when something is wrong with them.
+    pub fn counts_when_healthy(&self) -> bool {
+        self.volume.is_none() && self.class.is_none() && self.workload.is_none()
+    }
+
+    fn of_pod_or_claim(subject: ObjectRef) -> Self {
+        Chain {
+            subject,
+            pod: None,
+            claims: Vec::new(),
+            volume: None,
+            class: None,
+            workload: None,
+        }
+    }
 }
 
 impl<'a> ClaimChain<'a> {
@@ -176,6 +211,18 @@ impl<'a> ClaimChain<'a> {
             .map(|q| q.0.as_str())
     }
 
+    /// The volume the claim was pre-bound to with `spec.volumeName`, while
+    /// still unbound: such a claim is never provisioned.
+    pub fn pre_bound(&self) -> Option<&'a str> {
+        if self.is_bound() {
+            return None;
+        }
+        self.claim
+            .and_then(|c| c.spec.as_ref())
+            .and_then(|s| s.volume_name.as_deref())
+            .filter(|v| !v.is_empty())
+    }
+
     pub fn is_wait_for_first_consumer(&self) -> bool {
         self.class.and_then(|c| c.volume_binding_mode.as_deref()) == Some("WaitForFirstConsumer")
     }
@@ -277,6 +324,18 @@ pub fn is_finished(pod: &Pod) -> bool {
         pod.status.as_ref().and_then(|s| s.phase.as_deref()),
         Some("Succeeded" | "Failed")
     )
+}
+
+/// Pod failure reasons set because of volumes (1.34+: the attach limit).
+const STORAGE_FAILURE_REASONS: &[&str] = &["VolumeAttachmentLimitExceeded"];
+
+/// A finished pod that storage killed is still worth a diagnosis.
+pub fn failed_for_storage(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    status.and_then(|s| s.phase.as_deref()) == Some("Failed")
+        && status
+            .and_then(|s| s.reason.as_deref())
+            .is_some_and(|r| STORAGE_FAILURE_REASONS.contains(&r))
 }
 
 /// The state kubectl would show: `Pending`, `ContainerCreating`,
@@ -442,7 +501,7 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
         subject_pods = pods
             .iter()
             .copied()
-            .filter(|p| !is_finished(p) && !claim_names(p).is_empty())
+            .filter(|p| (!is_finished(p) || failed_for_storage(p)) && !claim_names(p).is_empty())
             .collect();
     } else {
         for target in &scope.targets {
@@ -524,21 +583,88 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
                 })
                 .collect();
             Chain {
-                subject: pc.object(),
-                pod: Some(pc),
                 claims,
+                ..Chain::of_pod_or_claim(pc.object()).with_pod(pc)
             }
         })
         .collect();
     chains.extend(subject_claims.into_iter().map(|c| {
         let (ns, name) = name_of(&c.metadata);
         Chain {
-            subject: ObjectRef::claim(&ns, &name),
-            pod: None,
             claims: vec![ClaimChain::resolve(snap, &ns, &name, None)],
+            ..Chain::of_pod_or_claim(ObjectRef::claim(&ns, &name))
         }
     }));
+    if scope.targets.is_empty() {
+        chains.extend(cluster_subjects(snap, scope));
+    }
     Ok(chains)
+}
+
+impl<'a> Chain<'a> {
+    fn with_pod(mut self, pod: PodChain<'a>) -> Self {
+        self.pod = Some(pod);
+        self
+    }
+}
+
+/// Volumes that outlived their claim, every class (cluster-wide scans
+/// only), and StatefulSets that failed to create pods: subjects that count
+/// only when a rule finds something.
+fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {
+    let mut out = Vec::new();
+    for pv in &snap.objects.volumes {
+        let phase = pv.status.as_ref().and_then(|s| s.phase.as_deref());
+        if !matches!(phase, Some("Released" | "Failed")) {
+            continue;
+        }
+        let claim_ns = pv
+            .spec
+            .as_ref()
+            .and_then(|s| s.claim_ref.as_ref())
+            .and_then(|r| r.namespace.as_deref());
+        if scope.namespaces.is_some() && !in_scope(scope, claim_ns) {
+            continue;
+        }
+        out.push(Chain {
+            volume: Some(pv),
+            ..Chain::of_pod_or_claim(ObjectRef::volume(pv.metadata.name.as_deref().unwrap_or("")))
+        });
+    }
+    if scope.namespaces.is_none() {
+        for sc in &snap.objects.classes {
+            out.push(Chain {
+                class: Some(sc),
+                ..Chain::of_pod_or_claim(ObjectRef::class(
+                    sc.metadata.name.as_deref().unwrap_or(""),
+                ))
+            });
+        }
+    }
+    for sts in &snap.objects.stateful_sets {
+        let ns = sts.metadata.namespace.clone().unwrap_or_default();
+        let name = sts.metadata.name.clone().unwrap_or_default();
+        if !in_scope(scope, Some(&ns)) {
+            continue;
+        }
+        let events = snap.events_for("StatefulSet", &ns, &name, sts.metadata.uid.as_deref());
+        if crate::events::Timeline::new(&events)
+            .current("FailedCreate")
+            .is_none()
+        {
+            continue;
+        }
+        out.push(Chain {
+            workload: Some(WorkloadChain {
+                stateful_set: sts,
+                namespace: ns.clone(),
+                name: name.clone(),
+                events,
+            }),
+            ..Chain::of_pod_or_claim(ObjectRef::namespaced("StatefulSet", &ns, &name))
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ const FLOWS: &[(&[&str], &[&str])] = &[
         &["SuccessfulMountVolume"],
     ),
     (&["FailedScheduling"], &["Scheduled"]),
+    (&["FailedCreate"], &["SuccessfulCreate"]),
     (
         &["VolumeResizeFailed", "ExternalExpanding"],
         &["VolumeResizeSuccessful", "FileSystemResizeSuccessful"],

@@ -168,6 +168,55 @@ pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether labels satisfy a label selector (matchLabels and matchExpressions).
+pub fn selector_matches(
+    sel: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let labels_ok = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let exprs_ok = sel.match_expressions.iter().flatten().all(|r| {
+        let value = labels.get(&r.key);
+        let values = r.values.as_deref().unwrap_or_default();
+        match r.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && exprs_ok
+}
+
+/// Whether a node's labels fit a StorageClass's allowedTopologies term.
+pub fn topology_term_matches(
+    term: &k8s_openapi::api::core::v1::TopologySelectorTerm,
+    node: &Node,
+) -> bool {
+    term.match_label_expressions
+        .iter()
+        .flatten()
+        .all(|r| label(node, &r.key).is_some_and(|v| r.values.iter().any(|x| x == v)))
+}
+
+pub fn describe_topology_term(term: &k8s_openapi::api::core::v1::TopologySelectorTerm) -> String {
+    term.match_label_expressions
+        .iter()
+        .flatten()
+        .map(|r| format!("{} in [{}]", r.key, r.values.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The node's value for a label, for evidence lines.
+pub fn label_value<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+    label(node, key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     chain
         .claims
         .iter()
-        .filter(|c| c.claim.is_some() && !c.is_bound())
+        .filter(|c| c.claim.is_some() && !c.is_bound() && c.pre_bound().is_none())
         .filter_map(|c| claim_cause(ctx, chain, c))
         .collect()
 }

@@ -8,19 +8,40 @@ use crate::scheduler::ReasonKind;
 use crate::snapshot::Snapshot;
 
 pub mod access_mode_unsupported;
+pub mod attach_failed;
+pub mod claim_lost;
+pub mod claim_misbound;
 pub mod claim_not_found;
+pub mod claim_terminating;
+pub mod csi_driver_not_registered;
+pub mod csidriver_missing;
+pub mod expansion;
+pub mod expansion_failed;
+pub mod expansion_not_allowed;
+pub mod filesystem_resize_pending;
+pub mod insufficient_capacity;
 pub mod matching;
+pub mod modify_volume_failed;
+pub mod mount_failed;
 pub mod multi_attach;
+pub mod multiple_default_storageclasses;
 pub mod no_matching_pv;
 pub mod no_storageclass_no_pv;
+pub mod node_volume_limit;
 pub mod not_storage;
 pub mod provisioner_not_responding;
 pub mod provisioning_failed;
+pub mod pv_reclaim_failed;
+pub mod pv_released_retained;
 pub mod rwop_conflict;
+pub mod storage_quota_exceeded;
 pub mod storage_unexplained;
 pub mod storageclass_not_found;
+pub mod topology_mismatch;
+pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
 pub mod waiting_for_first_consumer;
+pub mod wffc_node_name_bypass;
 
 /// What rules read besides the chain.
 pub struct Ctx<'a> {
@@ -46,16 +67,36 @@ pub struct Rule {
 /// Every rule, in catalog order.
 pub const RULES: &[&Rule] = &[
     &claim_not_found::RULE,
+    &claim_terminating::RULE,
+    &claim_lost::RULE,
+    &claim_misbound::RULE,
     &storageclass_not_found::RULE,
     &no_storageclass_no_pv::RULE,
+    &multiple_default_storageclasses::RULE,
     &access_mode_unsupported::RULE,
     &provisioner_not_responding::RULE,
     &provisioning_failed::RULE,
     &no_matching_pv::RULE,
     &waiting_for_first_consumer::RULE,
+    &wffc_node_name_bypass::RULE,
+    &storage_quota_exceeded::RULE,
+    &volume_mismatch::RULE,
+    &pv_released_retained::RULE,
+    &pv_reclaim_failed::RULE,
     &volume_node_affinity_conflict::RULE,
+    &topology_mismatch::RULE,
+    &insufficient_capacity::RULE,
+    &node_volume_limit::RULE,
     &rwop_conflict::RULE,
     &multi_attach::RULE,
+    &attach_failed::RULE,
+    &csi_driver_not_registered::RULE,
+    &csidriver_missing::RULE,
+    &mount_failed::RULE,
+    &expansion_not_allowed::RULE,
+    &expansion_failed::RULE,
+    &filesystem_resize_pending::RULE,
+    &modify_volume_failed::RULE,
     &not_storage::RULE,
     &storage_unexplained::RULE,
 ];

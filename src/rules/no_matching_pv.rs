@@ -58,7 +58,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let mut out = Vec::new();
     for c in &chain.claims {
         let Some(class) = c.class else { continue };
-        if !c.is_pending() || c.volume.is_some() {
+        if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
             continue;
         }
         let static_only = class.provisioner == "kubernetes.io/no-provisioner"

@@ -20,7 +20,7 @@ pub const RULE: Rule = Rule {
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let mut out = Vec::new();
     for c in &chain.claims {
-        if !c.is_pending() || c.volume.is_some() {
+        if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
             continue;
         }
         let defaults = ctx.snap.default_classes();

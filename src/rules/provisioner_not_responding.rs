@@ -32,7 +32,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
 
 fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     let class = c.class?;
-    if !c.is_pending() || c.volume.is_some() {
+    if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
         return None;
     }
     let annotated = c.storage_provisioner();

@@ -1,0 +1,110 @@
+//! `modify-volume-failed`: changing the claim's VolumeAttributesClass failed.
+
+use super::expansion::{condition, user_or_claim};
+use super::{kubectl_ns, Cause, Ctx, Rule};
+use crate::chain::Chain;
+use crate::events::{self, Timeline};
+use crate::model::{Link, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "modify-volume-failed",
+    title: "changing the volume's VolumeAttributesClass failed",
+    severity: Severity::Error,
+    link: Link::ClassToProvisioner,
+    precedence: 79,
+    fallback: false,
+    check,
+};
+
+fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
+    let mut out = Vec::new();
+    for c in &chain.claims {
+        let Some(claim) = c.claim else { continue };
+        let status = claim.status.as_ref();
+        let modify = status.and_then(|s| s.modify_volume_status.as_ref());
+        let infeasible = modify.filter(|m| m.status == "Infeasible");
+        let cond = condition(c, "ModifyVolumeError");
+        let event = Timeline::new(&c.events).latest("VolumeModifyFailed");
+        if infeasible.is_none() && cond.is_none() && event.is_none() {
+            continue;
+        }
+        let target = modify
+            .and_then(|m| m.target_volume_attributes_class_name.as_deref())
+            .or_else(|| {
+                claim
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.volume_attributes_class_name.as_deref())
+            })
+            .unwrap_or("?");
+        let current = status
+            .and_then(|s| s.current_volume_attributes_class_name.as_deref())
+            .unwrap_or("none");
+        let ns = c.namespace.as_str();
+        let mut cause = Cause::new(
+            &RULE,
+            format!(
+                "changing {} to VolumeAttributesClass \"{target}\" failed{}; it stays on \"{current}\"",
+                user_or_claim(chain.pod.as_ref(), c),
+                if infeasible.is_some() { " as infeasible" } else { "" }
+            ),
+        )
+        .object(c.object())
+        .object(crate::model::ObjectRef::cluster("VolumeAttributesClass", target));
+        if let Some(p) = &chain.pod {
+            cause = cause.object(p.object());
+        }
+        if let Some(m) = modify {
+            cause = cause.evidence(format!(
+                "status.modifyVolumeStatus: {} (target {target})",
+                m.status
+            ));
+        }
+        if let Some(cond) = cond {
+            cause = cause.evidence(format!(
+                "condition ModifyVolumeError: {}",
+                cond.message.as_deref().unwrap_or("")
+            ));
+        }
+        if let Some(e) = event {
+            cause = cause.evidence(events::quote(e, ctx.snap.now));
+        }
+        cause = cause
+            .fix(format!(
+                "check the VolumeAttributesClass parameters against what the driver supports for this volume: kubectl get volumeattributesclass {target} -o yaml"
+            ))
+            .fix(format!(
+                "{}set spec.volumeAttributesClassName back to \"{current}\" (or to a valid class): {} patch pvc {} -p '{{\"spec\":{{\"volumeAttributesClassName\":\"{current}\"}}}}'",
+                if infeasible.is_some() { "an infeasible change is not retried: " } else { "to stop the retries, " },
+                kubectl_ns(ns),
+                c.name
+            ));
+        out.push(cause);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+    use k8s_openapi::api::core::v1::ModifyVolumeStatus;
+
+    #[test]
+    fn infeasible_modification() {
+        let mut c = pvc("data").bound("pv-1");
+        c.spec.as_mut().unwrap().volume_attributes_class_name = Some("gold".into());
+        c.status.as_mut().unwrap().modify_volume_status = Some(ModifyVolumeStatus {
+            status: "Infeasible".into(),
+            target_volume_attributes_class_name: Some("gold".into()),
+        });
+        let snap = snapshot(|o| o.claims.push(c));
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary.contains("\"gold\" failed as infeasible"),
+            "{}",
+            c[0].summary
+        );
+    }
+}

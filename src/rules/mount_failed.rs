@@ -1,0 +1,208 @@
+//! `mount-failed`: the kubelet cannot mount or map the volume. The error is
+//! classified so the fix fits it.
+
+use super::{kubectl_ns, Cause, Ctx, Rule};
+use crate::chain::Chain;
+use crate::events::{self, Timeline};
+use crate::model::{Link, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "mount-failed",
+    title: "the kubelet cannot mount or map the volume",
+    severity: Severity::Error,
+    link: Link::Mount,
+    precedence: 75,
+    fallback: false,
+    check,
+};
+
+/// What a mount error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountError {
+    Permission,
+    Filesystem,
+    NfsUnreachable,
+    Timeout,
+    MissingSecret,
+    Other,
+}
+
+impl MountError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MountError::Permission => "permission denied",
+            MountError::Filesystem => "file system type or corruption",
+            MountError::NfsUnreachable => "NFS server unreachable",
+            MountError::Timeout => "timed out",
+            MountError::MissingSecret => "missing secret",
+            MountError::Other => "other",
+        }
+    }
+}
+
+pub fn classify(message: &str) -> MountError {
+    let m = message.to_ascii_lowercase();
+    let nfs = m.contains("nfs");
+    if m.contains("permission denied")
+        || m.contains("access denied")
+        || m.contains("operation not permitted")
+    {
+        MountError::Permission
+    } else if m.contains("wrong fs type")
+        || m.contains("bad superblock")
+        || m.contains("structure needs cleaning")
+        || m.contains("fsck")
+        || m.contains("corrupt")
+    {
+        MountError::Filesystem
+    } else if nfs
+        && (m.contains("connection timed out")
+            || m.contains("no route to host")
+            || m.contains("connection refused")
+            || m.contains("network is unreachable")
+            || m.contains("server is not responding"))
+    {
+        MountError::NfsUnreachable
+    } else if m.contains("secret") && m.contains("not found") {
+        MountError::MissingSecret
+    } else if m.contains("deadlineexceeded")
+        || m.contains("deadline exceeded")
+        || m.contains("timed out")
+    {
+        MountError::Timeout
+    } else {
+        MountError::Other
+    }
+}
+
+/// Texts other rules explain better.
+fn explained_elsewhere(message: &str) -> bool {
+    message.contains("not found in the list of registered CSI drivers")
+        || message.contains("is being deleted")
+        || message.contains("ReadWriteOncePod access mode")
+}
+
+fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
+    let Some(pod) = &chain.pod else {
+        return Vec::new();
+    };
+    if pod.node_name.is_none() || crate::chain::is_healthy(pod.pod) {
+        return Vec::new();
+    }
+    let timeline = Timeline::new(&pod.events);
+    let failures: Vec<_> = ["FailedMount", "FailedMapVolume"]
+        .iter()
+        .flat_map(|r| timeline.current_all(r).collect::<Vec<_>>())
+        .filter(|e| !explained_elsewhere(events::message(e)))
+        .collect();
+    if failures.is_empty() {
+        return Vec::new();
+    }
+    // The specific error first; the kubelet's summary ("Unable to attach or mount volumes") only when alone.
+    let specific = failures
+        .iter()
+        .find(|e| !events::message(e).starts_with("Unable to attach or mount volumes"))
+        .or(failures.first())
+        .copied();
+    let Some(e) = specific else { return Vec::new() };
+    let message = events::message(e);
+    let kind = classify(message);
+    let ns = pod.namespace.as_str();
+    let volume = message
+        .split_once("for volume \"")
+        .and_then(|(_, rest)| rest.split('"').next())
+        .unwrap_or("");
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "the kubelet on {} cannot {} {} for pod {ns}/{} ({})",
+            pod.node_name.as_deref().unwrap_or("its node"),
+            if events::reason(e) == "FailedMapVolume" {
+                "map"
+            } else {
+                "mount"
+            },
+            if volume.is_empty() {
+                "its volume".to_string()
+            } else {
+                format!("volume {volume}")
+            },
+            pod.name,
+            kind.as_str()
+        ),
+    )
+    .object(pod.object())
+    .evidence(events::quote(e, ctx.snap.now))
+    .evidence(format!("error class: {}", kind.as_str()));
+    for other in failures.iter().filter(|x| !std::ptr::eq(**x, e)).take(2) {
+        cause = cause.evidence(events::quote(other, ctx.snap.now));
+    }
+    for c in &chain.claims {
+        cause = cause.object(c.object());
+    }
+    let node = pod.node_name.as_deref().unwrap_or("<node>");
+    cause = match kind {
+        MountError::NfsUnreachable => cause
+            .fix(format!("the node cannot reach the NFS server: check the server is up and exports the path, and that {node} can reach it (firewall/security group on port 2049, DNS of the server name)"))
+            .fix("for nfs.csi.k8s.io, the server and share are in the PV's volumeAttributes (kubectl get pv <pv> -o yaml)"),
+        MountError::Filesystem => cause
+            .fix("the disk's file system does not match fsType or is damaged: check the PV's csi.fsType, and run fsck on the device from a debug pod or the node (DATA RISK: repair can lose data; snapshot the disk first)"),
+        MountError::Permission => cause
+            .fix("the mount was refused: check the export's or share's permissions for the node, the driver's credentials, and the pod's securityContext (fsGroup, runAsUser) against the volume's ownership"),
+        MountError::MissingSecret => cause
+            .fix(format!("create the secret the volume refers to (nodePublishSecretRef / nodeStageSecretRef in the PV or class) in the namespace it names; {} get secret", kubectl_ns(ns))),
+        MountError::Timeout => cause
+            .fix(format!("the mount did not finish in time: look at the node plugin's log on {node} (kubectl get pods -A -o wide --field-selector spec.nodeName={node}, then kubectl logs <csi-node-pod> -c <driver container>) and whether the volume is attached (kubectl get volumeattachment | grep <pv>)")),
+        MountError::Other => cause
+            .fix(format!("read the node plugin's log on {node}: kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i csi, then kubectl logs <pod> -c <driver container>")),
+    };
+    cause = cause.fix(format!(
+        "the kubelet retries by itself; follow it with {} describe pod {}",
+        kubectl_ns(ns),
+        pod.name
+    ));
+    vec![cause]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn classifies_mount_errors() {
+        assert_eq!(classify("MountVolume.SetUp failed for volume \"pv\" : rpc error: code = Internal desc = mount failed: exit status 32\nmount.nfs: Connection timed out"), MountError::NfsUnreachable);
+        assert_eq!(classify("MountVolume.MountDevice failed for volume \"pv\" : wrong fs type, bad option, bad superblock on /dev/nvme1n1"), MountError::Filesystem);
+        assert_eq!(classify("Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data], failed to process volumes=[]: timed out waiting for the condition"), MountError::Timeout);
+        assert_eq!(
+            classify("MountVolume.SetUp failed for volume \"x\" : secret \"smb-creds\" not found"),
+            MountError::MissingSecret
+        );
+        assert_eq!(
+            classify("mount failed: permission denied"),
+            MountError::Permission
+        );
+    }
+
+    #[test]
+    fn specific_error_beats_the_summary() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.pods.push(
+                pod("web")
+                    .claim("data")
+                    .on_node("n1")
+                    .waiting("ContainerCreating"),
+            );
+            o.events.push(event("FailedMount", "Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition").warning().at("2026-11-20T10:09:00Z").about("Pod", "default", "web"));
+            o.events.push(event("FailedMount", "MountVolume.SetUp failed for volume \"pv-1\" : mount.nfs: Connection timed out").warning().at("2026-11-20T10:08:00Z").about("Pod", "default", "web"));
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary.contains("NFS server unreachable"),
+            "{}",
+            c[0].summary
+        );
+    }
+}

@@ -1,0 +1,135 @@
+//! `node-volume-limit`: the node's attach limit for the driver is used up.
+
+use super::{scheduler_says, Cause, Ctx, Rule};
+use crate::chain::Chain;
+use crate::model::{Confidence, Link, ObjectRef, Severity};
+use crate::scheduler::ReasonKind;
+
+pub const RULE: Rule = Rule {
+    id: "node-volume-limit",
+    title: "the node's limit of attached volumes for the driver is used up",
+    severity: Severity::Error,
+    link: Link::Attach,
+    precedence: 44,
+    fallback: false,
+    check,
+};
+
+/// (limit, attached) of a driver on a node, from its CSINode and VolumeAttachments.
+fn usage(ctx: &Ctx, node: &str, driver: &str) -> Option<(i32, usize)> {
+    let csinode = ctx.snap.csi_node(node)?;
+    let d = csinode.spec.drivers.iter().find(|d| d.name == driver)?;
+    let limit = d.allocatable.as_ref()?.count?;
+    let attached = ctx
+        .snap
+        .objects
+        .attachments
+        .iter()
+        .filter(|va| va.spec.node_name == node && va.spec.attacher == driver)
+        .count();
+    Some((limit, attached))
+}
+
+fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
+    let Some(pod) = &chain.pod else {
+        return Vec::new();
+    };
+    let status = pod.pod.status.as_ref();
+    let failed_reason = status
+        .and_then(|s| s.reason.as_deref())
+        .filter(|r| *r == "VolumeAttachmentLimitExceeded");
+    let said = scheduler_says(Some(pod), |k| *k == ReasonKind::VolumeLimitExceeded);
+    if said.is_none() && failed_reason.is_none() {
+        return Vec::new();
+    }
+    let ns = pod.namespace.as_str();
+    let drivers: Vec<&str> = chain
+        .claims
+        .iter()
+        .filter_map(|c| {
+            c.volume_driver()
+                .or(c.class.map(|s| s.provisioner.as_str()))
+        })
+        .collect();
+    let summary = match failed_reason {
+        Some(_) => format!(
+            "pod {ns}/{} failed: its node has no attach slot left for its volume (VolumeAttachmentLimitExceeded)",
+            pod.name
+        ),
+        None => format!(
+            "pod {ns}/{} cannot be placed: the nodes it fits on have reached their limit of attached volumes",
+            pod.name
+        ),
+    };
+    let mut cause = Cause::new(&RULE, summary).object(pod.object());
+    let scheduler_confirms = said.is_some();
+    if let Some(line) = said {
+        cause = cause.evidence(line);
+    }
+    if let Some(r) = failed_reason {
+        cause = cause.evidence(format!(
+            "pod status: Failed, reason {r}{}",
+            status
+                .and_then(|s| s.message.as_deref())
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ));
+    }
+    let mut any_usage = false;
+    for n in &ctx.snap.objects.nodes {
+        let name = crate::nodes::name(n);
+        for d in &drivers {
+            if let Some((limit, attached)) = usage(ctx, name, d) {
+                any_usage = true;
+                cause = cause.evidence(format!(
+                    "node {name}: {attached} of {limit} {d} volumes attached (CSINode allocatable.count){}",
+                    if attached as i64 >= limit as i64 { " — full" } else { "" }
+                ));
+                if attached as i64 >= limit as i64 {
+                    cause = cause.object(ObjectRef::node(name));
+                }
+            }
+        }
+    }
+    if !any_usage && !scheduler_confirms {
+        cause = cause.confidence(Confidence::Medium);
+    }
+    cause = cause
+        .fix("spread the volumes: add nodes (or larger instance types, whose limit is higher), or let this pod run on nodes with free slots (check its nodeSelector / affinity)")
+        .fix("volumes of finished or deleted pods stay attached until detached: look for stale VolumeAttachments on the full nodes (kubectl get volumeattachment)");
+    vec![cause]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn full_node_is_named() {
+        let mut csinode = csi_node("node-1", &["ebs.csi.aws.com"]);
+        csinode.spec.drivers[0].allocatable =
+            Some(k8s_openapi::api::storage::v1::VolumeNodeResources { count: Some(2) });
+        let snap = snapshot(|o| {
+            o.nodes.push(node("node-1"));
+            o.csi_nodes.push(csinode);
+            o.attachments.push(attachment("pv-a", "node-1", true));
+            o.attachments.push(attachment("pv-b", "node-1", true));
+            o.classes.push(class("gp3", "ebs.csi.aws.com"));
+            o.claims.push(pvc("data").class("gp3").bound("pv-c"));
+            o.volumes.push(
+                pv("pv-c")
+                    .bound_to("default", "data")
+                    .csi("ebs.csi.aws.com"),
+            );
+            o.pods.push(pod("db").claim("data").unschedulable("0/1 nodes are available: 1 node(s) exceed max volume count. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."));
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(
+            text(&c[0]).contains("2 of 2 ebs.csi.aws.com volumes attached"),
+            "{}",
+            text(&c[0])
+        );
+    }
+}
