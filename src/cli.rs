@@ -3,16 +3,17 @@
 
 use crate::analysis;
 use crate::chain::{Scope, Target};
-use crate::drivers::Drivers;
 use crate::report::human::{self, Layout, Styles};
 use crate::report::{Report, ScopeInfo, SourceInfo, API_VERSION};
-use crate::source::dump::{self, Input};
-use anyhow::{bail, Context, Result};
+use crate::source::drivers_file;
+use crate::source::{dump, live};
+use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -44,7 +45,23 @@ pub struct Cli {
     #[arg(long = "from", value_name = "PATH")]
     pub from: Vec<String>,
 
-    /// Only this namespace
+    /// Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, or ~/.kube/config)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Only pods and claims matching this label selector (e.g. app=web,tier!=cache)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// How long to wait for the API server per request (e.g. 30s, 1m; a plain number is seconds)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub request_timeout: Duration,
+
+    /// Only this namespace (default: the context's namespace on a live cluster, every namespace with --from)
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
@@ -60,7 +77,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// A YAML file of driver capabilities that extends or overrides the built-in table
+    /// A YAML file of driver capabilities that extends or overrides the built-in table (default: storage-doctor/drivers.yaml in the user's config directory, when it exists)
     #[arg(long, value_name = "FILE")]
     pub drivers: Option<PathBuf>,
 }
@@ -96,6 +113,89 @@ pub fn use_color(
     }
 }
 
+/// `--request-timeout`: `30s`, `1m`, `1m30s`, or plain seconds as kubectl takes it.
+fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let parsed = match text.trim().parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => text
+            .trim()
+            .parse::<jiff::SignedDuration>()
+            .ok()
+            .and_then(|d| Duration::try_from(d).ok())
+            .ok_or_else(|| format!("invalid duration {text:?} (use e.g. 30s, 1m, 2m30s)"))?,
+    };
+    // kubectl's 0 means "no timeout"; a day stands in for that.
+    Ok(if parsed.is_zero() {
+        Duration::from_secs(86_400)
+    } else {
+        parsed
+    })
+}
+
+/// The state to diagnose, and where it came from.
+struct Input {
+    snapshot: crate::snapshot::Snapshot,
+    source: SourceInfo,
+    /// Namespaces in scope; `None` for all.
+    namespaces: Option<BTreeSet<String>>,
+}
+
+fn read_dump(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Input> {
+    let inputs: Vec<dump::Input> = cli.from.iter().map(|p| dump::Input::parse(p)).collect();
+    let loaded = dump::load(&inputs, stdin)?;
+    let captured_at = loaded.snapshot.now.to_string();
+    Ok(Input {
+        snapshot: loaded.snapshot,
+        source: SourceInfo {
+            kind: "dump".into(),
+            context: None,
+            server: None,
+            server_version: None,
+            paths: cli.from.clone(),
+            captured_at: Some(captured_at),
+        },
+        namespaces: cli.namespace.clone().map(|ns| BTreeSet::from([ns])),
+    })
+}
+
+fn read_live(cli: &Cli) -> Result<Input> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")?;
+    runtime.block_on(async {
+        let conn = live::connect(&live::LiveOptions {
+            kubeconfig: cli.kubeconfig.clone(),
+            context: cli.context.clone(),
+            request_timeout: cli.request_timeout,
+        })
+        .await?;
+        let namespace = match (&cli.namespace, cli.all_namespaces) {
+            (Some(ns), _) => Some(ns.clone()),
+            (None, true) => None,
+            (None, false) => Some(conn.default_namespace.clone()),
+        };
+        let collected = conn
+            .scan(&live::ScanScope {
+                namespace: namespace.clone(),
+                selector: cli.selector.clone(),
+            })
+            .await?;
+        Ok(Input {
+            snapshot: collected.snapshot,
+            source: SourceInfo {
+                kind: "live".into(),
+                context: conn.context.clone(),
+                server: Some(conn.server.clone()),
+                server_version: collected.server_version,
+                paths: Vec::new(),
+                captured_at: None,
+            },
+            namespaces: namespace.map(|ns| BTreeSet::from([ns])),
+        })
+    })
+}
+
 /// Runs the tool; errors are printed by [`main`].
 pub fn run(
     cli: &Cli,
@@ -109,27 +209,14 @@ pub fn run(
         .map(|t| Target::parse(t))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    if cli.from.is_empty() {
-        bail!(
-            "no input: this build diagnoses captured state only; pass --from FILE|DIR|- (capture with: kubectl get pods,pvc,pv,storageclass,csidriver,csinode,volumeattachment,nodes,events -A -o yaml > dump.yaml)"
-        );
-    }
-    let mut drivers = Drivers::built_in();
-    if let Some(path) = &cli.drivers {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read driver file {}", path.display()))?;
-        drivers
-            .extend_from_yaml(&text)
-            .with_context(|| format!("{}: not a valid driver file", path.display()))?;
-    }
-    let inputs: Vec<Input> = cli.from.iter().map(|p| Input::parse(p)).collect();
-    let loaded = dump::load(&inputs, stdin)?;
-    let snap = &loaded.snapshot;
-
-    let namespaces: Option<BTreeSet<String>> = match (&cli.namespace, cli.all_namespaces) {
-        (Some(ns), _) => Some(BTreeSet::from([ns.clone()])),
-        (None, _) => None,
+    let drivers = drivers_file::load(cli.drivers.as_deref())?;
+    let input = if cli.from.is_empty() {
+        read_live(cli)?
+    } else {
+        read_dump(cli, stdin)?
     };
+    let snap = &input.snapshot;
+    let namespaces = input.namespaces.clone();
     let scope = Scope {
         namespaces: namespaces.clone(),
         targets,
@@ -137,14 +224,7 @@ pub fn run(
     let analysis = analysis::analyze(snap, &drivers, &scope)?;
     let report = Report {
         api_version: API_VERSION,
-        source: SourceInfo {
-            kind: "dump".into(),
-            context: None,
-            server: None,
-            server_version: None,
-            paths: cli.from.clone(),
-            captured_at: Some(snap.now.to_string()),
-        },
+        source: input.source.clone(),
         scope: ScopeInfo {
             all_namespaces: namespaces.is_none(),
             namespaces: namespaces

@@ -11,7 +11,10 @@ const HEALTHY: &str = "tests/scenarios/healthy-cluster/snapshot.yaml";
 
 fn doctor() -> Command {
     let mut cmd = cargo_bin_cmd!("kubectl-storage_doctor");
-    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
+    // A user's own driver table must not change what the tests see.
+    cmd.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env("XDG_CONFIG_HOME", "/nonexistent/storage-doctor-tests");
     cmd
 }
 
@@ -131,9 +134,89 @@ fn usage_errors_exit_two() {
         .stderr(predicate::str::contains("not supported"));
     doctor().args(["--bogus"]).assert().code(2);
     doctor()
+        .args(["--from", TRIAGE, "--request-timeout", "soon"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--from"));
+        .stderr(predicate::str::contains("invalid duration"));
+}
+
+fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
+    let path = dir.join("config");
+    fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: test\n  context: {{cluster: test, user: test, namespace: team}}\nusers:\n- name: test\n  user: {{token: abc}}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn live_cluster_errors_are_one_line_and_exit_two() {
+    doctor()
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot load kubeconfig"));
+
+    // Nothing listens on port 1: refused at once.
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig(dir.path(), "https://127.0.0.1:1");
+    let out = doctor()
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--request-timeout",
+            "5s",
+        ])
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the cluster at https://127.0.0.1:1"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("abc"), "the token must not leak: {stderr}");
+}
+
+/// A server that accepts connections and never answers: the tool gives up
+/// within --request-timeout.
+#[test]
+fn a_stalled_server_times_out() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().take(4) {
+            held.push(conn);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"));
+    let started = std::time::Instant::now();
+    let out = doctor()
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--request-timeout",
+            "2s",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("did not answer within 2s") || stderr.contains("timed out"),
+        "{stderr}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    drop(hold);
 }
 
 #[test]
@@ -280,6 +363,20 @@ fn driver_file_overrides_the_built_in_table() {
         .map(|c| c["rule"].as_str().unwrap())
         .collect();
     assert!(!rules.contains(&"access-mode-unsupported"), "{rules:?}");
+
+    let config = dir.path().join("config");
+    fs::create_dir_all(config.join("storage-doctor")).unwrap();
+    fs::copy(&drivers, config.join("storage-doctor/drivers.yaml")).unwrap();
+    let out = doctor()
+        .args(["--from", scenario, "-o", "json"])
+        .env("XDG_CONFIG_HOME", &config)
+        .output()
+        .unwrap();
+    let from_default: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        from_default["findings"], after["findings"],
+        "the default location is read"
+    );
 
     fs::write(&drivers, "drivers: [{name: x, filesytem: []}]\n").unwrap();
     doctor()

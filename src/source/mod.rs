@@ -1,4 +1,6 @@
 //! Sources: the only code that reads files or talks to a cluster. Each turns
 //! what it reads into a [`Snapshot`](crate::snapshot::Snapshot).
 
+pub mod drivers_file;
 pub mod dump;
+pub mod live;

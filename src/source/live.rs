@@ -1,0 +1,367 @@
+//! The live source: reads a cluster the way kubectl does (kubeconfig,
+//! contexts, exec plugins), with one paginated LIST per kind, all issued
+//! concurrently. A kind the user may not read, or the server does not
+//! serve, becomes a gap; the diagnosis goes on without it. Read-only: only
+//! get and list requests are made.
+
+use crate::snapshot::{Gap, Objects, Snapshot};
+use futures::future::{join, join3, join4};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+};
+use k8s_openapi::api::storage::v1::{
+    CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment,
+};
+use k8s_openapi::NamespaceResourceScope;
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config, Resource};
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Page size of every LIST: large enough for few round trips, small enough
+/// not to load the API server.
+const PAGE: u32 = 500;
+
+/// How to reach the cluster (kubectl's flags).
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub request_timeout: Duration,
+}
+
+/// A client for one context.
+pub struct Connection {
+    pub client: Client,
+    pub context: Option<String>,
+    pub server: String,
+    pub default_namespace: String,
+    pub request_timeout: Duration,
+}
+
+/// Why the cluster could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("cannot load kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("cannot reach the cluster at {server}: {message}")]
+    Unreachable { server: String, message: String },
+    #[error("the cluster at {server} did not answer within {seconds}s (--request-timeout)")]
+    Timeout { server: String, seconds: u64 },
+    #[error("the cluster at {server} refused the credentials ({code}): {message}")]
+    Unauthorized {
+        server: String,
+        code: u16,
+        message: String,
+    },
+}
+
+pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
+    let kubeconfig = match &opts.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    }
+    .map_err(|e| LiveError::Kubeconfig(e.to_string()))?;
+    let context = opts
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone());
+    let options = KubeConfigOptions {
+        context: opts.context.clone(),
+        ..Default::default()
+    };
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| LiveError::Kubeconfig(e.to_string()))?;
+    config.connect_timeout = Some(opts.request_timeout);
+    config.read_timeout = Some(opts.request_timeout);
+    config.write_timeout = Some(opts.request_timeout);
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
+    let default_namespace = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| LiveError::Unreachable {
+        server: server.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(Connection {
+        client,
+        context,
+        server,
+        default_namespace,
+        request_timeout: opts.request_timeout,
+    })
+}
+
+/// What a scan reads: every namespace, or one.
+#[derive(Debug, Clone)]
+pub struct ScanScope {
+    pub namespace: Option<String>,
+    /// `-l`: applies to pods and claims.
+    pub selector: Option<String>,
+}
+
+/// The result of reading the cluster.
+pub struct Collected {
+    pub snapshot: Snapshot,
+    pub server_version: Option<String>,
+}
+
+enum Outcome<T> {
+    Items(Vec<T>),
+    Gap(Gap),
+}
+
+fn gap_of(resource: &str, err: &kube::Error) -> Option<Gap> {
+    let kube::Error::Api(status) = err else {
+        return None;
+    };
+    let reason = match status.code {
+        403 => "Forbidden",
+        404 => "NotFound",
+        401 => return None,
+        _ => {
+            if status.reason.is_empty() {
+                "Error"
+            } else {
+                status.reason.as_str()
+            }
+        }
+    };
+    Some(Gap {
+        resource: resource.to_string(),
+        reason: reason.to_string(),
+        message: status.message.clone(),
+    })
+}
+
+impl Connection {
+    fn fatal(&self, err: kube::Error) -> LiveError {
+        match &err {
+            kube::Error::Api(s) if s.code == 401 => LiveError::Unauthorized {
+                server: self.server.clone(),
+                code: s.code,
+                message: s.message.clone(),
+            },
+            _ => {
+                let text = error_chain(&err);
+                if text.contains("timed out")
+                    || text.contains("deadline")
+                    || text.contains("Timeout")
+                {
+                    LiveError::Timeout {
+                        server: self.server.clone(),
+                        seconds: self.request_timeout.as_secs(),
+                    }
+                } else {
+                    LiveError::Unreachable {
+                        server: self.server.clone(),
+                        message: text,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every page of one LIST; a gap for an API error the diagnosis can
+    /// live without, an error for anything that means the cluster is out of
+    /// reach.
+    async fn list<K>(
+        &self,
+        api: Api<K>,
+        resource: &str,
+        params: ListParams,
+    ) -> Result<Outcome<K>, LiveError>
+    where
+        K: Resource + Clone + DeserializeOwned + Debug,
+    {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut page_params = params.clone().limit(PAGE);
+            if let Some(t) = &token {
+                page_params = page_params.continue_token(t);
+            }
+            let page =
+                match tokio::time::timeout(self.request_timeout, api.list(&page_params)).await {
+                    Err(_) => {
+                        return Err(LiveError::Timeout {
+                            server: self.server.clone(),
+                            seconds: self.request_timeout.as_secs(),
+                        })
+                    }
+                    Ok(Err(e)) => match gap_of(resource, &e) {
+                        Some(gap) => return Ok(Outcome::Gap(gap)),
+                        None => return Err(self.fatal(e)),
+                    },
+                    Ok(Ok(page)) => page,
+                };
+            items.extend(page.items.into_iter().map(|mut o| {
+                // Large and never read.
+                o.meta_mut().managed_fields = None;
+                o
+            }));
+            match page.metadata.continue_ {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => break,
+            }
+        }
+        Ok(Outcome::Items(items))
+    }
+
+    async fn namespaced<K>(
+        &self,
+        scope: &ScanScope,
+        resource: &str,
+        selector: Option<&str>,
+    ) -> Result<Outcome<K>, LiveError>
+    where
+        K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+        K::DynamicType: Default,
+    {
+        let api = match &scope.namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        };
+        let mut params = ListParams::default();
+        if let Some(s) = selector {
+            params = params.labels(s);
+        }
+        self.list(api, resource, params).await
+    }
+
+    async fn cluster<K>(&self, resource: &str) -> Result<Outcome<K>, LiveError>
+    where
+        K: Resource + Clone + DeserializeOwned + Debug,
+        K::DynamicType: Default,
+    {
+        self.list(
+            Api::all(self.client.clone()),
+            resource,
+            ListParams::default(),
+        )
+        .await
+    }
+
+    /// Reads everything a diagnosis of the scope needs.
+    pub async fn scan(&self, scope: &ScanScope) -> Result<Collected, LiveError> {
+        let sel = scope.selector.as_deref();
+        let version = async {
+            tokio::time::timeout(self.request_timeout, self.client.apiserver_version()).await
+        };
+        let core = join4(
+            self.namespaced::<Pod>(scope, "pods", sel),
+            self.namespaced::<PersistentVolumeClaim>(scope, "persistentvolumeclaims", sel),
+            self.namespaced::<Event>(scope, "events", None),
+            join(
+                self.cluster::<PersistentVolume>("persistentvolumes"),
+                self.cluster::<Node>("nodes"),
+            ),
+        );
+        let storage = join4(
+            self.cluster::<StorageClass>("storageclasses"),
+            self.cluster::<CSIDriver>("csidrivers"),
+            self.cluster::<CSINode>("csinodes"),
+            join(
+                self.cluster::<VolumeAttachment>("volumeattachments"),
+                self.namespaced::<CSIStorageCapacity>(scope, "csistoragecapacities", None),
+            ),
+        );
+        let workloads = join4(
+            self.namespaced::<ResourceQuota>(scope, "resourcequotas", None),
+            self.namespaced::<LimitRange>(scope, "limitranges", None),
+            join(
+                self.namespaced::<Deployment>(scope, "deployments", None),
+                self.namespaced::<ReplicaSet>(scope, "replicasets", None),
+            ),
+            join4(
+                self.namespaced::<StatefulSet>(scope, "statefulsets", None),
+                self.namespaced::<DaemonSet>(scope, "daemonsets", None),
+                self.namespaced::<Job>(scope, "jobs", None),
+                self.namespaced::<CronJob>(scope, "cronjobs", None),
+            ),
+        );
+        let (version, (core, storage, workloads)) =
+            join(version, join3(core, storage, workloads)).await;
+        let server_version = match version {
+            Ok(Ok(info)) => Some(info.git_version),
+            Ok(Err(e)) if gap_of("version", &e).is_some() => None,
+            Ok(Err(e)) => return Err(self.fatal(e)),
+            Err(_) => {
+                return Err(LiveError::Timeout {
+                    server: self.server.clone(),
+                    seconds: self.request_timeout.as_secs(),
+                })
+            }
+        };
+        let (pods, claims, events, (volumes, nodes)) = core;
+        let (classes, csi_drivers, csi_nodes, (attachments, capacities)) = storage;
+        let (
+            quotas,
+            limit_ranges,
+            (deployments, replica_sets),
+            (stateful_sets, daemon_sets, jobs, cron_jobs),
+        ) = workloads;
+        let mut gaps = Vec::new();
+        let g = &mut gaps;
+        let objects = Objects {
+            pods: take(pods, g)?,
+            claims: take(claims, g)?,
+            events: take(events, g)?,
+            volumes: take(volumes, g)?,
+            nodes: take(nodes, g)?,
+            classes: take(classes, g)?,
+            csi_drivers: take(csi_drivers, g)?,
+            csi_nodes: take(csi_nodes, g)?,
+            attachments: take(attachments, g)?,
+            capacities: take(capacities, g)?,
+            quotas: take(quotas, g)?,
+            limit_ranges: take(limit_ranges, g)?,
+            deployments: take(deployments, g)?,
+            replica_sets: take(replica_sets, g)?,
+            stateful_sets: take(stateful_sets, g)?,
+            daemon_sets: take(daemon_sets, g)?,
+            jobs: take(jobs, g)?,
+            cron_jobs: take(cron_jobs, g)?,
+        };
+        Ok(Collected {
+            snapshot: Snapshot::new(objects, gaps, Some(jiff::Timestamp::now())),
+            server_version,
+        })
+    }
+}
+
+/// The items of a LIST, or nothing and a gap.
+fn take<T>(
+    outcome: Result<Outcome<T>, LiveError>,
+    gaps: &mut Vec<Gap>,
+) -> Result<Vec<T>, LiveError> {
+    Ok(match outcome? {
+        Outcome::Items(items) => items,
+        Outcome::Gap(g) => {
+            gaps.push(g);
+            Vec::new()
+        }
+    })
+}
+
+/// An error and its causes on one line (kube wraps the transport's error).
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
