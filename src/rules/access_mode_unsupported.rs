@@ -60,6 +60,9 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     let provisioner = c.class.map(|sc| sc.provisioner.as_str());
     let driver = provisioner.and_then(|p| ctx.drivers.get(p));
     let unsupported: Vec<&str> = match driver {
+        // A driver with no Block support at all: a volume mode problem,
+        // which provisioning-failed explains from the driver's own error.
+        Some(d) if volume_mode == "Block" && d.block.is_empty() => Vec::new(),
         Some(d) if !d.static_only => {
             let can = d.modes(Some(volume_mode));
             modes

@@ -28,6 +28,12 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if c.phase() != Some("Lost") && event.is_none() {
             continue;
         }
+        // The volume exists and belongs to another claim: misbound, not lost.
+        if timeline.latest("ClaimMisbound").is_some()
+            || super::claim_misbound::volume_of_other(ctx, c).is_some()
+        {
+            continue;
+        }
         let ns = c.namespace.as_str();
         let volume_name = c
             .claim

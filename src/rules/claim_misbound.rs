@@ -1,9 +1,10 @@
 //! `claim-misbound`: two claims are bound to the same volume.
 
 use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use crate::chain::{Chain, ClaimChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
+use k8s_openapi::api::core::v1::PersistentVolume;
 
 pub const RULE: Rule = Rule {
     id: "claim-misbound",
@@ -14,6 +15,20 @@ pub const RULE: Rule = Rule {
     fallback: false,
     check,
 };
+
+/// The volume the claim names when that volume's claimRef names another claim.
+pub fn volume_of_other<'a>(ctx: &Ctx<'a>, c: &ClaimChain) -> Option<&'a PersistentVolume> {
+    let name = c.claim?.spec.as_ref()?.volume_name.as_deref()?;
+    let pv = ctx.snap.volume(name)?;
+    let r = pv.spec.as_ref()?.claim_ref.as_ref()?;
+    let other_name = r.name.as_deref() != Some(c.name.as_str())
+        || r.namespace.as_deref() != Some(c.namespace.as_str());
+    let other_uid = matches!(
+        (r.uid.as_deref(), c.claim?.metadata.uid.as_deref()),
+        (Some(a), Some(b)) if a != b
+    );
+    (other_name || other_uid).then_some(pv)
+}
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let mut out = Vec::new();
@@ -33,8 +48,8 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             r.name.as_deref() != Some(c.name.as_str())
                 || r.namespace.as_deref() != Some(c.namespace.as_str())
         });
-        // State alone: the claim says Bound to a PV whose claimRef names another claim.
-        let state_says = c.is_bound() && owned_by_other;
+        // State alone: the claim names a PV whose claimRef names another claim.
+        let state_says = (c.is_bound() || c.phase() == Some("Lost")) && owned_by_other;
         if event.is_none() && !state_says {
             continue;
         }

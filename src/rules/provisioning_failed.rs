@@ -80,6 +80,8 @@ pub fn classify(message: &str) -> ErrorKind {
         ErrorKind::ClassNotFound
     } else if m.contains("no volume plugin matched") {
         ErrorKind::NoProvisioner
+    } else if lower.contains("block volume") || lower.contains("volumemode") {
+        ErrorKind::VolumeMode
     } else if m.contains("MULTI_NODE_MULTI_WRITER")
         || m.contains("MULTI_NODE_READER_ONLY")
         || m.contains("MULTI_NODE_SINGLE_WRITER")
@@ -91,8 +93,6 @@ pub fn classify(message: &str) -> ErrorKind {
         || lower.contains("volume capabilities not supported")
     {
         ErrorKind::AccessMode
-    } else if m.contains("does not support block volume") || lower.contains("block volume") {
-        ErrorKind::VolumeMode
     } else if m.contains("error generating accessibility requirements")
         || lower.contains("topology")
         || lower.contains("allowed topologies")

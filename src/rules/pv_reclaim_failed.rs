@@ -27,9 +27,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         return Vec::new();
     };
     let status = pv.status.as_ref();
-    if status.and_then(|s| s.phase.as_deref()) != Some("Failed") {
-        return Vec::new();
-    }
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
     let name = pv.metadata.name.as_deref().unwrap_or("");
     let policy = pv
         .spec
@@ -41,23 +39,30 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         .events_for("PersistentVolume", "", name, pv.metadata.uid.as_deref());
     let timeline = Timeline::new(&events);
     let event = REASONS.iter().find_map(|r| timeline.latest(r));
-    let message = status.and_then(|s| s.message.as_deref()).unwrap_or("");
+    // CSI provisioners never set phase Failed: a Released volume they keep
+    // failing to delete shows only in their events.
+    let failing_delete = phase == "Released" && event.is_some();
+    if phase != "Failed" && !failing_delete {
+        return Vec::new();
+    }
+    let status_message = status
+        .and_then(|s| s.message.as_deref())
+        .filter(|m| !m.is_empty());
+    let message = status_message.or(event.map(|e| events::message(e)));
     let mut cause = Cause::new(
         &RULE,
         format!(
-            "volume {name} is Failed: its {} reclaim did not complete{}",
+            "volume {name} is {phase}: its {} reclaim did not complete{}",
             policy.to_lowercase(),
-            if message.is_empty() {
-                String::new()
-            } else {
-                format!(": {message}")
-            }
+            message
+                .map(|m| format!(": {}", super::provisioning_failed::brief(m)))
+                .unwrap_or_default()
         ),
     )
     .object(ObjectRef::volume(name))
-    .evidence(format!("PV {name} phase Failed, reclaimPolicy {policy}"));
-    if !message.is_empty() {
-        cause = cause.evidence(format!("status.message: {message}"));
+    .evidence(format!("PV {name} phase {phase}, reclaimPolicy {policy}"));
+    if let Some(m) = status_message {
+        cause = cause.evidence(format!("status.message: {m}"));
     }
     if let Some(e) = event {
         cause = cause.evidence(events::quote(e, ctx.snap.now));
@@ -70,10 +75,10 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         .unwrap_or_default();
     cause = cause
         .fix(format!(
-            "the disk{handle} may still exist and cost money: fix what the error says (often: still attached to a node, or the provisioner lacks permission), then delete it in the storage backend"
+            "the disk{handle} may still exist and cost money: fix what the error says (often: still attached to or mounted on a node, or the provisioner lacks permission); the provisioner retries by itself"
         ))
         .fix(format!(
-            "once the backend volume is gone, remove the object: kubectl delete pv {name} (DATA RISK: if the backend volume still exists and holds data you need, back it up first)"
+            "if the volume must go by hand: delete it in the storage backend, then kubectl delete pv {name} (DATA RISK: if it holds data you need, back it up first)"
         ));
     vec![cause]
 }

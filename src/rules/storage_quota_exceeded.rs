@@ -62,6 +62,40 @@ fn exhausted_quotas(ctx: &Ctx, ns: &str) -> Vec<String> {
     out
 }
 
+/// The per-claim storage bounds of the namespace's LimitRanges.
+fn limit_ranges(ctx: &Ctx, ns: &str) -> Vec<String> {
+    let storage = |m: Option<
+        &std::collections::BTreeMap<
+            String,
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+        >,
+    >| {
+        m.and_then(|m| m.get("storage"))
+            .map_or("none".to_string(), |q| q.0.clone())
+    };
+    ctx.snap
+        .objects
+        .limit_ranges
+        .iter()
+        .filter(|l| l.metadata.namespace.as_deref() == Some(ns))
+        .flat_map(|lr| {
+            let name = lr.metadata.name.clone().unwrap_or_default();
+            lr.spec
+                .iter()
+                .flat_map(|s| s.limits.iter())
+                .filter(|item| item.type_ == "PersistentVolumeClaim")
+                .map(move |item| {
+                    format!(
+                        "LimitRange {name}: storage per PersistentVolumeClaim min {}, max {}",
+                        storage(item.min.as_ref()),
+                        storage(item.max.as_ref())
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(w) = &chain.workload else {
         return Vec::new();
@@ -94,8 +128,21 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     if !claim.is_empty() {
         cause = cause.object(ObjectRef::claim(ns, claim));
     }
-    let quotas = exhausted_quotas(ctx, ns);
-    cause = cause.evidence_all(quotas.iter().cloned());
+    cause = cause.evidence_all(exhausted_quotas(ctx, ns));
+    cause = cause.evidence_all(limit_ranges(ctx, ns));
+    for lr in ctx
+        .snap
+        .objects
+        .limit_ranges
+        .iter()
+        .filter(|l| l.metadata.namespace.as_deref() == Some(ns))
+    {
+        cause = cause.object(ObjectRef::namespaced(
+            "LimitRange",
+            ns,
+            lr.metadata.name.as_deref().unwrap_or(""),
+        ));
+    }
     for q in ctx
         .snap
         .objects
