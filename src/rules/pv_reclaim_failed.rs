@@ -48,7 +48,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let status_message = status
         .and_then(|s| s.message.as_deref())
         .filter(|m| !m.is_empty());
-    let message = status_message.or(event.map(|e| events::message(e)));
+    let message = status_message.or(event.map(events::message));
     let mut cause = Cause::new(
         &RULE,
         format!(
