@@ -414,15 +414,44 @@ pub struct Scope {
     pub targets: Vec<Target>,
 }
 
+/// A workload kind a target can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    ReplicaSet,
+    DaemonSet,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+}
+
 /// A `TYPE/NAME` argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Pod(String),
     Claim(String),
+    Workload(WorkloadKind, String),
+    Class(String),
+    Node(String),
+    Volume(String),
 }
 
 impl Target {
-    /// Parses `pod/x`, `po/x`, `pvc/x`, `persistentvolumeclaims/x` ...
+    /// Parses `pod/x`, `pvc/x`, `deploy/x`, `sts/x`, `sc/x`, `node/x`,
+    /// `pv/x` ... with kubectl's aliases.
     pub fn parse(text: &str) -> Result<Self, String> {
         let (kind, name) = text
             .split_once('/')
@@ -430,15 +459,31 @@ impl Target {
             .ok_or_else(|| {
                 format!("target {text:?} is not TYPE/NAME (for example pod/trainer or pvc/data)")
             })?;
+        let name = name.to_string();
+        let workload = |k| Ok(Target::Workload(k, name.clone()));
         match kind.to_ascii_lowercase().as_str() {
-            "pod" | "pods" | "po" => Ok(Target::Pod(name.to_string())),
+            "pod" | "pods" | "po" => Ok(Target::Pod(name)),
             "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" => {
-                Ok(Target::Claim(name.to_string()))
+                Ok(Target::Claim(name))
             }
+            "deploy" | "deployment" | "deployments" => workload(WorkloadKind::Deployment),
+            "sts" | "statefulset" | "statefulsets" => workload(WorkloadKind::StatefulSet),
+            "rs" | "replicaset" | "replicasets" => workload(WorkloadKind::ReplicaSet),
+            "ds" | "daemonset" | "daemonsets" => workload(WorkloadKind::DaemonSet),
+            "job" | "jobs" => workload(WorkloadKind::Job),
+            "cj" | "cronjob" | "cronjobs" => workload(WorkloadKind::CronJob),
+            "sc" | "storageclass" | "storageclasses" => Ok(Target::Class(name)),
+            "no" | "node" | "nodes" => Ok(Target::Node(name)),
+            "pv" | "pvs" | "persistentvolume" | "persistentvolumes" => Ok(Target::Volume(name)),
             other => Err(format!(
-                "target type {other:?} is not supported: use pod/NAME or pvc/NAME"
+                "target type {other:?} is not supported: use pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node or pv"
             )),
         }
+    }
+
+    /// Targets that are not in a namespace: their scan covers every namespace.
+    pub fn is_cluster_wide(&self) -> bool {
+        matches!(self, Target::Class(_) | Target::Node(_) | Target::Volume(_))
     }
 }
 
@@ -447,7 +492,42 @@ impl std::fmt::Display for Target {
         match self {
             Target::Pod(n) => write!(f, "pod/{n}"),
             Target::Claim(n) => write!(f, "pvc/{n}"),
+            Target::Workload(k, n) => write!(f, "{}/{n}", k.as_str().to_lowercase()),
+            Target::Class(n) => write!(f, "storageclass/{n}"),
+            Target::Node(n) => write!(f, "node/{n}"),
+            Target::Volume(n) => write!(f, "pv/{n}"),
         }
+    }
+}
+
+/// Whether the pod belongs to the workload: its controller, a Deployment
+/// above its ReplicaSet, or a CronJob above its Job.
+pub fn belongs_to(snap: &Snapshot, pod: &Pod, kind: WorkloadKind, name: &str) -> bool {
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+    let Some(owner) = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+    else {
+        return false;
+    };
+    match kind {
+        WorkloadKind::Deployment => {
+            owner_of(snap, pod) == Some(ObjectRef::namespaced("Deployment", ns, name))
+        }
+        WorkloadKind::CronJob if owner.kind == "Job" => snap
+            .objects
+            .jobs
+            .iter()
+            .find(|j| {
+                j.metadata.namespace.as_deref() == Some(ns)
+                    && j.metadata.name.as_deref() == Some(&owner.name)
+            })
+            .and_then(|j| j.metadata.owner_references.as_ref())
+            .is_some_and(|refs| refs.iter().any(|r| r.kind == "CronJob" && r.name == name)),
+        _ => owner.kind == kind.as_str() && owner.name == name,
     }
 }
 
@@ -490,6 +570,8 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
 
     let mut subject_pods: Vec<&Pod> = Vec::new();
     let mut subject_claims: Vec<&PersistentVolumeClaim> = Vec::new();
+    // Volumes, classes and workloads a target names.
+    let mut extra: Vec<Chain<'a>> = Vec::new();
     let where_ = || match &scope.namespaces {
         None => "any namespace of the input".to_string(),
         Some(set) => format!(
@@ -505,6 +587,10 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
             .collect();
     } else {
         for target in &scope.targets {
+            let not_found = || TargetNotFound {
+                target: target.to_string(),
+                where_: where_(),
+            };
             match target {
                 Target::Pod(name) => {
                     let found: Vec<&Pod> = pods
@@ -513,10 +599,7 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
                         .filter(|p| p.metadata.name.as_deref() == Some(name))
                         .collect();
                     if found.is_empty() {
-                        return Err(TargetNotFound {
-                            target: target.to_string(),
-                            where_: where_(),
-                        });
+                        return Err(not_found());
                     }
                     subject_pods.extend(found);
                 }
@@ -527,23 +610,94 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
                         .filter(|c| c.metadata.name.as_deref() == Some(name))
                         .collect();
                     if found.is_empty() {
-                        return Err(TargetNotFound {
-                            target: target.to_string(),
-                            where_: where_(),
-                        });
+                        return Err(not_found());
                     }
                     for claim in found {
-                        let (ns, n) = name_of(&claim.metadata);
-                        let users: Vec<&Pod> = snap
-                            .pods_using(&ns, &n)
-                            .filter(|p| !is_finished(p))
-                            .collect();
-                        if users.iter().any(|p| !is_healthy(p)) {
-                            subject_pods.extend(users.into_iter().filter(|p| !is_healthy(p)));
-                        } else {
-                            subject_claims.push(claim);
-                        }
+                        add_claim(snap, claim, &mut subject_pods, &mut subject_claims);
                     }
+                }
+                Target::Workload(kind, name) => {
+                    let found: Vec<&Pod> = pods
+                        .iter()
+                        .copied()
+                        .filter(|p| !is_finished(p) || failed_for_storage(p))
+                        .filter(|p| belongs_to(snap, p, *kind, name))
+                        .collect();
+                    let stuck = (*kind == WorkloadKind::StatefulSet)
+                        .then(|| {
+                            snap.objects.stateful_sets.iter().filter(|s| {
+                                s.metadata.name.as_deref() == Some(name)
+                                    && in_scope(scope, s.metadata.namespace.as_deref())
+                            })
+                        })
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| workload_chain(snap, s))
+                        .collect::<Vec<_>>();
+                    if found.is_empty()
+                        && stuck.is_empty()
+                        && !workload_exists(snap, scope, *kind, name)
+                    {
+                        return Err(not_found());
+                    }
+                    subject_pods.extend(found);
+                    extra.extend(stuck);
+                }
+                Target::Class(name) => {
+                    let class = snap.class(name);
+                    let found: Vec<&PersistentVolumeClaim> = claims
+                        .iter()
+                        .copied()
+                        .filter(|c| {
+                            c.spec
+                                .as_ref()
+                                .and_then(|s| s.storage_class_name.as_deref())
+                                == Some(name.as_str())
+                        })
+                        .collect();
+                    if class.is_none() && found.is_empty() {
+                        return Err(not_found());
+                    }
+                    for claim in found {
+                        add_claim(snap, claim, &mut subject_pods, &mut subject_claims);
+                    }
+                    if let Some(sc) = class {
+                        extra.push(Chain {
+                            class: Some(sc),
+                            ..Chain::of_pod_or_claim(ObjectRef::class(name))
+                        });
+                    }
+                }
+                Target::Node(name) => {
+                    let found: Vec<&Pod> = pods
+                        .iter()
+                        .copied()
+                        .filter(|p| {
+                            p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name)
+                        })
+                        .filter(|p| !is_finished(p) && !claim_names(p).is_empty())
+                        .collect();
+                    if found.is_empty() && snap.node(name).is_none() {
+                        return Err(not_found());
+                    }
+                    subject_pods.extend(found);
+                }
+                Target::Volume(name) => {
+                    let Some(pv) = snap.volume(name) else {
+                        return Err(not_found());
+                    };
+                    let claim = pv
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.claim_ref.as_ref())
+                        .and_then(|r| snap.claim(r.namespace.as_deref()?, r.name.as_deref()?));
+                    if let Some(c) = claim {
+                        add_claim(snap, c, &mut subject_pods, &mut subject_claims);
+                    }
+                    extra.push(Chain {
+                        volume: Some(pv),
+                        ..Chain::of_pod_or_claim(ObjectRef::volume(name))
+                    });
                 }
             }
         }
@@ -598,7 +752,61 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
     if scope.targets.is_empty() {
         chains.extend(cluster_subjects(snap, scope));
     }
+    chains.extend(extra);
     Ok(chains)
+}
+
+/// A claim target: the pods it blocks, or the claim itself when no pod
+/// using it is broken.
+fn add_claim<'a>(
+    snap: &'a Snapshot,
+    claim: &'a PersistentVolumeClaim,
+    pods: &mut Vec<&'a Pod>,
+    claims: &mut Vec<&'a PersistentVolumeClaim>,
+) {
+    let ns = claim.metadata.namespace.as_deref().unwrap_or("");
+    let name = claim.metadata.name.as_deref().unwrap_or("");
+    let users: Vec<&Pod> = snap
+        .pods_using(ns, name)
+        .filter(|p| !is_finished(p))
+        .collect();
+    if users.iter().any(|p| !is_healthy(p)) {
+        pods.extend(users.into_iter().filter(|p| !is_healthy(p)));
+    } else {
+        claims.push(claim);
+    }
+}
+
+fn workload_exists(snap: &Snapshot, scope: &Scope, kind: WorkloadKind, name: &str) -> bool {
+    let o = &snap.objects;
+    let metas: Vec<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> = match kind {
+        WorkloadKind::Deployment => o.deployments.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::StatefulSet => o.stateful_sets.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::ReplicaSet => o.replica_sets.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::DaemonSet => o.daemon_sets.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::Job => o.jobs.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::CronJob => o.cron_jobs.iter().map(|x| &x.metadata).collect(),
+    };
+    metas
+        .iter()
+        .any(|m| m.name.as_deref() == Some(name) && in_scope(scope, m.namespace.as_deref()))
+}
+
+/// A StatefulSet that failed to create its pods, as a subject.
+fn workload_chain<'a>(snap: &'a Snapshot, sts: &'a StatefulSet) -> Option<Chain<'a>> {
+    let ns = sts.metadata.namespace.clone().unwrap_or_default();
+    let name = sts.metadata.name.clone().unwrap_or_default();
+    let events = snap.events_for("StatefulSet", &ns, &name, sts.metadata.uid.as_deref());
+    crate::events::Timeline::new(&events).current("FailedCreate")?;
+    Some(Chain {
+        workload: Some(WorkloadChain {
+            stateful_set: sts,
+            namespace: ns.clone(),
+            name: name.clone(),
+            events,
+        }),
+        ..Chain::of_pod_or_claim(ObjectRef::namespaced("StatefulSet", &ns, &name))
+    })
 }
 
 impl<'a> Chain<'a> {
@@ -641,29 +849,13 @@ fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {
             });
         }
     }
-    for sts in &snap.objects.stateful_sets {
-        let ns = sts.metadata.namespace.clone().unwrap_or_default();
-        let name = sts.metadata.name.clone().unwrap_or_default();
-        if !in_scope(scope, Some(&ns)) {
-            continue;
-        }
-        let events = snap.events_for("StatefulSet", &ns, &name, sts.metadata.uid.as_deref());
-        if crate::events::Timeline::new(&events)
-            .current("FailedCreate")
-            .is_none()
-        {
-            continue;
-        }
-        out.push(Chain {
-            workload: Some(WorkloadChain {
-                stateful_set: sts,
-                namespace: ns.clone(),
-                name: name.clone(),
-                events,
-            }),
-            ..Chain::of_pod_or_claim(ObjectRef::namespaced("StatefulSet", &ns, &name))
-        });
-    }
+    out.extend(
+        snap.objects
+            .stateful_sets
+            .iter()
+            .filter(|s| in_scope(scope, s.metadata.namespace.as_deref()))
+            .filter_map(|s| workload_chain(snap, s)),
+    );
     out
 }
 

@@ -158,7 +158,7 @@ fn read_dump(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Input> {
     })
 }
 
-fn read_live(cli: &Cli) -> Result<Input> {
+fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -173,6 +173,10 @@ fn read_live(cli: &Cli) -> Result<Input> {
         let namespace = match (&cli.namespace, cli.all_namespaces) {
             (Some(ns), _) => Some(ns.clone()),
             (None, true) => None,
+            // Classes, nodes and volumes are not in a namespace: look everywhere.
+            (None, false) if !targets.is_empty() && targets.iter().all(Target::is_cluster_wide) => {
+                None
+            }
             (None, false) => Some(conn.default_namespace.clone()),
         };
         let collected = conn
@@ -211,7 +215,7 @@ pub fn run(
         .map_err(anyhow::Error::msg)?;
     let drivers = drivers_file::load(cli.drivers.as_deref())?;
     let input = if cli.from.is_empty() {
-        read_live(cli)?
+        read_live(cli, &targets)?
     } else {
         read_dump(cli, stdin)?
     };

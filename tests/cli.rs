@@ -385,3 +385,60 @@ fn driver_file_overrides_the_built_in_table() {
         .code(2)
         .stderr(predicate::str::contains("not a valid driver file"));
 }
+
+#[test]
+fn workload_class_node_and_volume_targets() {
+    let subjects = |args: &[&str]| -> Vec<String> {
+        let (_, r) = json(args);
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}/{}",
+                    f["subject"]["kind"].as_str().unwrap(),
+                    f["subject"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let rolling = "tests/scenarios/multi-attach-rolling-update/snapshot.yaml";
+    assert_eq!(
+        subjects(&["--from", rolling, "deploy/api"]),
+        ["Pod/api-7b5c9d8f6-k4n8p"]
+    );
+    let (_, r) = json(&["--from", rolling, "deployment/api"]);
+    assert_eq!(
+        r["summary"]["subjects"], 2,
+        "both pods of the Deployment are looked at"
+    );
+
+    let quota = "tests/scenarios/storage-quota-exceeded-sts/snapshot.yaml";
+    assert_eq!(subjects(&["--from", quota, "sts/web"]), ["StatefulSet/web"]);
+
+    assert_eq!(
+        subjects(&["--from", TRIAGE, "sc/fast-ssd"]),
+        ["Pod/preprocess"]
+    );
+    let (code, r) = json(&["--from", TRIAGE, "node/triage-worker"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["summary"]["healthy"], 2);
+
+    let released = "tests/scenarios/pv-released-retained/snapshot.yaml";
+    let (_, r) = json(&[
+        "--from",
+        released,
+        "pv/pvc-77b1cc68-002c-42ab-8a29-31a224c6b992",
+    ]);
+    assert_eq!(
+        r["findings"][0]["causes"][0]["rule"],
+        "pv-released-retained"
+    );
+
+    doctor()
+        .args(["--from", TRIAGE, "deploy/nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("deployment/nope not found"));
+}
