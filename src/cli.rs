@@ -179,12 +179,19 @@ fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
             }
             (None, false) => Some(conn.default_namespace.clone()),
         };
-        let collected = conn
-            .scan(&live::ScanScope {
-                namespace: namespace.clone(),
-                selector: cli.selector.clone(),
-            })
-            .await?;
+        let collected = match (targets, &namespace) {
+            // One pod: read just its chain, as `kubectl describe pod` would.
+            ([Target::Pod(name)], Some(ns)) if cli.selector.is_none() => {
+                conn.pod_chain(ns, name).await?
+            }
+            _ => {
+                conn.scan(&live::ScanScope {
+                    namespace: namespace.clone(),
+                    selector: cli.selector.clone(),
+                })
+                .await?
+            }
+        };
         Ok(Input {
             snapshot: collected.snapshot,
             source: SourceInfo {

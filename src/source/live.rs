@@ -290,17 +290,7 @@ impl Connection {
         );
         let (version, (core, storage, workloads)) =
             join(version, join3(core, storage, workloads)).await;
-        let server_version = match version {
-            Ok(Ok(info)) => Some(info.git_version),
-            Ok(Err(e)) if gap_of("version", &e).is_some() => None,
-            Ok(Err(e)) => return Err(self.fatal(e)),
-            Err(_) => {
-                return Err(LiveError::Timeout {
-                    server: self.server.clone(),
-                    seconds: self.request_timeout.as_secs(),
-                })
-            }
-        };
+        let server_version = self.version_of(version)?;
         let (pods, claims, events, (volumes, nodes)) = core;
         let (classes, csi_drivers, csi_nodes, (attachments, capacities)) = storage;
         let (
@@ -335,6 +325,206 @@ impl Connection {
             snapshot: Snapshot::new(objects, gaps, Some(jiff::Timestamp::now())),
             server_version,
         })
+    }
+}
+
+impl Connection {
+    /// One GET; `None` when the object does not exist, a gap when it may
+    /// not be read.
+    async fn get<K>(&self, api: Api<K>, resource: &str, name: &str) -> Result<Outcome<K>, LiveError>
+    where
+        K: Resource + Clone + DeserializeOwned + Debug,
+    {
+        match tokio::time::timeout(self.request_timeout, api.get_opt(name)).await {
+            Err(_) => Err(LiveError::Timeout {
+                server: self.server.clone(),
+                seconds: self.request_timeout.as_secs(),
+            }),
+            Ok(Ok(found)) => Ok(Outcome::Items(found.into_iter().collect())),
+            Ok(Err(e)) => match gap_of(resource, &e) {
+                Some(gap) => Ok(Outcome::Gap(gap)),
+                None => Err(self.fatal(e)),
+            },
+        }
+    }
+
+    /// Events about one object, by field selector: what `kubectl describe` reads.
+    async fn events_about(
+        &self,
+        ns: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<Outcome<Event>, LiveError> {
+        let params = ListParams::default().fields(&format!(
+            "involvedObject.kind={kind},involvedObject.name={name}"
+        ));
+        self.list(Api::namespaced(self.client.clone(), ns), "events", params)
+            .await
+    }
+
+    /// Reads only one pod's chain, about as many requests as `kubectl
+    /// describe pod` plus the claims, volumes and attachments behind it.
+    pub async fn pod_chain(&self, ns: &str, name: &str) -> Result<Collected, LiveError> {
+        let c = &self.client;
+        let version =
+            async { tokio::time::timeout(self.request_timeout, c.apiserver_version()).await };
+        let first = join4(
+            self.get::<Pod>(Api::namespaced(c.clone(), ns), "pods", name),
+            self.list::<PersistentVolumeClaim>(
+                Api::namespaced(c.clone(), ns),
+                "persistentvolumeclaims",
+                ListParams::default(),
+            ),
+            self.events_about(ns, "Pod", name),
+            join3(
+                self.cluster::<StorageClass>("storageclasses"),
+                self.cluster::<CSIDriver>("csidrivers"),
+                self.list::<Pod>(
+                    Api::namespaced(c.clone(), ns),
+                    "pods",
+                    ListParams::default(),
+                ),
+            ),
+        );
+        let (version, (pod, claims, pod_events, (classes, csi_drivers, pods))) =
+            join(version, first).await;
+        let server_version = self.version_of(version)?;
+        let mut gaps = Vec::new();
+        let g = &mut gaps;
+        let pod = take(pod, g)?;
+        let claims = take(claims, g)?;
+        let mut events = take(pod_events, g)?;
+        let classes = take(classes, g)?;
+        let csi_drivers = take(csi_drivers, g)?;
+        let mut pods = take(pods, g)?;
+        // The namespace list may be forbidden where the GET is not.
+        if let Some(p) = pod.first() {
+            if !pods.iter().any(|x| x.metadata.name == p.metadata.name) {
+                pods.push(p.clone());
+            }
+        }
+        let Some(target) = pod.first() else {
+            return Ok(Collected {
+                snapshot: Snapshot::new(
+                    Objects {
+                        pods,
+                        claims,
+                        classes,
+                        csi_drivers,
+                        ..Objects::default()
+                    },
+                    gaps,
+                    Some(jiff::Timestamp::now()),
+                ),
+                server_version,
+            });
+        };
+        let used: Vec<String> = crate::snapshot::claim_names(target)
+            .into_iter()
+            .map(|u| u.claim)
+            .collect();
+        let volume_names: Vec<String> = claims
+            .iter()
+            .filter(|cl| cl.metadata.name.as_ref().is_some_and(|n| used.contains(n)))
+            .filter_map(|cl| cl.spec.as_ref()?.volume_name.clone())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let node = target.spec.as_ref().and_then(|s| s.node_name.clone());
+        let owner_rs = target
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.kind == "ReplicaSet")
+            .map(|o| o.name.clone());
+        let claim_events = futures::future::join_all(
+            used.iter()
+                .map(|cl| self.events_about(ns, "PersistentVolumeClaim", cl)),
+        );
+        let volumes =
+            futures::future::join_all(volume_names.iter().map(|v| {
+                self.get::<PersistentVolume>(Api::all(c.clone()), "persistentvolumes", v)
+            }));
+        let nodes = async {
+            match &node {
+                // Scheduled: its node is enough.
+                Some(n) => self.get::<Node>(Api::all(c.clone()), "nodes", n).await,
+                // Not scheduled: placement rules compare every node.
+                None => self.cluster::<Node>("nodes").await,
+            }
+        };
+        let node_side = async {
+            match &node {
+                Some(n) => {
+                    let (csinode, attachments) = join(
+                        self.get::<CSINode>(Api::all(c.clone()), "csinodes", n),
+                        self.cluster::<VolumeAttachment>("volumeattachments"),
+                    )
+                    .await;
+                    (Some(csinode), Some(attachments))
+                }
+                None => (None, None),
+            }
+        };
+        let replica_set = async {
+            match &owner_rs {
+                Some(rs) => Some(
+                    self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), "replicasets", rs)
+                        .await,
+                ),
+                None => None,
+            }
+        };
+        let (claim_events, volumes, nodes, (csinode, attachments), replica_set) =
+            futures::future::join5(claim_events, volumes, nodes, node_side, replica_set).await;
+        for e in claim_events {
+            events.extend(take(e, g)?);
+        }
+        let mut pvs = Vec::new();
+        for v in volumes {
+            pvs.extend(take(v, g)?);
+        }
+        let objects = Objects {
+            pods,
+            claims,
+            events,
+            volumes: pvs,
+            nodes: take(nodes, g)?,
+            classes,
+            csi_drivers,
+            csi_nodes: csinode.map(|x| take(x, g)).transpose()?.unwrap_or_default(),
+            attachments: attachments
+                .map(|x| take(x, g))
+                .transpose()?
+                .unwrap_or_default(),
+            replica_sets: replica_set
+                .map(|x| take(x, g))
+                .transpose()?
+                .unwrap_or_default(),
+            ..Objects::default()
+        };
+        Ok(Collected {
+            snapshot: Snapshot::new(objects, gaps, Some(jiff::Timestamp::now())),
+            server_version,
+        })
+    }
+
+    fn version_of(
+        &self,
+        version: Result<
+            kube::Result<k8s_openapi::apimachinery::pkg::version::Info>,
+            tokio::time::error::Elapsed,
+        >,
+    ) -> Result<Option<String>, LiveError> {
+        match version {
+            Ok(Ok(info)) => Ok(Some(info.git_version)),
+            Ok(Err(e)) if gap_of("version", &e).is_some() => Ok(None),
+            Ok(Err(e)) => Err(self.fatal(e)),
+            Err(_) => Err(LiveError::Timeout {
+                server: self.server.clone(),
+                seconds: self.request_timeout.as_secs(),
+            }),
+        }
     }
 }
 
