@@ -47,6 +47,18 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             if let Some(a) = attach {
                 cause = cause.evidence(format!("the driver table says {d} {a} an attach step"));
             }
+            let node = pod.node_name.as_deref().unwrap_or("");
+            for c in chain.claims.iter().filter(|c| c.volume_driver() == Some(d)) {
+                for va in c.attachments.iter().filter(|va| va.spec.node_name == node) {
+                    if !va.status.as_ref().is_some_and(|s| s.attached) {
+                        cause = cause.evidence(format!(
+                            "VolumeAttachment {} for {} on {node} is not attached: the attach/detach controller waits for an attacher of {d}",
+                            va.metadata.name.as_deref().unwrap_or(""),
+                            va.spec.source.persistent_volume_name.as_deref().unwrap_or("")
+                        ));
+                    }
+                }
+            }
             cause.fix(format!(
                 "install the CSIDriver object that ships with {d} (its Helm chart or manifests); with attachRequired: false a driver without an attacher mounts directly"
             ))

@@ -138,7 +138,18 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause.evidence(events::quote(other, ctx.snap.now));
     }
     for c in &chain.claims {
-        cause = cause.object(c.object());
+        let pv = c
+            .volume
+            .and_then(|v| v.metadata.name.as_deref())
+            .unwrap_or("no volume");
+        let pod_volume = c.usage.as_ref().map_or("", |u| u.volume.as_str());
+        cause = cause.object(c.object()).evidence(format!(
+            "pod volume \"{pod_volume}\" is claim {ns}/{} → PV {pv}{}",
+            c.name,
+            c.volume_driver()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ));
     }
     let node = pod.node_name.as_deref().unwrap_or("<node>");
     cause = match kind {

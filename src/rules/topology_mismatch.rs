@@ -105,8 +105,9 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let mut cause = Cause::new(
             &RULE,
             format!(
-                "StorageClass \"{class_name}\" may only provision where {allowed}, and pod {ns}/{} cannot run on any such node",
-                pod.name
+                "StorageClass \"{class_name}\" may only provision where {allowed}, and pod {ns}/{} cannot run on any such node, so claim {} is never provisioned",
+                pod.name,
+                c.name
             ),
         )
         .object(pod.object())
