@@ -221,3 +221,79 @@ fn examples_diagnose_as_expected() {
         problems.join("\n")
     );
 }
+
+/// `docs/rules.md` lists every rule with its severity, link and the
+/// scenarios whose rank-1 cause it is; this keeps it true. Run with
+/// `UPDATE_DOCS=1` to rewrite it.
+#[test]
+fn rule_table_in_the_docs_is_current() {
+    use kubectl_storage_doctor::rules::RULES;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let mut covered: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut sources = Vec::new();
+    for dir in dirs("tests/scenarios").into_iter().filter(|d| d.is_dir()) {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        sources.push((name, dir.join("expected.yaml")));
+    }
+    for file in dirs("examples/expected")
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+    {
+        let name = format!("examples/{}", file.file_stem().unwrap().to_string_lossy());
+        sources.push((name, file));
+    }
+    for (name, path) in sources {
+        let exp: Expected =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for f in exp.findings {
+            if let Some(rule) = f.rules.first() {
+                let entry = covered.entry(rule.clone()).or_default();
+                entry.0.insert(name.clone());
+                entry.1.insert(f.severity.clone());
+            }
+        }
+    }
+    let mut table = String::from(
+        "# Rules\n\nEvery rule the diagnosis knows, the severity it reports, the link of the chain it\nbelongs to, and the scenarios (under `tests/scenarios/`, or the bundled examples)\nwhose expected rank-1 cause it is. This file is checked by `cargo test`\n(`UPDATE_DOCS=1 cargo test --test scenarios` rewrites it).\n\n| rule | severity | link | meaning | scenarios |\n|---|---|---|---|---|\n",
+    );
+    let mut uncovered = Vec::new();
+    for rule in RULES {
+        let (scenarios, severities) = covered.remove(rule.id).unwrap_or_default();
+        if scenarios.is_empty() && rule.id != "storage-unexplained" {
+            uncovered.push(rule.id);
+        }
+        let severity = if severities.is_empty() {
+            rule.severity.as_str().to_string()
+        } else {
+            severities.into_iter().collect::<Vec<_>>().join(", ")
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            rule.id,
+            severity,
+            rule.link.as_str(),
+            rule.title,
+            scenarios.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    assert!(
+        covered.is_empty(),
+        "expectations name unknown rules: {:?}",
+        covered.keys()
+    );
+    assert!(
+        uncovered.is_empty(),
+        "rules no scenario covers at rank 1: {uncovered:?}"
+    );
+    let path = Path::new("docs/rules.md");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::create_dir_all("docs").unwrap();
+        std::fs::write(path, &table).unwrap();
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        current == table,
+        "docs/rules.md is out of date; run UPDATE_DOCS=1 cargo test --test scenarios\n\n{table}"
+    );
+}
