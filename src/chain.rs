@@ -80,6 +80,16 @@ pub struct Chain<'a> {
     pub workload: Option<WorkloadChain<'a>>,
 }
 
+impl<'a> Chain<'a> {
+    /// The subject pod and its node, when it is scheduled but not Running
+    /// and Ready: the attach and mount rules look only at such pods.
+    pub fn stuck_on_node(&self) -> Option<(&PodChain<'a>, &str)> {
+        let pod = self.pod.as_ref()?;
+        let node = pod.node_name.as_deref()?;
+        (!is_healthy(pod.pod)).then_some((pod, node))
+    }
+}
+
 impl Chain<'_> {
     /// Pods and claims are counted as subjects even when healthy; volumes,
     /// classes and workloads only when something is wrong with them.

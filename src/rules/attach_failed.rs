@@ -24,15 +24,9 @@ fn explained_elsewhere(message: &str) -> bool {
 }
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
+    let Some((pod, node)) = chain.stuck_on_node() else {
         return Vec::new();
     };
-    let Some(node) = pod.node_name.as_deref() else {
-        return Vec::new();
-    };
-    if crate::chain::is_healthy(pod.pod) {
-        return Vec::new();
-    }
     let failures: Vec<_> = Timeline::new(&pod.events)
         .current_all("FailedAttachVolume")
         .filter(|e| !explained_elsewhere(events::message(e)))

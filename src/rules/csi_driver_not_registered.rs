@@ -22,15 +22,9 @@ const TEXTS: &[&str] = &[
 ];
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
+    let Some((pod, node)) = chain.stuck_on_node() else {
         return Vec::new();
     };
-    let Some(node) = pod.node_name.as_deref() else {
-        return Vec::new();
-    };
-    if crate::chain::is_healthy(pod.pod) {
-        return Vec::new();
-    }
     let event = pod
         .events
         .iter()

@@ -16,10 +16,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
+    let Some((pod, node)) = chain.stuck_on_node() else {
         return Vec::new();
     };
-    if pod.node_name.is_none() || crate::chain::is_healthy(pod.pod) || !ctx.snap.has("csidrivers") {
+    if !ctx.snap.has("csidrivers") {
         return Vec::new();
     }
     let mut drivers: Vec<&str> = chain
@@ -47,7 +47,6 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             if let Some(a) = attach {
                 cause = cause.evidence(format!("the driver table says {d} {a} an attach step"));
             }
-            let node = pod.node_name.as_deref().unwrap_or("");
             for c in chain.claims.iter().filter(|c| c.volume_driver() == Some(d)) {
                 for va in c.attachments.iter().filter(|va| va.spec.node_name == node) {
                     if !va.status.as_ref().is_some_and(|s| s.attached) {

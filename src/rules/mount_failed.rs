@@ -83,12 +83,9 @@ fn explained_elsewhere(message: &str) -> bool {
 }
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
+    let Some((pod, node)) = chain.stuck_on_node() else {
         return Vec::new();
     };
-    if pod.node_name.is_none() || crate::chain::is_healthy(pod.pod) {
-        return Vec::new();
-    }
     let timeline = Timeline::new(&pod.events);
     let failures: Vec<_> = ["FailedMount", "FailedMapVolume"]
         .iter()
@@ -116,7 +113,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         &RULE,
         format!(
             "the kubelet on {} cannot {} {} for pod {ns}/{} ({})",
-            pod.node_name.as_deref().unwrap_or("its node"),
+            node,
             if events::reason(e) == "FailedMapVolume" {
                 "map"
             } else {
@@ -151,7 +148,6 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 .unwrap_or_default()
         ));
     }
-    let node = pod.node_name.as_deref().unwrap_or("<node>");
     cause = match kind {
         MountError::NfsUnreachable => cause
             .fix(format!("the node cannot reach the NFS server: check the server is up and exports the path, and that {node} can reach it (firewall/security group on port 2049, DNS of the server name)"))

@@ -18,15 +18,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
+    let Some((pod, here)) = chain.stuck_on_node() else {
         return Vec::new();
     };
-    let Some(here) = pod.node_name.as_deref() else {
-        return Vec::new();
-    };
-    if crate::chain::is_healthy(pod.pod) {
-        return Vec::new();
-    }
     let timeline = Timeline::new(&pod.events);
     let multi_events: Vec<_> = timeline
         .current_all("FailedAttachVolume")

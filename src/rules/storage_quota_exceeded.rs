@@ -130,31 +130,17 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     }
     cause = cause.evidence_all(exhausted_quotas(ctx, ns));
     cause = cause.evidence_all(limit_ranges(ctx, ns));
-    for lr in ctx
-        .snap
-        .objects
-        .limit_ranges
-        .iter()
-        .filter(|l| l.metadata.namespace.as_deref() == Some(ns))
-    {
-        cause = cause.object(ObjectRef::namespaced(
-            "LimitRange",
-            ns,
-            lr.metadata.name.as_deref().unwrap_or(""),
-        ));
-    }
-    for q in ctx
-        .snap
-        .objects
-        .quotas
-        .iter()
-        .filter(|q| q.metadata.namespace.as_deref() == Some(ns))
-    {
-        cause = cause.object(ObjectRef::namespaced(
-            "ResourceQuota",
-            ns,
-            q.metadata.name.as_deref().unwrap_or(""),
-        ));
+    let o = &ctx.snap.objects;
+    let limits = o.limit_ranges.iter().map(|x| ("LimitRange", &x.metadata));
+    let quotas = o.quotas.iter().map(|x| ("ResourceQuota", &x.metadata));
+    for (kind, meta) in limits.chain(quotas) {
+        if meta.namespace.as_deref() == Some(ns) {
+            cause = cause.object(ObjectRef::namespaced(
+                kind,
+                ns,
+                meta.name.as_deref().unwrap_or(""),
+            ));
+        }
     }
     cause = if limit_range {
         cause

@@ -16,15 +16,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
+    let Some((pod, node)) = chain.stuck_on_node() else {
         return Vec::new();
     };
-    let Some(node) = pod.node_name.as_deref() else {
-        return Vec::new();
-    };
-    if crate::chain::is_healthy(pod.pod) {
-        return Vec::new();
-    }
     // Scheduled by the scheduler: it would have set selected-node first.
     let scheduled_by_scheduler = pod
         .events
