@@ -1,0 +1,332 @@
+//! Live tests against a real control plane (etcd, kube-apiserver,
+//! kube-controller-manager, kube-scheduler) started by
+//! `scripts/live-cluster.sh`. `.ci/run` starts it and runs these with
+//! `cargo test --test live -- --ignored`; set `STORAGE_DOCTOR_LIVE_DIR` to
+//! the cluster's folder to run them by hand.
+//!
+//! The real controllers produce the real states and events; the test plays
+//! only what a kubelet or CSI sidecar would: a pod reported Running, a
+//! VolumeAttachment reported attached or failed.
+
+use assert_cmd::cargo::cargo_bin;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::storage::v1::VolumeAttachment;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Cluster {
+    dir: PathBuf,
+    kubectl: PathBuf,
+}
+
+impl Cluster {
+    fn from_env() -> Cluster {
+        let dir = PathBuf::from(std::env::var("STORAGE_DOCTOR_LIVE_DIR").expect(
+            "STORAGE_DOCTOR_LIVE_DIR: the folder of a cluster started by scripts/live-cluster.sh",
+        ));
+        let kubectl = PathBuf::from(
+            std::env::var("KUBECTL").expect("KUBECTL: set by sourcing the cluster's env file"),
+        );
+        Cluster { dir, kubectl }
+    }
+
+    fn kubeconfig(&self, user: &str) -> PathBuf {
+        self.dir.join(format!("{user}.kubeconfig"))
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.kubectl)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig("admin"))
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn apply(&self, file: &Path) {
+        self.kubectl(&["apply", "-f", file.to_str().unwrap()]);
+    }
+
+    async fn client(&self) -> kube::Client {
+        let kubeconfig = kube::config::Kubeconfig::read_from(self.kubeconfig("admin")).unwrap();
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .unwrap();
+        kube::Client::try_from(config).unwrap()
+    }
+
+    /// Runs the tool as `user`; returns the exit code and the JSON report.
+    fn doctor(&self, user: &str, args: &[&str]) -> (i32, Value, String) {
+        let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig(user))
+            .args(args)
+            .args(["-o", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap_or(-1), report, stderr)
+    }
+}
+
+/// What a kubelet reports for a started pod.
+async fn report_running(client: &kube::Client, ns: &str, name: &str) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let now = jiff::Timestamp::now().to_string();
+    let status = json!({"status": {
+        "phase": "Running",
+        "conditions": [
+            {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+            {"type": "Ready", "status": "True", "lastTransitionTime": now},
+            {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now}
+        ]
+    }});
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .unwrap_or_else(|e| panic!("report {ns}/{name} running: {e}"));
+}
+
+/// What an external-attacher reports for a VolumeAttachment of `volume`.
+async fn report_attach(client: &kube::Client, volume: &str, status: Value) -> bool {
+    let api: Api<VolumeAttachment> = Api::all(client.clone());
+    let list = api.list(&Default::default()).await.unwrap();
+    let Some(va) = list
+        .items
+        .iter()
+        .find(|va| va.spec.source.persistent_volume_name.as_deref() == Some(volume))
+    else {
+        return false;
+    };
+    let name = va.metadata.name.clone().unwrap();
+    api.patch_status(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(&json!({ "status": status })),
+    )
+    .await
+    .is_ok()
+}
+
+fn rank_one(report: &Value) -> BTreeMap<String, (String, String)> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let s = &f["subject"];
+            let key = match s["namespace"].as_str() {
+                Some(ns) => format!(
+                    "{}/{ns}/{}",
+                    s["kind"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                ),
+                None => format!(
+                    "{}/{}",
+                    s["kind"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                ),
+            };
+            let rule = f["causes"][0]["rule"].as_str().unwrap_or("").to_string();
+            (
+                key,
+                (rule, f["severity"].as_str().unwrap_or("").to_string()),
+            )
+        })
+        .collect()
+}
+
+const EXPECTED: &[(&str, &str)] = &[
+    ("Pod/lv-missing-claim/app", "claim-not-found"),
+    ("Pod/lv-missing-class/app", "storageclass-not-found"),
+    ("Pod/lv-missing-class-sts/db-0", "storageclass-not-found"),
+    ("StatefulSet/lv-quota/web", "storage-quota-exceeded"),
+    (
+        "PersistentVolumeClaim/lv-wffc/idle",
+        "waiting-for-first-consumer",
+    ),
+    ("Pod/lv-wffc/consumer", "provisioner-not-responding"),
+    ("Pod/lv-no-pv/db", "no-matching-pv"),
+    ("Pod/lv-provisioner-down/app", "provisioner-not-responding"),
+    ("Pod/lv-node-gone/db", "volume-node-affinity-conflict"),
+    ("Pod/lv-multi-attach/second", "multi-attach"),
+    ("Pod/lv-attach-error/app", "attach-failed"),
+    ("Pod/lv-terminating/newcomer", "claim-terminating"),
+    ("Pod/lv-terminating/holder", "claim-terminating"),
+    ("PersistentVolumeClaim/lv-lost/data", "claim-lost"),
+    ("Pod/lv-cpu/trainer", "not-storage"),
+];
+
+/// Subjects that must not be reported at all.
+const HEALTHY: &[&str] = &["Pod/lv-healthy/web", "Pod/lv-multi-attach/first"];
+
+fn missing(report: &Value) -> Vec<String> {
+    let found = rank_one(report);
+    let mut out: Vec<String> = EXPECTED
+        .iter()
+        .filter(|(subject, rule)| found.get(*subject).map(|(r, _)| r.as_str()) != Some(*rule))
+        .map(|(subject, rule)| format!("{subject}: want {rule}, got {:?}", found.get(*subject)))
+        .collect();
+    out.extend(
+        HEALTHY
+            .iter()
+            .filter(|s| found.contains_key(**s))
+            .map(|s| format!("{s} is healthy but reported: {:?}", found[*s])),
+    );
+    out
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the live control plane: see .ci/run"]
+async fn live_cluster_diagnosis() {
+    let cluster = Cluster::from_env();
+    let client = cluster.client().await;
+    cluster.apply(Path::new("examples/rbac.yaml"));
+    cluster.apply(Path::new("tests/live/rbac-bindings.yaml"));
+    cluster.apply(Path::new("tests/live/manifests.yaml"));
+
+    // The node side: pods that a kubelet would have started.
+    for (ns, pod) in [
+        ("lv-healthy", "web"),
+        ("lv-multi-attach", "first"),
+        ("lv-terminating", "holder"),
+    ] {
+        report_running(&client, ns, pod).await;
+    }
+    // A claim deleted while its pod runs; a volume deleted under its claim.
+    cluster.kubectl(&[
+        "-n",
+        "lv-terminating",
+        "delete",
+        "pvc",
+        "data",
+        "--wait=false",
+    ]);
+    cluster.kubectl(&["delete", "pv", "lv-hostpath-lost", "--wait=false"]);
+    cluster.kubectl(&[
+        "patch",
+        "pv",
+        "lv-hostpath-lost",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]);
+
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut second_created = false;
+    let mut newcomer_created = false;
+    let mut attach_error_reported = false;
+    loop {
+        // The attacher's answers, once the attach/detach controller asked.
+        if !second_created
+            && report_attach(&client, "lv-csi-shared", json!({"attached": true})).await
+        {
+            cluster.kubectl(&["-n", "lv-multi-attach", "run", "second", "--image=busybox", "--restart=Never",
+                "--overrides", r#"{"spec":{"nodeName":"node-b","volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"data"}}],"containers":[{"name":"second","image":"busybox","volumeMounts":[{"name":"data","mountPath":"/data"}]}]}}"#]);
+            second_created = true;
+        }
+        if !attach_error_reported {
+            attach_error_reported = report_attach(
+                &client,
+                "lv-csi-broken",
+                json!({"attached": false, "attachError": {"message": "rpc error: code = Internal desc = volume vol-broken is not in the node's zone", "time": jiff::Timestamp::now().to_string()}}),
+            )
+            .await;
+        }
+        if !newcomer_created {
+            cluster.kubectl(&["-n", "lv-terminating", "run", "newcomer", "--image=busybox", "--restart=Never",
+                "--overrides", r#"{"spec":{"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"data"}}],"containers":[{"name":"newcomer","image":"busybox","volumeMounts":[{"name":"data","mountPath":"/data"}]}]}}"#]);
+            newcomer_created = true;
+        }
+        let (code, report, stderr) = cluster.doctor("doctor", &["-A"]);
+        assert_ne!(code, 2, "the tool failed: {stderr}");
+        let left = missing(&report);
+        if left.is_empty() {
+            assert_eq!(code, 1, "broken links found means exit 1");
+            assert_eq!(report["source"]["kind"], "live");
+            assert!(report["source"]["serverVersion"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("v1."));
+            assert_eq!(
+                rank_one(&report)["PersistentVolumeClaim/lv-lost/data"].1,
+                "critical"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after 240s still wrong:\n{}\n\nreport: {report:#}",
+            left.join("\n")
+        );
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+
+    // One pod answers from its own chain.
+    let (code, report, stderr) = cluster.doctor("doctor", &["-n", "lv-missing-claim", "pod/app"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["summary"]["subjects"], 1);
+    assert_eq!(
+        report["findings"][0]["causes"][0]["rule"],
+        "claim-not-found"
+    );
+
+    // A user who may only read one namespace still gets a diagnosis there.
+    let (code, report, stderr) = cluster.doctor("viewer", &["-n", "lv-missing-claim"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        report["findings"][0]["causes"][0]["rule"],
+        "claim-not-found"
+    );
+    let gaps: Vec<&str> = report["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["reason"] == "Forbidden")
+        .map(|g| g["resource"].as_str().unwrap())
+        .collect();
+    for resource in ["persistentvolumes", "storageclasses", "nodes"] {
+        assert!(
+            gaps.contains(&resource),
+            "{resource} not among the gaps {gaps:?}"
+        );
+    }
+
+    // Everything the tool asked for was a read.
+    let audit = std::fs::read_to_string(cluster.dir.join("audit.log")).unwrap();
+    let mut seen = 0;
+    for line in audit.lines() {
+        let Ok(entry) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let user = entry["user"]["username"].as_str().unwrap_or("");
+        if user != "doctor" && user != "viewer" {
+            continue;
+        }
+        seen += 1;
+        let verb = entry["verb"].as_str().unwrap_or("");
+        assert!(
+            matches!(verb, "get" | "list" | "watch"),
+            "{user} did {verb}: {line}"
+        );
+        assert_ne!(
+            entry["objectRef"]["resource"], "secrets",
+            "secrets were requested: {line}"
+        );
+    }
+    assert!(
+        seen > 10,
+        "the audit log shows only {seen} requests by the tool"
+    );
+}
