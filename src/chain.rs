@@ -422,6 +422,8 @@ pub struct Scope {
     /// `None`: every namespace.
     pub namespaces: Option<BTreeSet<String>>,
     pub targets: Vec<Target>,
+    /// `-l`: only pods and claims whose labels match.
+    pub selector: Option<crate::selector::Selector>,
 }
 
 /// A workload kind a target can name.
@@ -559,17 +561,24 @@ fn in_scope(scope: &Scope, ns: Option<&str>) -> bool {
 
 /// The subjects of a run, each resolved into its chain.
 pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>, TargetNotFound> {
+    let selected = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        in_scope(scope, m.namespace.as_deref())
+            && scope
+                .selector
+                .as_ref()
+                .is_none_or(|s| s.matches(m.labels.as_ref()))
+    };
     let pods: Vec<&Pod> = snap
         .objects
         .pods
         .iter()
-        .filter(|p| in_scope(scope, p.metadata.namespace.as_deref()))
+        .filter(|p| selected(&p.metadata))
         .collect();
     let claims: Vec<&PersistentVolumeClaim> = snap
         .objects
         .claims
         .iter()
-        .filter(|c| in_scope(scope, c.metadata.namespace.as_deref()))
+        .filter(|c| selected(&c.metadata))
         .collect();
     let name_of = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
         (
@@ -759,7 +768,7 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
             ..Chain::of_pod_or_claim(ObjectRef::claim(&ns, &name))
         }
     }));
-    if scope.targets.is_empty() {
+    if scope.targets.is_empty() && scope.selector.is_none() {
         chains.extend(cluster_subjects(snap, scope));
     }
     chains.extend(extra);

@@ -5,6 +5,7 @@ use crate::analysis;
 use crate::chain::{Scope, Target};
 use crate::report::human::{self, Layout, Styles};
 use crate::report::{Report, ScopeInfo, SourceInfo, API_VERSION};
+use crate::selector::Selector;
 use crate::source::drivers_file;
 use crate::source::{dump, live};
 use anyhow::{Context, Result};
@@ -220,6 +221,12 @@ pub fn run(
         .map(|t| Target::parse(t))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
+    let selector = cli
+        .selector
+        .as_deref()
+        .map(Selector::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let drivers = drivers_file::load(cli.drivers.as_deref())?;
     let input = if cli.from.is_empty() {
         read_live(cli, &targets)?
@@ -231,6 +238,7 @@ pub fn run(
     let scope = Scope {
         namespaces: namespaces.clone(),
         targets,
+        selector,
     };
     let analysis = analysis::analyze(snap, &drivers, &scope)?;
     let report = Report {

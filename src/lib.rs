@@ -17,6 +17,7 @@ pub mod rank;
 pub mod report;
 pub mod rules;
 pub mod scheduler;
+pub mod selector;
 pub mod snapshot;
 pub mod source;
 

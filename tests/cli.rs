@@ -442,3 +442,47 @@ fn workload_class_node_and_volume_targets() {
         .code(2)
         .stderr(predicate::str::contains("deployment/nope not found"));
 }
+
+#[test]
+fn label_selector_narrows_pods_and_claims() {
+    let (_, r) = json(&["--from", TRIAGE, "-l", "app in (trainer,exporter)"]);
+    let mut names: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["subject"]["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["exporter", "trainer"]);
+    assert_eq!(r["summary"]["subjects"], 2);
+
+    let (code, r) = json(&["--from", TRIAGE, "-l", "app=writer"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["summary"]["healthy"], 1);
+
+    doctor()
+        .args(["--from", TRIAGE, "-l", "app in trainer"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid label selector"));
+}
+
+#[test]
+fn kubeconfig_variable_may_list_several_files() {
+    // The context lives in the second file; the first only adds a cluster.
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    fs::write(
+        &first,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: {server: https://127.0.0.1:2}\n",
+    )
+    .unwrap();
+    let second = kubeconfig(dir.path(), "https://127.0.0.1:1");
+    let joined = std::env::join_paths([&first, &second]).unwrap();
+    doctor()
+        .env("KUBECONFIG", joined)
+        .args(["--request-timeout", "5s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("https://127.0.0.1:1"));
+}

@@ -104,7 +104,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
 #[derive(Debug, Clone)]
 pub struct ScanScope {
     pub namespace: Option<String>,
-    /// `-l`: applies to pods and claims.
+    /// `-l`: applies to pods (claims are filtered after reading).
     pub selector: Option<String>,
 }
 
@@ -258,7 +258,8 @@ impl Connection {
         };
         let core = join4(
             self.namespaced::<Pod>(scope, "pods", sel),
-            self.namespaced::<PersistentVolumeClaim>(scope, "persistentvolumeclaims", sel),
+            // Claims unfiltered: a selected pod's claim need not carry its labels.
+            self.namespaced::<PersistentVolumeClaim>(scope, "persistentvolumeclaims", None),
             self.namespaced::<Event>(scope, "events", None),
             join(
                 self.cluster::<PersistentVolume>("persistentvolumes"),
