@@ -181,9 +181,11 @@ fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
             (None, false) => Some(conn.default_namespace.clone()),
         };
         let collected = match (targets, &namespace) {
-            // One pod: read just its chain, as `kubectl describe pod` would.
-            ([Target::Pod(name)], Some(ns)) if cli.selector.is_none() => {
-                conn.pod_chain(ns, name).await?
+            // One pod or claim: read just its chain, as `kubectl describe` would.
+            ([target @ (Target::Pod(_) | Target::Claim(_))], Some(ns))
+                if cli.selector.is_none() =>
+            {
+                conn.target_chain(ns, target).await?
             }
             _ => {
                 conn.scan(&live::ScanScope {

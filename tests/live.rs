@@ -282,6 +282,16 @@ async fn live_cluster_diagnosis() {
         "claim-not-found"
     );
 
+    // One claim: the pods it blocks, from their chains alone.
+    let (code, report, stderr) =
+        cluster.doctor("doctor", &["-n", "lv-missing-class", "pvc/scratch"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["findings"][0]["subject"]["name"], "app");
+    assert_eq!(
+        report["findings"][0]["causes"][0]["rule"],
+        "storageclass-not-found"
+    );
+
     // A user who may only read one namespace still gets a diagnosis there.
     let (code, report, stderr) = cluster.doctor("viewer", &["-n", "lv-missing-claim"]);
     assert_eq!(code, 1, "{stderr}");

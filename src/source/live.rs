@@ -4,8 +4,10 @@
 //! serve, becomes a gap; the diagnosis goes on without it. Read-only: only
 //! get and list requests are made.
 
+use crate::chain::Target;
+use crate::snapshot::claim_names;
 use crate::snapshot::{Gap, Objects, Snapshot};
-use futures::future::{join, join3, join4};
+use futures::future::{join, join3, join4, join5, join_all};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
@@ -363,147 +365,164 @@ impl Connection {
             .await
     }
 
-    /// Reads only one pod's chain, about as many requests as `kubectl
-    /// describe pod` plus the claims, volumes and attachments behind it.
-    pub async fn pod_chain(&self, ns: &str, name: &str) -> Result<Collected, LiveError> {
+    /// Reads only the chains of one pod, or of one claim and the pods using
+    /// it: about what `kubectl describe` reads, instead of a scan.
+    pub async fn target_chain(&self, ns: &str, target: &Target) -> Result<Collected, LiveError> {
         let c = &self.client;
         let version =
             async { tokio::time::timeout(self.request_timeout, c.apiserver_version()).await };
         let first = join4(
-            self.get::<Pod>(Api::namespaced(c.clone(), ns), "pods", name),
+            self.list::<Pod>(
+                Api::namespaced(c.clone(), ns),
+                "pods",
+                ListParams::default(),
+            ),
             self.list::<PersistentVolumeClaim>(
                 Api::namespaced(c.clone(), ns),
                 "persistentvolumeclaims",
                 ListParams::default(),
             ),
-            self.events_about(ns, "Pod", name),
-            join3(
-                self.cluster::<StorageClass>("storageclasses"),
-                self.cluster::<CSIDriver>("csidrivers"),
-                self.list::<Pod>(
-                    Api::namespaced(c.clone(), ns),
-                    "pods",
-                    ListParams::default(),
-                ),
-            ),
+            self.cluster::<StorageClass>("storageclasses"),
+            self.cluster::<CSIDriver>("csidrivers"),
         );
-        let (version, (pod, claims, pod_events, (classes, csi_drivers, pods))) =
-            join(version, first).await;
+        let (version, (pods, claims, classes, csi_drivers)) = join(version, first).await;
         let server_version = self.version_of(version)?;
         let mut gaps = Vec::new();
         let g = &mut gaps;
-        let pod = take(pod, g)?;
+        let pods = take(pods, g)?;
         let claims = take(claims, g)?;
-        let mut events = take(pod_events, g)?;
         let classes = take(classes, g)?;
         let csi_drivers = take(csi_drivers, g)?;
-        let mut pods = take(pods, g)?;
-        // The namespace list may be forbidden where the GET is not.
-        if let Some(p) = pod.first() {
-            if !pods.iter().any(|x| x.metadata.name == p.metadata.name) {
-                pods.push(p.clone());
-            }
-        }
-        let Some(target) = pod.first() else {
-            return Ok(Collected {
-                snapshot: Snapshot::new(
-                    Objects {
-                        pods,
-                        claims,
-                        classes,
-                        csi_drivers,
-                        ..Objects::default()
-                    },
-                    gaps,
-                    Some(jiff::Timestamp::now()),
-                ),
-                server_version,
-            });
+
+        // The pods whose chains matter, and the claims behind them.
+        let subjects: Vec<&Pod> = match target {
+            Target::Pod(name) => pods
+                .iter()
+                .filter(|p| p.metadata.name.as_deref() == Some(name))
+                .collect(),
+            Target::Claim(name) => pods
+                .iter()
+                .filter(|p| claim_names(p).iter().any(|u| &u.claim == name))
+                .collect(),
+            _ => Vec::new(),
         };
-        let used: Vec<String> = crate::snapshot::claim_names(target)
-            .into_iter()
-            .map(|u| u.claim)
+        let mut wanted: Vec<String> = subjects
+            .iter()
+            .flat_map(|p| claim_names(p).into_iter().map(|u| u.claim))
             .collect();
+        if let Target::Claim(name) = target {
+            wanted.push(name.clone());
+        }
+        wanted.sort();
+        wanted.dedup();
         let volume_names: Vec<String> = claims
             .iter()
-            .filter(|cl| cl.metadata.name.as_ref().is_some_and(|n| used.contains(n)))
+            .filter(|cl| {
+                cl.metadata
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| wanted.contains(n))
+            })
             .filter_map(|cl| cl.spec.as_ref()?.volume_name.clone())
             .filter(|v| !v.is_empty())
             .collect();
-        let node = target.spec.as_ref().and_then(|s| s.node_name.clone());
-        let owner_rs = target
-            .metadata
-            .owner_references
+        let mut node_names: Vec<String> = subjects
             .iter()
-            .flatten()
-            .find(|o| o.kind == "ReplicaSet")
-            .map(|o| o.name.clone());
-        let claim_events = futures::future::join_all(
-            used.iter()
-                .map(|cl| self.events_about(ns, "PersistentVolumeClaim", cl)),
+            .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+            .collect();
+        node_names.sort();
+        node_names.dedup();
+        // An unscheduled pod is placed against every node.
+        let unscheduled = subjects
+            .iter()
+            .any(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none());
+        let owners: Vec<String> = subjects
+            .iter()
+            .flat_map(|p| p.metadata.owner_references.iter().flatten())
+            .filter(|o| o.kind == "ReplicaSet")
+            .map(|o| o.name.clone())
+            .collect();
+        let pod_names: Vec<String> = subjects
+            .iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+
+        let events = join(
+            join_all(pod_names.iter().map(|p| self.events_about(ns, "Pod", p))),
+            join_all(
+                wanted
+                    .iter()
+                    .map(|cl| self.events_about(ns, "PersistentVolumeClaim", cl)),
+            ),
         );
         let volumes =
-            futures::future::join_all(volume_names.iter().map(|v| {
+            join_all(volume_names.iter().map(|v| {
                 self.get::<PersistentVolume>(Api::all(c.clone()), "persistentvolumes", v)
             }));
         let nodes = async {
-            match &node {
-                // Scheduled: its node is enough.
-                Some(n) => self.get::<Node>(Api::all(c.clone()), "nodes", n).await,
-                // Not scheduled: placement rules compare every node.
-                None => self.cluster::<Node>("nodes").await,
+            if unscheduled {
+                vec![self.cluster::<Node>("nodes").await]
+            } else {
+                join_all(
+                    node_names
+                        .iter()
+                        .map(|n| self.get::<Node>(Api::all(c.clone()), "nodes", n)),
+                )
+                .await
             }
         };
-        let node_side = async {
-            match &node {
-                Some(n) => {
-                    let (csinode, attachments) = join(
-                        self.get::<CSINode>(Api::all(c.clone()), "csinodes", n),
-                        self.cluster::<VolumeAttachment>("volumeattachments"),
-                    )
-                    .await;
-                    (Some(csinode), Some(attachments))
-                }
-                None => (None, None),
+        let csi_nodes = join_all(
+            node_names
+                .iter()
+                .map(|n| self.get::<CSINode>(Api::all(c.clone()), "csinodes", n)),
+        );
+        let attachments = async {
+            if node_names.is_empty() {
+                None
+            } else {
+                Some(self.cluster::<VolumeAttachment>("volumeattachments").await)
             }
         };
-        let replica_set = async {
-            match &owner_rs {
-                Some(rs) => Some(
-                    self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), "replicasets", rs)
-                        .await,
-                ),
-                None => None,
-            }
-        };
-        let (claim_events, volumes, nodes, (csinode, attachments), replica_set) =
-            futures::future::join5(claim_events, volumes, nodes, node_side, replica_set).await;
-        for e in claim_events {
-            events.extend(take(e, g)?);
-        }
-        let mut pvs = Vec::new();
-        for v in volumes {
-            pvs.extend(take(v, g)?);
-        }
-        let objects = Objects {
+        let replica_sets =
+            join_all(owners.iter().map(|rs| {
+                self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), "replicasets", rs)
+            }));
+        let ((pod_events, claim_events), volumes, nodes, csi_nodes, (attachments, replica_sets)) =
+            join5(
+                events,
+                volumes,
+                nodes,
+                csi_nodes,
+                join(attachments, replica_sets),
+            )
+            .await;
+
+        let mut objects = Objects {
             pods,
             claims,
-            events,
-            volumes: pvs,
-            nodes: take(nodes, g)?,
             classes,
             csi_drivers,
-            csi_nodes: csinode.map(|x| take(x, g)).transpose()?.unwrap_or_default(),
             attachments: attachments
-                .map(|x| take(x, g))
-                .transpose()?
-                .unwrap_or_default(),
-            replica_sets: replica_set
-                .map(|x| take(x, g))
+                .map(|a| take(a, g))
                 .transpose()?
                 .unwrap_or_default(),
             ..Objects::default()
         };
+        for e in pod_events.into_iter().chain(claim_events) {
+            objects.events.extend(take(e, g)?);
+        }
+        for v in volumes {
+            objects.volumes.extend(take(v, g)?);
+        }
+        for n in nodes {
+            objects.nodes.extend(take(n, g)?);
+        }
+        for n in csi_nodes {
+            objects.csi_nodes.extend(take(n, g)?);
+        }
+        for rs in replica_sets {
+            objects.replica_sets.extend(take(rs, g)?);
+        }
         Ok(Collected {
             snapshot: Snapshot::new(objects, gaps, Some(jiff::Timestamp::now())),
             server_version,
