@@ -215,8 +215,21 @@ impl Collector {
         }
     }
 
-    fn add_object(&mut self, label: &str, doc: usize, api_version: &str, kind: &str, value: Value) {
+    fn add_object(
+        &mut self,
+        label: &str,
+        doc: usize,
+        api_version: &str,
+        kind: &str,
+        mut value: Value,
+    ) {
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        // Older versions of a kind (storage.k8s.io/v1beta1, batch/v1beta1)
+        // have the shape of the version decoded into, which checks these.
+        if let Value::Object(map) = &mut value {
+            map.remove("apiVersion");
+            map.remove("kind");
+        }
         let o = &mut self.objects;
         let result = match (group, kind) {
             ("", "Pod") => push(&mut o.pods, value),
@@ -526,6 +539,25 @@ mod tests {
             load_text("kind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\n"),
             Err(InputError::NoObjects(_))
         ));
+    }
+
+    #[test]
+    fn older_api_versions_of_a_kind_are_read() {
+        let loaded = load_text(
+            "apiVersion: storage.k8s.io/v1beta1\nkind: CSIStorageCapacity\nmetadata: {name: c, namespace: kube-system}\nstorageClassName: topolvm\ncapacity: 100Gi\n---\napiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: backup, namespace: x}\nspec: {schedule: '@daily', jobTemplate: {spec: {template: {spec: {containers: []}}}}}\n",
+        )
+        .unwrap();
+        assert_eq!(loaded.snapshot.objects.capacities.len(), 1);
+        assert_eq!(loaded.snapshot.objects.cron_jobs.len(), 1);
+        assert!(
+            loaded
+                .snapshot
+                .gaps
+                .iter()
+                .all(|g| g.reason != "InvalidObject"),
+            "{:?}",
+            loaded.snapshot.gaps
+        );
     }
 
     #[test]
