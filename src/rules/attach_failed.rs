@@ -100,7 +100,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                     super::provisioning_failed::short_name(driver)
                 ))
                 .fix(format!(
-                    "if the driver needs no attach step, its CSIDriver object must say attachRequired: false (without a CSIDriver object Kubernetes assumes attach is required){}",
+                    "if the driver needs no attach step, its CSIDriver object must say attachRequired: false (without a CSIDriver object Kubernetes assumes attach is required; the field cannot be edited, so delete and recreate the CSIDriver){}",
                     if csi_driver.is_none() { " — there is none for this driver" } else { "" }
                 ))
         } else {

@@ -36,6 +36,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         .iter()
         .filter_map(|c| c.volume_driver())
         .collect();
+    drivers.sort_unstable();
     drivers.dedup();
     for driver in drivers {
         let registered = csinode.map(|n| n.spec.drivers.iter().any(|d| d.name == driver));

@@ -95,13 +95,6 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 crate::model::age(ctx.snap.now - jiff::SignedDuration::from_secs(waited), ctx.snap.now)
             ));
         }
-        if infeasible.is_none()
-            && error_condition.is_none()
-            && failed_event.is_none()
-            && !no_resizer
-        {
-            continue;
-        }
         let driver = c
             .volume_driver()
             .or(c.class.map(|s| s.provisioner.as_str()))
@@ -113,14 +106,14 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             ))
         } else {
             cause.fix(format!(
-                "fix what the resizer says (backend quota, maximum size of the volume type, a volume type that cannot grow online), then retry by setting the request again; read {} describe pvc {}",
+                "fix what the resizer says (backend quota, maximum size of the volume type, a volume type that cannot grow online), and the resizer retries by itself; follow it with {} describe pvc {}",
                 kubectl_ns(ns),
                 c.name
             ))
         };
         if infeasible.is_some() {
             cause = cause.fix(format!(
-                "an infeasible request is not retried: lower spec.resources.requests.storage back to a size the backend accepts (recovery from a failed expansion, Kubernetes ≥1.32; it cannot go below {})",
+                "an infeasible request is not retried: lower spec.resources.requests.storage back to a size the backend accepts (recovery from a failed expansion, Kubernetes ≥1.32; it must stay above the current capacity {})",
                 growing(c).map(|(_, h)| h).unwrap_or("the current capacity")
             ));
         }

@@ -37,20 +37,28 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                     .and_then(|s| s.volume_attributes_class_name.as_deref())
             })
             .unwrap_or("?");
-        let current = status
-            .and_then(|s| s.current_volume_attributes_class_name.as_deref())
-            .unwrap_or("none");
+        let current = status.and_then(|s| s.current_volume_attributes_class_name.as_deref());
         let ns = c.namespace.as_str();
         let mut cause = Cause::new(
             &RULE,
             format!(
-                "changing {} to VolumeAttributesClass \"{target}\" failed{}; it stays on \"{current}\"",
+                "changing {} to VolumeAttributesClass \"{target}\" failed{}; it keeps {}",
                 user_or_claim(chain.pod.as_ref(), c),
-                if infeasible.is_some() { " as infeasible" } else { "" }
+                if infeasible.is_some() {
+                    " as infeasible"
+                } else {
+                    ""
+                },
+                current.map_or("its previous attributes".to_string(), |c| format!(
+                    "class \"{c}\""
+                ))
             ),
         )
         .object(c.object())
-        .object(crate::model::ObjectRef::cluster("VolumeAttributesClass", target));
+        .object(crate::model::ObjectRef::cluster(
+            "VolumeAttributesClass",
+            target,
+        ));
         if let Some(p) = &chain.pod {
             cause = cause.object(p.object());
         }
@@ -73,12 +81,19 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             .fix(format!(
                 "check the VolumeAttributesClass parameters against what the driver supports for this volume: kubectl get volumeattributesclass {target} -o yaml"
             ))
-            .fix(format!(
-                "{}set spec.volumeAttributesClassName back to \"{current}\" (or to a valid class): {} patch pvc {} -p '{{\"spec\":{{\"volumeAttributesClassName\":\"{current}\"}}}}'",
-                if infeasible.is_some() { "an infeasible change is not retried: " } else { "to stop the retries, " },
-                kubectl_ns(ns),
-                c.name
-            ));
+            .fix(match current {
+                Some(cur) => format!(
+                    "{}set spec.volumeAttributesClassName back to \"{cur}\" (or to a class the driver accepts): {} patch pvc {} -p '{{\"spec\":{{\"volumeAttributesClassName\":\"{cur}\"}}}}'",
+                    if infeasible.is_some() { "an infeasible change is not retried: " } else { "to stop the retries, " },
+                    kubectl_ns(ns),
+                    c.name
+                ),
+                None => format!(
+                    "set spec.volumeAttributesClassName to a class the driver accepts ({} edit pvc {}); clearing the field is refused before Kubernetes 1.34",
+                    kubectl_ns(ns),
+                    c.name
+                ),
+            });
         out.push(cause);
     }
     out

@@ -108,7 +108,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 .object(ObjectRef::node(name))
                 .evidence(format!("node {name} is NotReady"))
                 .fix(format!(
-                    "node {name} is NotReady: Kubernetes force-detaches after 6 minutes of the pod being unable to unmount. If the node is really shut down, mark it out of service so the volume detaches now: kubectl taint nodes {name} node.kubernetes.io/out-of-service=nodeshutdown:NoExecute (remove the taint once the node is back)"
+                    "node {name} is NotReady: Kubernetes force-detaches 6 minutes after the pod on an unhealthy node is deleted (not at all when kube-controller-manager runs with --disable-force-detach-on-timeout). If the node is really shut down, mark it out of service so the volume detaches now: kubectl taint nodes {name} node.kubernetes.io/out-of-service=nodeshutdown:NoExecute (remove the taint once the node is back)"
                 ));
         }
         let owner = crate::chain::owner_of(ctx.snap, pod.pod);

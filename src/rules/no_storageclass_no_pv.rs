@@ -41,7 +41,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             "storageClassName is unset and the cluster has no default StorageClass".to_string()
         } else {
             format!(
-                "storageClassName is unset; a default class ({}) exists now but was not assigned to this claim (clusters before v1.28 assign the default only when a claim is created)",
+                "storageClassName is unset; a default class ({}) exists now but was not assigned to this claim (before v1.26 the default is assigned only when a claim is created)",
                 defaults
                     .first()
                     .and_then(|d| d.metadata.name.as_deref())
@@ -83,6 +83,15 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                     .first()
                     .and_then(|s| s.metadata.name.as_deref())
             });
+        if c.requested_class == RequestedClass::Unset {
+            if let Some(class) = class {
+                cause = cause.fix(format!(
+                    "an unset storageClassName may be set once on a Pending claim: {} patch pvc {} -p '{{\"spec\":{{\"storageClassName\":\"{class}\"}}}}'",
+                    kubectl_ns(ns),
+                    c.name
+                ));
+            }
+        }
         cause = cause.fix(match class {
             Some(class) => format!(
                 "for a dynamically provisioned volume, recreate the claim with storageClassName: {class} (classes: {}); it is not bound, so nothing is lost: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml",

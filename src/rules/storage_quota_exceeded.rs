@@ -24,7 +24,8 @@ fn is_quota_text(m: &str) -> bool {
         || m.contains("minimum storage usage per PersistentVolumeClaim")
 }
 
-/// Storage quotas of a namespace at or over their limit.
+/// Storage quotas of a namespace at or near their limit (90% or more:
+/// the next claim is refused once used + request exceeds hard).
 fn exhausted_quotas(ctx: &Ctx, ns: &str) -> Vec<String> {
     let mut out = Vec::new();
     for q in ctx
