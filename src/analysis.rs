@@ -14,6 +14,8 @@ use crate::snapshot::Snapshot;
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Pods and claims with nothing wrong.
+    pub healthy: Vec<ObjectRef>,
 }
 
 pub fn analyze(
@@ -23,13 +25,16 @@ pub fn analyze(
 ) -> Result<Analysis, TargetNotFound> {
     let ctx = Ctx { snap, drivers };
     let chains = chain::subjects(snap, scope)?;
-    let mut findings: Vec<Finding> = chains
-        .iter()
-        .filter_map(|c| {
-            let causes = rank::order(rules::diagnose(&ctx, c));
-            (!causes.is_empty()).then(|| finding(snap, c, causes))
-        })
-        .collect();
+    let mut findings = Vec::new();
+    let mut healthy = Vec::new();
+    for c in &chains {
+        let causes = rank::order(rules::diagnose(&ctx, c));
+        if !causes.is_empty() {
+            findings.push(finding(snap, c, causes));
+        } else if c.counts_when_healthy() {
+            healthy.push(c.subject.clone());
+        }
+    }
     rank::order_findings(&mut findings);
     let count = |pred: fn(Severity) -> bool| findings.iter().filter(|f| pred(f.severity)).count();
     let subjects = chains.iter().filter(|c| c.counts_when_healthy()).count()
@@ -44,7 +49,11 @@ pub fn analyze(
         info: count(|s| s == Severity::Info),
         healthy: subjects - findings.len(),
     };
-    Ok(Analysis { findings, summary })
+    Ok(Analysis {
+        findings,
+        summary,
+        healthy,
+    })
 }
 
 fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) -> Finding {

@@ -3,13 +3,15 @@
 
 use crate::analysis;
 use crate::chain::{Scope, Target};
+use crate::model::Severity;
 use crate::report::human::{self, Layout, Styles};
+use crate::report::{explain, markdown};
 use crate::report::{Report, ScopeInfo, SourceInfo, API_VERSION};
 use crate::selector::Selector;
 use crate::source::drivers_file;
-use crate::source::{dump, live};
+use crate::source::{collect, dump, live};
 use anyhow::{Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -18,68 +20,91 @@ use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
-  # Diagnose every pod and claim in a capture
-  kubectl storage-doctor --from cluster-dump.yaml
+  # Every broken pod and claim in the current namespace, then in all
+  kubectl storage-doctor
+  kubectl storage-doctor -A
 
-  # One pod, one namespace, as JSON for a ticket
-  kubectl storage-doctor --from dump/ -n triage pod/trainer -o json
+  # One pod; a workload; every claim of a class
+  kubectl storage-doctor pod/trainer
+  kubectl storage-doctor -n ml deploy/vllm
+  kubectl storage-doctor sc/fast-ssd
 
-  # Capture what the diagnosis needs
-  kubectl get pods,pvc,pv,storageclass,csidriver,csinode,volumeattachment,nodes,events -A -o yaml > dump.yaml
+  # A ticket attachment, as JSON or Markdown
+  kubectl storage-doctor --from dump.yaml -o json
+  kubectl storage-doctor --from dump.yaml -o markdown
 
-Exit status: 0 nothing broken, 1 at least one broken link, 2 the tool could not do its job.";
+  # Capture what the diagnosis needs, for a ticket (never Secrets)
+  kubectl storage-doctor collect -A -f dump.yaml
+
+  # What a rule means and how to fix it
+  kubectl storage-doctor explain claim-not-found
+
+Exit status: 0 nothing broken, 1 at least one broken link (see --fail-on),
+2 the tool could not do its job.";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl storage-doctor",
     bin_name = "kubectl storage-doctor",
     version,
+    args_conflicts_with_subcommands = true,
     about = "Explain why a pod's storage is broken: which link of Pod → PVC → PV / StorageClass → CSI driver → Node → attach → mount fails, why, and the fix.",
     after_help = EXAMPLES
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// What to diagnose: pod/NAME or pvc/NAME (default: every pod with claims that is not Running and Ready, and every claim not Bound)
     #[arg(value_name = "TYPE/NAME")]
     pub targets: Vec<String>,
 
     /// Read captured state instead of a live cluster: a kubectl JSON/YAML file, a folder (read recursively, e.g. `kubectl cluster-info dump` output), or - for stdin. Repeatable.
-    #[arg(long = "from", value_name = "PATH")]
+    #[arg(global = true, long = "from", value_name = "PATH")]
     pub from: Vec<String>,
 
     /// Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, or ~/.kube/config)
-    #[arg(long, value_name = "FILE")]
+    #[arg(global = true, long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use
-    #[arg(long, value_name = "NAME")]
+    #[arg(global = true, long, value_name = "NAME")]
     pub context: Option<String>,
 
     /// Only pods and claims matching this label selector (e.g. app=web,tier!=cache)
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    #[arg(global = true, short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
 
     /// How long to wait for the API server per request (e.g. 30s, 1m; a plain number is seconds)
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    #[arg(global = true, long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub request_timeout: Duration,
 
     /// Only this namespace (default: the context's namespace on a live cluster, every namespace with --from)
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    #[arg(global = true, short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
     /// All namespaces (the default with --from)
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    #[arg(global = true, short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
 
     /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Human)]
+    #[arg(global = true, short = 'o', long, value_enum, default_value_t = Output::Human)]
     pub output: Output,
 
     /// When to colour the human output (auto: on a terminal, unless NO_COLOR is set)
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(global = true, long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// List the healthy subjects too
+    #[arg(long)]
+    pub show_healthy: bool,
+
+    /// The least severity that makes the exit status 1
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
     /// A YAML file of driver capabilities that extends or overrides the built-in table (default: storage-doctor/drivers.yaml in the user's config directory, when it exists)
-    #[arg(long, value_name = "FILE")]
+    #[arg(global = true, long, value_name = "FILE")]
     pub drivers: Option<PathBuf>,
 }
 
@@ -88,6 +113,55 @@ pub enum Output {
     Human,
     Json,
     Yaml,
+    /// A ticket-ready report
+    Markdown,
+}
+
+/// The least severity that makes the exit status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Error => Severity::Error,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a rule's runbook page: what it means, how to confirm it, the fixes, what risks data
+    Explain {
+        /// The rule id, e.g. claim-not-found
+        #[arg(required_unless_present = "list")]
+        rule: Option<String>,
+        /// List every rule with its severity and meaning
+        #[arg(long)]
+        list: bool,
+    },
+    /// Write the objects a diagnosis of the scope needs into one file (YAML, or JSON with -o json), for a ticket; never Secrets
+    Collect {
+        /// What to collect: the same targets as the diagnosis (default: the whole scope)
+        #[arg(value_name = "TYPE/NAME")]
+        targets: Vec<String>,
+        /// Where to write (default: standard output)
+        #[arg(short = 'f', long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Print a shell completion script
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -210,6 +284,31 @@ fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
     })
 }
 
+fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
+    args.iter()
+        .map(|t| Target::parse(t))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)
+}
+
+fn read(cli: &Cli, targets: &[Target], stdin: &mut dyn std::io::Read) -> Result<Input> {
+    if cli.from.is_empty() {
+        read_live(cli, targets)
+    } else {
+        read_dump(cli, stdin)
+    }
+}
+
+/// Writes the output; a reader that closed the pipe (`| head`) is not an error.
+fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the output")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs the tool; errors are printed by [`main`].
 pub fn run(
     cli: &Cli,
@@ -217,12 +316,44 @@ pub fn run(
     out: &mut dyn Write,
     stdout_is_terminal: bool,
 ) -> Result<u8> {
-    let targets = cli
-        .targets
-        .iter()
-        .map(|t| Target::parse(t))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    match &cli.command {
+        None => diagnose(cli, stdin, out, stdout_is_terminal),
+        Some(Command::Explain { rule, list }) => {
+            emit(out, &explain::text(rule.as_deref(), *list)?)?;
+            Ok(0)
+        }
+        Some(Command::Completion { shell }) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "kubectl-storage_doctor",
+                &mut buf,
+            );
+            emit(out, &String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
+        Some(Command::Collect { targets, file }) => {
+            let targets = parse_targets(targets)?;
+            let input = read(cli, &targets, stdin)?;
+            let text = collect::render(&input.snapshot, cli.output == Output::Json)?;
+            match file {
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => emit(out, &text)?,
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn diagnose(
+    cli: &Cli,
+    stdin: &mut dyn std::io::Read,
+    out: &mut dyn Write,
+    stdout_is_terminal: bool,
+) -> Result<u8> {
+    let targets = parse_targets(&cli.targets)?;
     let selector = cli
         .selector
         .as_deref()
@@ -230,11 +361,7 @@ pub fn run(
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let drivers = drivers_file::load(cli.drivers.as_deref())?;
-    let input = if cli.from.is_empty() {
-        read_live(cli, &targets)?
-    } else {
-        read_dump(cli, stdin)?
-    };
+    let input = read(cli, &targets, stdin)?;
     let snap = &input.snapshot;
     let namespaces = input.namespaces.clone();
     let scope = Scope {
@@ -257,10 +384,12 @@ pub fn run(
         summary: analysis.summary,
         gaps: snap.gaps.clone(),
         findings: analysis.findings,
+        healthy: cli.show_healthy.then_some(analysis.healthy),
     };
     let text = match cli.output {
         Output::Json => report.to_json(),
         Output::Yaml => report.to_yaml(),
+        Output::Markdown => markdown::render(&report),
         Output::Human => {
             let styles = Styles {
                 enabled: use_color(
@@ -278,13 +407,8 @@ pub fn run(
             human::render(&report, Layout { styles, width })
         }
     };
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A reader that closed the pipe (`| head`) is not an error.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write the report");
-        }
-    }
-    Ok(report.exit_code())
+    emit(out, &text)?;
+    Ok(report.exit_code(cli.fail_on.severity()))
 }
 
 /// Entry point of the binary.

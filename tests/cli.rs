@@ -486,3 +486,105 @@ fn kubeconfig_variable_may_list_several_files() {
         .code(2)
         .stderr(predicate::str::contains("https://127.0.0.1:1"));
 }
+
+#[test]
+fn markdown_report_for_tickets() {
+    let out = doctor()
+        .args(["--from", TRIAGE, "-o", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("# Storage diagnosis\n"), "{text}");
+    assert!(text.contains("| error | Pod triage/trainer |"), "{text}");
+    assert!(text.contains("### 1. `claim-not-found`"), "{text}");
+    assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn fail_on_and_show_healthy() {
+    // Only an info finding: exit 0 by default, 1 when info counts.
+    let wffc = "tests/scenarios/waiting-for-first-consumer/snapshot.yaml";
+    doctor().args(["--from", wffc]).assert().code(0);
+    doctor()
+        .args(["--from", wffc, "--fail-on", "info"])
+        .assert()
+        .code(1);
+    doctor()
+        .args(["--from", TRIAGE, "--fail-on", "critical"])
+        .assert()
+        .code(0);
+
+    let (_, r) = json(&["--from", TRIAGE]);
+    assert!(
+        r.get("healthy").is_none(),
+        "healthy subjects are only counted by default"
+    );
+    let (_, r) = json(&["--from", TRIAGE, "--show-healthy"]);
+    let healthy: Vec<&str> = r["healthy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(healthy, ["evaluator", "writer"]);
+}
+
+#[test]
+fn explain_prints_runbook_pages() {
+    doctor()
+        .args(["explain", "claim-not-found"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("# claim-not-found\n"))
+        .stdout(predicate::str::contains("## Confirm by hand"));
+    let out = doctor().args(["explain", "--list"]).output().unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(list.lines().count() >= 30, "{list}");
+    assert!(list.contains("multi-attach"));
+    doctor()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("explain --list"));
+}
+
+#[test]
+fn completion_scripts() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = doctor().args(["completion", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("kubectl-storage_doctor"), "{shell}: {text}");
+        assert!(text.contains("--from"), "{shell}");
+    }
+}
+
+/// What `collect` writes is a capture: diagnosing it gives the same findings.
+#[test]
+fn collect_round_trips_to_the_same_diagnosis() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ticket.yaml");
+    doctor()
+        .args(["collect", "--from", TRIAGE, "-f", file.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("apiVersion: v1\nitems:") || text.contains("kind: List"),
+        "{text}"
+    );
+    assert!(!text.contains("managedFields"));
+    assert!(!text.contains("kind: Secret"));
+    let (_, original) = json(&["--from", TRIAGE]);
+    let (_, collected) = json(&["--from", file.to_str().unwrap()]);
+    assert_eq!(original["findings"], collected["findings"]);
+    assert_eq!(original["summary"], collected["summary"]);
+
+    let out = doctor()
+        .args(["collect", "--from", TRIAGE, "-o", "json"])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+}

@@ -273,6 +273,23 @@ async fn live_cluster_diagnosis() {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
 
+    // What collect writes diagnoses the same offline.
+    let capture = cluster.dir.join("collected.yaml");
+    let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
+        .arg("--kubeconfig")
+        .arg(cluster.kubeconfig("doctor"))
+        .args(["collect", "-A", "-f", capture.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, live_report, _) = cluster.doctor("doctor", &["-A"]);
+    let (_, offline, stderr) = cluster.doctor("doctor", &["--from", capture.to_str().unwrap()]);
+    assert_eq!(rank_one(&offline), rank_one(&live_report), "{stderr}");
+
     // One pod answers from its own chain.
     let (code, report, stderr) = cluster.doctor("doctor", &["-n", "lv-missing-claim", "pod/app"]);
     assert_eq!(code, 1, "{stderr}");

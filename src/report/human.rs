@@ -63,14 +63,14 @@ pub fn render(report: &Report, layout: Layout) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{}: {} broken, {} warning(s), {} info, {} healthy of {} subject(s) · {}",
+        "{}: {} broken, {} warning(s), {} info, {} healthy of {} subject(s)\n{}",
         st.bold("kubectl storage-doctor"),
         s.broken,
         s.warnings,
         s.info,
         s.healthy,
         s.subjects,
-        source_line(report)
+        st.dim(&source_line(report))
     );
     if report.findings.is_empty() {
         let _ = writeln!(
@@ -85,7 +85,13 @@ pub fn render(report: &Report, layout: Layout) -> String {
         out.push('\n');
         for f in &report.findings {
             out.push('\n');
-            finding_block(&mut out, f, st);
+            finding_block(&mut out, f, layout);
+        }
+    }
+    if let Some(healthy) = report.healthy.as_ref().filter(|h| !h.is_empty()) {
+        let _ = writeln!(out, "\n{}", st.bold("Healthy:"));
+        for o in healthy {
+            let _ = writeln!(out, "  {} {o}", st.good("✔"));
         }
     }
     if !report.gaps.is_empty() {
@@ -171,7 +177,11 @@ fn overview(report: &Report, layout: Layout) -> String {
             Cell::new(rule),
         ]);
     }
-    let text = table.to_string();
+    let text = table
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     if !st.enabled {
         return text + "\n";
     }
@@ -203,7 +213,40 @@ fn overview(report: &Report, layout: Layout) -> String {
     coloured
 }
 
-fn finding_block(out: &mut String, f: &Finding, st: Styles) {
+/// Word-wraps `text` to `width` columns, the first line after `first`
+/// and the next ones after `rest` (both already counted in the width).
+fn wrapped(first: &str, rest: &str, text: &str, width: Option<u16>) -> String {
+    let Some(width) = width
+        .map(usize::from)
+        .filter(|w| *w > rest.chars().count() + 20)
+    else {
+        return format!("{first}{text}");
+    };
+    let mut out = String::from(first);
+    let mut col = first.chars().count();
+    let mut line_start = true;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if !line_start && col + 1 + len > width {
+            out.push('\n');
+            out.push_str(rest);
+            col = rest.chars().count();
+            line_start = true;
+        }
+        if !line_start {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += len;
+        line_start = false;
+    }
+    out
+}
+
+fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
+    let st = layout.styles;
+    let w = layout.width;
     let _ = writeln!(
         out,
         "{} {}  {}",
@@ -238,18 +281,41 @@ fn finding_block(out: &mut String, f: &Finding, st: Styles) {
             st.dim(c.link.as_str()),
             st.dim(&format!("confidence {}", c.confidence.as_str()))
         );
-        let _ = writeln!(out, "     {}", c.summary);
+        let _ = writeln!(out, "{}", wrapped("     ", "     ", &c.summary, w));
         if !c.evidence.is_empty() {
             let _ = writeln!(out, "     {}", st.dim("evidence:"));
             for e in &c.evidence {
-                let _ = writeln!(out, "       - {e}");
+                let _ = writeln!(out, "{}", wrapped("       - ", "         ", e, w));
             }
         }
         if !c.fix.is_empty() {
             let _ = writeln!(out, "     {}", st.dim("fix:"));
             for x in &c.fix {
-                let _ = writeln!(out, "       > {x}");
+                let _ = writeln!(out, "{}", wrapped("       > ", "         ", x, w));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped;
+
+    #[test]
+    fn wraps_at_the_width_with_a_hanging_indent() {
+        let text = wrapped(
+            "  - ",
+            "    ",
+            "one two three four five six seven eight nine ten eleven twelve",
+            Some(30),
+        );
+        for line in text.lines() {
+            assert!(line.chars().count() <= 30, "{line:?}");
+        }
+        assert!(
+            text.lines().skip(1).all(|l| l.starts_with("    ")),
+            "{text}"
+        );
+        assert_eq!(wrapped("- ", "  ", "a b", None), "- a b");
     }
 }

@@ -1,6 +1,8 @@
 //! The report: the JSON/YAML contract (`storage-doctor/v1`) and its renderers.
 
+pub mod explain;
 pub mod human;
+pub mod markdown;
 
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::snapshot::Gap;
@@ -18,6 +20,9 @@ pub struct Report {
     pub summary: Summary,
     pub gaps: Vec<Gap>,
     pub findings: Vec<Finding>,
+    /// Subjects with no finding, with `--show-healthy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthy: Option<Vec<ObjectRef>>,
 }
 
 /// Where the state came from.
@@ -100,8 +105,9 @@ impl Report {
         serde_yaml_ng::to_string(self).expect("report serializes")
     }
 
-    /// Exit code of the run: 1 when any link is broken.
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.summary.broken > 0)
+    /// Exit code of the run: 1 when any finding is at least `fail_on`
+    /// (by default: a broken link).
+    pub fn exit_code(&self, fail_on: Severity) -> u8 {
+        u8::from(self.findings.iter().any(|f| f.severity >= fail_on))
     }
 }

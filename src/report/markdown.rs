@@ -1,0 +1,120 @@
+//! The Markdown report: ready to paste into a ticket or a runbook.
+
+use super::{Finding, Report};
+use std::fmt::Write;
+
+/// Table cells cannot hold pipes or line breaks.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn subject(f: &Finding) -> String {
+    let o = &f.subject;
+    match &o.namespace {
+        Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
+        None => format!("{} {}", o.kind, o.name),
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let _ = writeln!(out, "# Storage diagnosis\n");
+    let source = match report.source.kind.as_str() {
+        "live" => format!(
+            "cluster {} ({}), context {}",
+            report.source.server.as_deref().unwrap_or("?"),
+            report
+                .source
+                .server_version
+                .as_deref()
+                .unwrap_or("unknown version"),
+            report.source.context.as_deref().unwrap_or("?")
+        ),
+        _ => format!(
+            "capture {}, taken {}",
+            report.source.paths.join(", "),
+            report.source.captured_at.as_deref().unwrap_or("?")
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "**{} broken**, {} warning(s), {} info, {} healthy of {} subject(s) — {source}\n",
+        s.broken, s.warnings, s.info, s.healthy, s.subjects
+    );
+    if !report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "| Severity | Subject | Status | Root cause |\n|---|---|---|---|"
+        );
+        for f in &report.findings {
+            let rule = f.causes.first().map(|c| c.rule).unwrap_or("");
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | `{rule}` |",
+                f.severity.as_str(),
+                cell(&subject(f)),
+                cell(&f.status)
+            );
+        }
+        out.push('\n');
+    }
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "## {}: {} ({})\n",
+            f.severity.as_str(),
+            subject(f),
+            f.status
+        );
+        let chain: Vec<String> = f
+            .chain
+            .iter()
+            .map(|l| {
+                let mark = if l.ok { "✔" } else { "✖" };
+                format!("{mark} `{} {}` ({})", l.object.kind, l.object.name, l.state)
+            })
+            .collect();
+        let _ = writeln!(out, "Chain: {}\n", chain.join(" → "));
+        for c in &f.causes {
+            let _ = writeln!(
+                out,
+                "### {}. `{}` — {}, confidence {}\n\n{}\n",
+                c.rank,
+                c.rule,
+                c.link.as_str(),
+                c.confidence.as_str(),
+                c.summary
+            );
+            if !c.evidence.is_empty() {
+                let _ = writeln!(out, "**Evidence**\n");
+                for e in &c.evidence {
+                    let _ = writeln!(out, "- {e}");
+                }
+                out.push('\n');
+            }
+            if !c.fix.is_empty() {
+                let _ = writeln!(out, "**Fix**\n");
+                for x in &c.fix {
+                    let _ = writeln!(out, "- {x}");
+                }
+                out.push('\n');
+            }
+        }
+    }
+    if let Some(healthy) = &report.healthy {
+        let _ = writeln!(out, "## Healthy\n");
+        for o in healthy {
+            let _ = writeln!(out, "- {o}");
+        }
+        out.push('\n');
+    }
+    if !report.gaps.is_empty() {
+        let _ = writeln!(out, "## Could not read\n");
+        for g in &report.gaps {
+            let _ = writeln!(out, "- `{}` ({}): {}", g.resource, g.reason, g.message);
+        }
+        out.push('\n');
+    }
+    out
+}
