@@ -47,7 +47,6 @@ Exit status: 0 nothing broken, 1 at least one broken link (see --fail-on),
     name = "kubectl storage-doctor",
     bin_name = "kubectl storage-doctor",
     version,
-    args_conflicts_with_subcommands = true,
     about = "Explain why a pod's storage is broken: which link of Pod → PVC → PV / StorageClass → CSI driver → Node → attach → mount fails, why, and the fix.",
     after_help = EXAMPLES
 )]

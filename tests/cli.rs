@@ -565,8 +565,16 @@ fn completion_scripts() {
 fn collect_round_trips_to_the_same_diagnosis() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ticket.yaml");
+    // Global flags may come before the subcommand, as with kubectl.
     doctor()
-        .args(["collect", "--from", TRIAGE, "-f", file.to_str().unwrap()])
+        .args([
+            "--from",
+            TRIAGE,
+            "collect",
+            "-A",
+            "-f",
+            file.to_str().unwrap(),
+        ])
         .assert()
         .code(0);
     let text = fs::read_to_string(&file).unwrap();
