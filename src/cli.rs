@@ -110,6 +110,8 @@ pub struct Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     Human,
+    /// The human report with every evidence line and the objects of each cause
+    Wide,
     Json,
     Yaml,
     /// A ticket-ready report
@@ -389,7 +391,7 @@ fn diagnose(
         Output::Json => report.to_json(),
         Output::Yaml => report.to_yaml(),
         Output::Markdown => markdown::render(&report),
-        Output::Human => {
+        Output::Human | Output::Wide => {
             let styles = Styles {
                 enabled: use_color(
                     cli.color,
@@ -403,7 +405,14 @@ fn diagnose(
             } else {
                 std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
             };
-            human::render(&report, Layout { styles, width })
+            human::render(
+                &report,
+                Layout {
+                    styles,
+                    width,
+                    wide: cli.output == Output::Wide,
+                },
+            )
         }
     };
     emit(out, &text)?;

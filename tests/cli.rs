@@ -596,3 +596,21 @@ fn collect_round_trips_to_the_same_diagnosis() {
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list["kind"], "List");
 }
+
+#[test]
+fn wide_output_shows_every_evidence_line_and_the_objects() {
+    let scenario = "tests/scenarios/provisioner-not-responding-old-wording/snapshot.yaml";
+    let normal = doctor().args(["--from", scenario]).output().unwrap();
+    let wide = doctor()
+        .args(["--from", scenario, "-o", "wide"])
+        .output()
+        .unwrap();
+    let (normal, wide) = (
+        String::from_utf8(normal.stdout).unwrap(),
+        String::from_utf8(wide.stdout).unwrap(),
+    );
+    assert!(normal.contains("more: -o wide"), "{normal}");
+    assert!(!wide.contains("more: -o wide"), "{wide}");
+    assert!(wide.contains("objects:") && !normal.contains("objects:"));
+    assert!(wide.lines().count() > normal.lines().count());
+}

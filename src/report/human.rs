@@ -55,7 +55,12 @@ pub struct Layout {
     pub styles: Styles,
     /// Terminal width, when known.
     pub width: Option<u16>,
+    /// `-o wide`: every evidence line and the objects of each cause.
+    pub wide: bool,
 }
+
+/// Evidence lines shown per cause unless `-o wide`.
+const EVIDENCE_LINES: usize = 5;
 
 pub fn render(report: &Report, layout: Layout) -> String {
     let st = layout.styles;
@@ -284,9 +289,27 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
         let _ = writeln!(out, "{}", wrapped("     ", "     ", &c.summary, w));
         if !c.evidence.is_empty() {
             let _ = writeln!(out, "     {}", st.dim("evidence:"));
-            for e in &c.evidence {
+            let shown = if layout.wide {
+                c.evidence.len()
+            } else {
+                EVIDENCE_LINES
+            };
+            for e in c.evidence.iter().take(shown) {
                 let _ = writeln!(out, "{}", wrapped("       - ", "         ", e, w));
             }
+            if c.evidence.len() > shown {
+                let more = format!("(+{} more: -o wide)", c.evidence.len() - shown);
+                let _ = writeln!(out, "       {}", st.dim(&more));
+            }
+        }
+        if layout.wide && !c.objects.is_empty() {
+            let objects: Vec<String> = c.objects.iter().map(ToString::to_string).collect();
+            let _ = writeln!(out, "     {}", st.dim("objects:"));
+            let _ = writeln!(
+                out,
+                "{}",
+                wrapped("       ", "       ", &objects.join(", "), w)
+            );
         }
         if !c.fix.is_empty() {
             let _ = writeln!(out, "     {}", st.dim("fix:"));
