@@ -158,7 +158,23 @@ pub fn quote(e: &Event, now: Timestamp) -> String {
     } else {
         format!(" ({})", meta.join(", "))
     };
-    format!("event {kind} {}{meta}: {}", reason(e), message(e))
+    format!("event {kind} {}{meta}: {}", reason(e), bounded(message(e)))
+}
+
+/// Messages longer than this are cut in evidence: a runaway controller can
+/// post megabytes.
+const MESSAGE_LIMIT: usize = 2000;
+
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MESSAGE_LIMIT) {
+        None => text.into(),
+        Some((cut, _)) => format!(
+            "{}… ({} more characters)",
+            &text[..cut],
+            text[cut..].chars().count()
+        )
+        .into(),
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +209,18 @@ mod tests {
             .at("2026-01-01T10:05:00Z");
         let list = [&fail, &ok];
         assert!(Timeline::new(&list).current("ProvisioningFailed").is_some());
+    }
+
+    #[test]
+    fn huge_messages_are_cut() {
+        let e = event("FailedMount", &"é".repeat(1_000_000));
+        let q = quote(&e, jiff::Timestamp::UNIX_EPOCH);
+        assert!(q.chars().count() < 2100, "{}", q.len());
+        assert!(
+            q.ends_with("(998000 more characters)"),
+            "{}",
+            &q[q.len() - 40..]
+        );
     }
 
     #[test]

@@ -144,9 +144,26 @@ pub struct ClaimUse {
 impl Snapshot {
     /// Builds the indexes over `objects`. `now` is the moment of reading;
     /// `None` takes the newest timestamp found in the objects.
-    pub fn new(mut objects: Objects, gaps: Vec<Gap>, now: Option<Timestamp>) -> Self {
+    pub fn new(objects: Objects, gaps: Vec<Gap>, now: Option<Timestamp>) -> Self {
+        Self::build(objects, gaps, |o| {
+            now.unwrap_or_else(|| newest_timestamp(o, None))
+        })
+    }
+
+    /// A capture read at `read_at`: its moment is the newest timestamp it
+    /// shows, ignoring any later than `read_at` (a broken clock or a forged
+    /// file must not make every age negative or absurd).
+    pub fn captured(objects: Objects, gaps: Vec<Gap>, read_at: Timestamp) -> Self {
+        Self::build(objects, gaps, |o| newest_timestamp(o, Some(read_at)))
+    }
+
+    fn build(
+        mut objects: Objects,
+        gaps: Vec<Gap>,
+        now: impl FnOnce(&Objects) -> Timestamp,
+    ) -> Self {
         dedup(&mut objects);
-        let now = now.unwrap_or_else(|| newest_timestamp(&objects));
+        let now = now(&objects);
         let mut index = Index::default();
         let o = &objects;
         for (i, pod) in o.pods.iter().enumerate() {
@@ -406,8 +423,9 @@ fn dedup(o: &mut Objects) {
     keep_newest(&mut o.cron_jobs, |x| &x.metadata);
 }
 
-/// The newest moment the capture shows: event times and object creation.
-fn newest_timestamp(o: &Objects) -> Timestamp {
+/// The newest moment the capture shows (event times and object creation),
+/// not after `limit`.
+fn newest_timestamp(o: &Objects, limit: Option<Timestamp>) -> Timestamp {
     let created = |m: &ObjectMeta| m.creation_timestamp.as_ref().map(|t| t.0);
     let metas = o
         .pods
@@ -419,6 +437,8 @@ fn newest_timestamp(o: &Objects) -> Timestamp {
     metas
         .filter_map(created)
         .chain(o.events.iter().filter_map(events::last_seen))
+        .filter(|t| limit.is_none_or(|l| *t <= l))
         .max()
+        .or(limit)
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }

@@ -97,7 +97,7 @@ pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError
     }
     c.gaps.extend(uncaptured(&c.objects));
     Ok(Loaded {
-        snapshot: Snapshot::new(c.objects, c.gaps, None),
+        snapshot: Snapshot::captured(c.objects, c.gaps, jiff::Timestamp::now()),
         skipped: c.skipped,
         files: c.files,
     })
@@ -558,6 +558,15 @@ mod tests {
             "{:?}",
             loaded.snapshot.gaps
         );
+    }
+
+    #[test]
+    fn timestamps_in_the_future_do_not_move_the_capture_time() {
+        let loaded = load_text(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x, creationTimestamp: '2026-01-01T00:00:00Z'}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: b, namespace: x, creationTimestamp: '2999-01-01T00:00:00Z'}\n",
+        )
+        .unwrap();
+        assert_eq!(loaded.snapshot.now.to_string(), "2026-01-01T00:00:00Z");
     }
 
     #[test]
