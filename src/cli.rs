@@ -12,7 +12,7 @@ use crate::source::drivers_file;
 use crate::source::{collect, dump, live};
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +93,14 @@ pub struct Cli {
     /// When to colour the human output (auto: on a terminal, unless NO_COLOR is set)
     #[arg(global = true, long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Keep diagnosing until nothing is broken (or Ctrl-C), marking what changed and what is fixed
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
+    /// How often --watch reads the state again
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    pub interval: Duration,
 
     /// List the healthy subjects too
     #[arg(long)]
@@ -348,12 +356,8 @@ pub fn run(
     }
 }
 
-fn diagnose(
-    cli: &Cli,
-    stdin: &mut dyn std::io::Read,
-    out: &mut dyn Write,
-    stdout_is_terminal: bool,
-) -> Result<u8> {
+/// Reads the state and analyses it into the report.
+fn build_report(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Report> {
     let targets = parse_targets(&cli.targets)?;
     let selector = cli
         .selector
@@ -371,7 +375,7 @@ fn diagnose(
         selector,
     };
     let analysis = analysis::analyze(snap, &drivers, &scope)?;
-    let report = Report {
+    Ok(Report {
         api_version: API_VERSION,
         source: input.source.clone(),
         scope: ScopeInfo {
@@ -386,11 +390,14 @@ fn diagnose(
         gaps: snap.gaps.clone(),
         findings: analysis.findings,
         healthy: cli.show_healthy.then_some(analysis.healthy),
-    };
-    let text = match cli.output {
+    })
+}
+
+fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {
+    match cli.output {
         Output::Json => report.to_json(),
         Output::Yaml => report.to_yaml(),
-        Output::Markdown => markdown::render(&report),
+        Output::Markdown => markdown::render(report),
         Output::Human | Output::Wide => {
             let styles = Styles {
                 enabled: use_color(
@@ -406,7 +413,7 @@ fn diagnose(
                 std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
             };
             human::render(
-                &report,
+                report,
                 Layout {
                     styles,
                     width,
@@ -414,9 +421,97 @@ fn diagnose(
                 },
             )
         }
-    };
-    emit(out, &text)?;
+    }
+}
+
+fn diagnose(
+    cli: &Cli,
+    stdin: &mut dyn std::io::Read,
+    out: &mut dyn Write,
+    stdout_is_terminal: bool,
+) -> Result<u8> {
+    if cli.watch {
+        return watch(cli, out, stdout_is_terminal);
+    }
+    let report = build_report(cli, stdin)?;
+    emit(out, &render(cli, &report, stdout_is_terminal))?;
     Ok(report.exit_code(cli.fail_on.severity()))
+}
+
+/// The rank-1 rule of each finding, by subject.
+fn root_causes(report: &Report) -> BTreeMap<String, &'static str> {
+    report
+        .findings
+        .iter()
+        .filter_map(|f| Some((f.subject.to_string(), f.causes.first()?.rule)))
+        .collect()
+}
+
+/// What changed between two rounds of `--watch`.
+pub fn changes(before: &BTreeMap<String, &str>, now: &BTreeMap<String, &str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (subject, rule) in before {
+        match now.get(subject) {
+            None => out.push(format!("fixed    {subject} (was {rule})")),
+            Some(r) if r != rule => out.push(format!("changed  {subject}: {rule} → {r}")),
+            Some(_) => {}
+        }
+    }
+    for (subject, rule) in now {
+        if !before.contains_key(subject) {
+            out.push(format!("new      {subject}: {rule}"));
+        }
+    }
+    out
+}
+
+/// `--watch`: read, diagnose and redraw every interval until nothing is
+/// broken (exit 0) or Ctrl-C (exit 0).
+fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8> {
+    if cli.from.iter().any(|f| f == "-") {
+        anyhow::bail!("--watch cannot re-read standard input: pass a file or a live cluster");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")?;
+    let mut previous: Option<BTreeMap<String, &'static str>> = None;
+    loop {
+        let report = build_report(cli, &mut std::io::empty())?;
+        let now = root_causes(&report);
+        let mut text = String::new();
+        if stdout_is_terminal {
+            // Redraw in place.
+            text.push_str("\x1b[2J\x1b[H");
+        } else if previous.is_some() {
+            text.push_str("\n---\n");
+        }
+        if let Some(before) = &previous {
+            let changed = changes(before, &now);
+            if !changed.is_empty() && !matches!(cli.output, Output::Json | Output::Yaml) {
+                text.push_str("changes since the last check:\n");
+                for line in changed {
+                    text.push_str(&format!("  {line}\n"));
+                }
+                text.push('\n');
+            }
+        }
+        text.push_str(&render(cli, &report, stdout_is_terminal));
+        emit(out, &text)?;
+        if report.exit_code(cli.fail_on.severity()) == 0 {
+            return Ok(0);
+        }
+        previous = Some(now);
+        let interrupted = runtime.block_on(async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => true,
+                _ = tokio::time::sleep(cli.interval) => false,
+            }
+        });
+        if interrupted {
+            return Ok(0);
+        }
+    }
 }
 
 /// Entry point of the binary.
@@ -467,6 +562,26 @@ mod tests {
         let cli = Cli::parse_from(["kubectl storage-doctor", "--from", "-"]);
         let code = run(&cli, &mut input.as_bytes(), &mut ClosedPipe, false).unwrap();
         assert_eq!(code, 1);
+    }
+
+    #[test]
+    fn watch_marks_what_changed() {
+        let before = BTreeMap::from([
+            ("Pod/a/x".to_string(), "claim-not-found"),
+            ("Pod/a/y".to_string(), "multi-attach"),
+        ]);
+        let now = BTreeMap::from([
+            ("Pod/a/y".to_string(), "attach-failed"),
+            ("Pod/a/z".to_string(), "mount-failed"),
+        ]);
+        assert_eq!(
+            changes(&before, &now),
+            [
+                "fixed    Pod/a/x (was claim-not-found)",
+                "changed  Pod/a/y: multi-attach → attach-failed",
+                "new      Pod/a/z: mount-failed"
+            ]
+        );
     }
 
     #[test]

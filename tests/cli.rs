@@ -614,3 +614,51 @@ fn wide_output_shows_every_evidence_line_and_the_objects() {
     assert!(wide.contains("objects:") && !normal.contains("objects:"));
     assert!(wide.lines().count() > normal.lines().count());
 }
+
+/// --watch redraws until the state is fixed, saying what was fixed.
+#[test]
+fn watch_runs_until_everything_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.yaml");
+    fs::copy(TRIAGE, &state).unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("kubectl-storage_doctor"))
+        .args([
+            "--from",
+            state.to_str().unwrap(),
+            "--watch",
+            "--interval",
+            "1s",
+        ])
+        .env("XDG_CONFIG_HOME", "/nonexistent/storage-doctor-tests")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    fs::copy(HEALTHY, &state).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("fixed    Pod/triage/trainer (was claim-not-found)"),
+        "{text}"
+    );
+    assert!(text.contains("0 broken"), "{text}");
+}
+
+#[test]
+fn watch_stops_cleanly_on_ctrl_c() {
+    let mut child =
+        std::process::Command::new(assert_cmd::cargo::cargo_bin!("kubectl-storage_doctor"))
+            .args(["--from", TRIAGE, "--watch", "--interval", "1s"])
+            .env("XDG_CONFIG_HOME", "/nonexistent/storage-doctor-tests")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

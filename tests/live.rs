@@ -330,6 +330,22 @@ async fn live_cluster_diagnosis() {
         );
     }
 
+    // --watch keeps reading (broken links remain) until Ctrl-C.
+    let mut watching = Command::new(cargo_bin!("kubectl-storage_doctor"))
+        .arg("--kubeconfig")
+        .arg(cluster.kubeconfig("doctor"))
+        .args(["-A", "--watch", "--interval", "1s"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &watching.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    assert_eq!(watching.wait().unwrap().code(), Some(0));
+
     // Everything the tool asked for was a read.
     let audit = std::fs::read_to_string(cluster.dir.join("audit.log")).unwrap();
     let mut seen = 0;
