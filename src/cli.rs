@@ -247,6 +247,7 @@ fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
         .enable_all()
         .build()
         .context("cannot start the I/O runtime")?;
+    let _spinner = crate::spinner::Spinner::start("reading the cluster…".to_string());
     runtime.block_on(async {
         let conn = live::connect(&live::LiveOptions {
             kubeconfig: cli.kubeconfig.clone(),

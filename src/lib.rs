@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod selector;
 pub mod snapshot;
 pub mod source;
+pub mod spinner;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
