@@ -297,3 +297,31 @@ fn rule_table_in_the_docs_is_current() {
         "docs/rules.md is out of date; run UPDATE_DOCS=1 cargo test --test scenarios\n\n{table}"
     );
 }
+
+/// The human and Markdown reports of the examples, colours off: what
+/// people paste into tickets and runbooks.
+#[test]
+fn example_reports_read_as_before() {
+    for stem in ["triage-day", "pending-pvc-faq", "model-weights"] {
+        let input = format!("examples/{stem}.yaml");
+        for (format, ext) in [("human", "txt"), ("markdown", "md")] {
+            let cli = Cli::parse_from([
+                "kubectl storage-doctor",
+                "--from",
+                &input,
+                "-o",
+                format,
+                "--color",
+                "never",
+            ]);
+            let mut out = Vec::new();
+            run(&cli, &mut std::io::empty(), &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(Path::new("examples/expected").canonicalize().unwrap());
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_omit_expression(true);
+            settings.bind(|| insta::assert_snapshot!(format!("{stem}.{ext}"), text));
+        }
+    }
+}
