@@ -186,6 +186,7 @@ impl Connection {
     {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
+        let mut restarted = false;
         loop {
             let mut page_params = params.clone().limit(PAGE);
             if let Some(t) = &token {
@@ -198,6 +199,16 @@ impl Connection {
                             server: self.server.clone(),
                             seconds: self.request_timeout.as_secs(),
                         })
+                    }
+                    // The continue token expired (410) while paging a large
+                    // list: read the list again from the start, once.
+                    Ok(Err(kube::Error::Api(status)))
+                        if status.code == 410 && token.is_some() && !restarted =>
+                    {
+                        restarted = true;
+                        token = None;
+                        items.clear();
+                        continue;
                     }
                     Ok(Err(e)) => match gap_of(resource, &e) {
                         Some(gap) => return Ok(Outcome::Gap(gap)),
