@@ -442,3 +442,30 @@ fn newest_timestamp(o: &Objects, limit: Option<Timestamp>) -> Timestamp {
         .or(limit)
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn the_same_object_twice_is_kept_once_newest_first() {
+        let mut old = pvc("data");
+        old.metadata.resource_version = Some("10".into());
+        let mut new = pvc("data").bound("pv-1");
+        new.metadata.resource_version = Some("20".into());
+        let snap = snapshot(|o| {
+            o.claims.push(new);
+            o.claims.push(old);
+        });
+        assert_eq!(snap.objects.claims.len(), 1);
+        assert!(snap
+            .claim("default", "data")
+            .unwrap()
+            .spec
+            .as_ref()
+            .unwrap()
+            .volume_name
+            .is_some());
+    }
+}
