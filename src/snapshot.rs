@@ -445,7 +445,6 @@ fn newest_timestamp(o: &Objects, limit: Option<Timestamp>) -> Timestamp {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::fixtures::*;
 
     #[test]
