@@ -328,6 +328,18 @@ pub fn is_healthy(pod: &Pod) -> bool {
     running && ready
 }
 
+/// Whether any volume of the pod is a claim (direct or generic ephemeral),
+/// without building the list.
+fn uses_claims(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.volumes.as_ref())
+        .is_some_and(|v| {
+            v.iter()
+                .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
+        })
+}
+
 /// Whether the pod has finished (Succeeded or Failed) and so holds nothing up.
 pub fn is_finished(pod: &Pod) -> bool {
     matches!(
@@ -602,7 +614,7 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
         subject_pods = pods
             .iter()
             .copied()
-            .filter(|p| (!is_finished(p) || failed_for_storage(p)) && !claim_names(p).is_empty())
+            .filter(|p| (!is_finished(p) || failed_for_storage(p)) && uses_claims(p))
             .collect();
     } else {
         for target in &scope.targets {
@@ -721,28 +733,32 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
             }
         }
     }
-    subject_pods.sort_by_key(|p| name_of(&p.metadata));
-    subject_pods.dedup_by_key(|p| name_of(&p.metadata));
+    // Borrowed keys: cloning both names on every comparison dominated at scale.
+    let key = |m: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        (
+            m.namespace.as_deref().unwrap_or(""),
+            m.name.as_deref().unwrap_or(""),
+        )
+    };
+    subject_pods.sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+    subject_pods.dedup_by(|a, b| key(&a.metadata) == key(&b.metadata));
 
     if scope.targets.is_empty() {
-        // Claims no subject pod uses are subjects of their own.
-        let used: BTreeSet<(String, String)> = subject_pods
-            .iter()
-            .flat_map(|p| {
-                let ns = p.metadata.namespace.clone().unwrap_or_default();
-                claim_names(p)
-                    .into_iter()
-                    .map(move |u| (ns.clone(), u.claim))
-            })
-            .collect();
+        // Claims no subject pod uses are subjects of their own (the
+        // snapshot's index of pods by claim, instead of a set of owned names).
         subject_claims = claims
             .iter()
             .copied()
-            .filter(|c| !used.contains(&name_of(&c.metadata)))
+            .filter(|c| {
+                let (ns, name) = key(&c.metadata);
+                !snap
+                    .pods_using(ns, name)
+                    .any(|p| selected(&p.metadata) && (!is_finished(p) || failed_for_storage(p)))
+            })
             .collect();
     }
-    subject_claims.sort_by_key(|c| name_of(&c.metadata));
-    subject_claims.dedup_by_key(|c| name_of(&c.metadata));
+    subject_claims.sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+    subject_claims.dedup_by(|a, b| key(&a.metadata) == key(&b.metadata));
 
     let mut chains: Vec<Chain<'a>> = subject_pods
         .into_iter()

@@ -64,6 +64,8 @@ struct Index {
     nodes: ByName,
     attachments_by_volume: HashMap<String, Vec<usize>>,
     pods_by_claim: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Pods whose name looks like a CSI controller's.
+    controller_like_pods: Vec<usize>,
     /// kind → namespace → name → event indexes, newest first.
     events: HashMap<String, ByNamespacedNameMany>,
 }
@@ -168,6 +170,10 @@ impl Snapshot {
         let o = &objects;
         for (i, pod) in o.pods.iter().enumerate() {
             insert_namespaced(&mut index.pods, &pod.metadata, i);
+            let name = pod.metadata.name.as_deref().unwrap_or("");
+            if name.contains("csi") || name.contains("provisioner") || name.contains("controller") {
+                index.controller_like_pods.push(i);
+            }
             let (ns, _) = ns_name(&pod.metadata);
             for used in claim_names(pod) {
                 index
@@ -297,6 +303,39 @@ impl Snapshot {
             .into_iter()
             .flatten()
             .map(|&i| &self.objects.attachments[i])
+    }
+
+    /// Pods whose name holds `csi`, `provisioner` or `controller`.
+    pub fn controller_like_pods(&self) -> impl Iterator<Item = &Pod> {
+        self.index
+            .controller_like_pods
+            .iter()
+            .map(|&i| &self.objects.pods[i])
+    }
+
+    /// Names of the claims of a namespace, in input order.
+    pub fn claim_names_in(&self, ns: &str) -> Vec<&str> {
+        let mut found: Vec<(usize, &str)> = self
+            .index
+            .claims
+            .get(ns)
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(name, &i)| (i, name.as_str())))
+            .collect();
+        found.sort_unstable();
+        found.into_iter().map(|(_, name)| name).collect()
+    }
+
+    /// Namespaces that hold a claim of this name, in input order.
+    pub fn namespaces_with_claim(&self, name: &str) -> Vec<&str> {
+        let mut found: Vec<(usize, &str)> = self
+            .index
+            .claims
+            .iter()
+            .filter_map(|(ns, m)| m.get(name).map(|&i| (i, ns.as_str())))
+            .collect();
+        found.sort_unstable();
+        found.into_iter().map(|(_, ns)| ns).collect()
     }
 
     /// Pods (any phase) whose volumes reference the claim.

@@ -79,24 +79,12 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             out.push(cause);
             continue;
         }
-        let here: Vec<&str> = ctx
-            .snap
-            .objects
-            .claims
-            .iter()
-            .filter(|x| x.metadata.namespace.as_deref() == Some(ns))
-            .filter_map(|x| x.metadata.name.as_deref())
-            .collect();
+        let here: Vec<&str> = ctx.snap.claim_names_in(ns);
         let elsewhere: Vec<&str> = ctx
             .snap
-            .objects
-            .claims
-            .iter()
-            .filter(|x| {
-                x.metadata.name.as_deref() == Some(c.name.as_str())
-                    && x.metadata.namespace.as_deref() != Some(ns)
-            })
-            .filter_map(|x| x.metadata.namespace.as_deref())
+            .namespaces_with_claim(&c.name)
+            .into_iter()
+            .filter(|other| *other != ns)
             .collect();
         cause = cause.evidence(if here.is_empty() {
             format!("namespace {ns} has no claims at all")

@@ -114,16 +114,8 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     let short = short_name(provisioner);
     let controller_pods: Vec<String> = ctx
         .snap
-        .objects
-        .pods
-        .iter()
-        .filter(|p| {
-            let name = p.metadata.name.as_deref().unwrap_or("");
-            name.contains(short)
-                && (name.contains("csi")
-                    || name.contains("provisioner")
-                    || name.contains("controller"))
-        })
+        .controller_like_pods()
+        .filter(|p| p.metadata.name.as_deref().unwrap_or("").contains(short))
         .map(|p| {
             format!(
                 "{}/{} ({})",

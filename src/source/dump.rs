@@ -4,7 +4,7 @@
 
 use crate::snapshot::{Gap, Objects, Snapshot};
 use k8s_openapi::api::core::v1::{Event, EventSource};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -135,10 +135,29 @@ impl Collector {
         if !explicit && !is_capture_file(path) {
             return Ok(());
         }
-        let bytes = std::fs::read(path).map_err(|source| InputError::Read {
+        let read_error = |source| InputError::Read {
             path: label.clone(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        // JSON is parsed straight from the file: neither the text nor the
+        // whole list is ever held in memory, only the objects decoded.
+        let head = std::io::BufRead::fill_buf(&mut reader).map_err(read_error)?;
+        let bom = head.starts_with("\u{feff}".as_bytes());
+        let json = head[if bom { 3 } else { 0 }..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{' || *b == b'[');
+        if json {
+            if bom {
+                std::io::BufRead::consume(&mut reader, 3);
+            }
+            self.files += 1;
+            return self.stream_json(&label, serde_json::Deserializer::from_reader(reader));
+        }
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(read_error)?;
         self.read_text(&label, &bytes)
     }
 
@@ -152,8 +171,38 @@ impl Collector {
             ),
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim_start().starts_with(['{', '[']) {
+            return self.stream_json(label, serde_json::Deserializer::from_str(text));
+        }
         for (n, doc) in documents(label, text)?.into_iter().enumerate() {
             self.add_value(label, n + 1, doc, None);
+        }
+        Ok(())
+    }
+
+    /// JSON documents, the items of a `List` decoded one at a time as they
+    /// are parsed: the whole list never exists as one `Value` tree (3× the
+    /// text in memory).
+    fn stream_json<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        label: &str,
+        mut de: serde_json::Deserializer<R>,
+    ) -> Result<(), InputError> {
+        let mut doc = 0;
+        while de.end().is_err() {
+            doc += 1;
+            DocSeed {
+                c: self,
+                label,
+                doc,
+            }
+            .deserialize(&mut de)
+            .map_err(|e| InputError::Syntax {
+                path: label.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: strip_position(&e.to_string()),
+            })?;
         }
         Ok(())
     }
@@ -269,6 +318,182 @@ impl Collector {
             reason: "InvalidObject".into(),
             message: format!("{label}: document {doc}: {what}: {message}"),
         });
+    }
+}
+
+/// One top-level JSON document, streamed into the collector.
+struct DocSeed<'a> {
+    c: &'a mut Collector,
+    label: &'a str,
+    doc: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a Kubernetes object or list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut fields = serde_json::Map::new();
+        let mut pending = Vec::new();
+        let mut streamed = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                let seed = ItemsSeed {
+                    c: &mut *self.c,
+                    label: self.label,
+                    doc: self.doc,
+                    inherited: list_item_kind(&fields),
+                    pending: &mut pending,
+                };
+                match map.next_value_seed(seed)? {
+                    Some(other) => {
+                        fields.insert(key, other);
+                    }
+                    None => streamed = true,
+                }
+            } else {
+                let value = map.next_value::<Value>()?;
+                fields.insert(key, value);
+            }
+        }
+        if streamed {
+            // Items without a kind waited for the list's own kind.
+            let inherited = list_item_kind(&fields);
+            let inherited = inherited.as_ref().map(|(a, k)| (a.as_str(), k.as_str()));
+            for item in pending {
+                self.c.add_value(self.label, self.doc, item, inherited);
+            }
+        } else {
+            self.c
+                .add_value(self.label, self.doc, Value::Object(fields), None);
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<Value>()? {
+            self.c.add_value(self.label, self.doc, item, None);
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.c.add_value(self.label, self.doc, Value::Bool(v), None);
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.c.add_value(self.label, self.doc, Value::from(v), None);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.c.add_value(self.label, self.doc, Value::from(v), None);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.c.add_value(self.label, self.doc, Value::from(v), None);
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.c.add_value(self.label, self.doc, Value::from(v), None);
+        Ok(())
+    }
+}
+
+/// `(apiVersion, kind)` that items of a typed list (`PodList`) inherit.
+fn list_item_kind(fields: &serde_json::Map<String, Value>) -> Option<(String, String)> {
+    let kind = fields.get("kind")?.as_str()?.strip_suffix("List")?;
+    let api = fields
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("v1");
+    (!kind.is_empty()).then(|| (api.to_string(), kind.to_string()))
+}
+
+/// The `items` of a list: each added as soon as it is parsed. `None` when
+/// they were a list; anything else is handed back as a plain field.
+struct ItemsSeed<'a> {
+    c: &'a mut Collector,
+    label: &'a str,
+    doc: usize,
+    inherited: Option<(String, String)>,
+    pending: &'a mut Vec<Value>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
+        let inherited = self
+            .inherited
+            .as_ref()
+            .map(|(a, k)| (a.as_str(), k.as_str()));
+        while let Some(item) = seq.next_element::<Value>()? {
+            if inherited.is_some() || item.get("kind").is_some() {
+                self.c.add_value(self.label, self.doc, item, inherited);
+            } else {
+                self.pending.push(item);
+            }
+        }
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Null))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
     }
 }
 
