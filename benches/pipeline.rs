@@ -414,7 +414,10 @@ fn print_tables(results: &[Measured]) {
     for (label, key, digits) in rows {
         print!("| {label} |");
         for (_, m) in results {
-            print!(" {:.*} |", *digits, get(m, key));
+            match get(m, key) {
+                v if v.is_nan() => print!(" – |"),
+                v => print!(" {v:.*} |", *digits),
+            }
         }
         for (a, b) in &pairs {
             print!(
