@@ -2518,6 +2518,21 @@ impl<'a> Gen<'a> {
         let scheduled =
             |pod: &str, node: &str| format!("Successfully assigned {ns}/{pod} to {node}");
         let sched = "default-scheduler";
+        // The scheduler's word for a pod whose claim is not bound yet.
+        let unbound_message =
+            self.scheduler_message("pod has unbound immediate PersistentVolumeClaims");
+        let unbound_claims_event = ev(
+            on_pod,
+            "FailedScheduling",
+            &unbound_message,
+            true,
+            sched,
+            None,
+            6,
+            2099,
+            600,
+            1,
+        );
         let pvc = "persistentvolume-controller";
         let ad = "attachdetach-controller";
         match f {
@@ -2557,22 +2572,7 @@ impl<'a> Gen<'a> {
                     ),
                     out,
                 )?;
-                let m = self.scheduler_message("pod has unbound immediate PersistentVolumeClaims");
-                self.event(
-                    &ev(
-                        on_pod,
-                        "FailedScheduling",
-                        &m,
-                        true,
-                        sched,
-                        None,
-                        6,
-                        2099,
-                        600,
-                        1,
-                    ),
-                    out,
-                )?;
+                self.event(&unbound_claims_event, out)?;
             }
             Family::AccessModeUnsupported | Family::WaitingForFirstConsumer => {
                 let m = "waiting for first consumer to be created before binding";
@@ -2609,22 +2609,7 @@ impl<'a> Gen<'a> {
                     ),
                     out,
                 )?;
-                let m = self.scheduler_message("pod has unbound immediate PersistentVolumeClaims");
-                self.event(
-                    &ev(
-                        on_pod,
-                        "FailedScheduling",
-                        &m,
-                        true,
-                        sched,
-                        None,
-                        6,
-                        2099,
-                        600,
-                        1,
-                    ),
-                    out,
-                )?;
+                self.event(&unbound_claims_event, out)?;
             }
             Family::MultiAttach => {
                 let old = self.broken_pod_name(u, 0);

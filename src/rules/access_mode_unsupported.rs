@@ -139,9 +139,8 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         event.is_some_and(|e| events::message(e).contains("on the same PersistentVolume"));
     if same_volume {
         cause = cause.fix(format!(
-            "the driver cannot give one volume several of these modes: recreate the claim with a single access mode ({}); {}",
-            modes.join(" or "),
-            "it is not bound, so nothing is lost"
+            "the driver cannot give one volume several of these modes: recreate the claim with a single access mode ({}); it is not bound, so nothing is lost",
+            modes.join(" or ")
         ));
     }
     let wanted: Vec<&str> = if mixed_rwop {
