@@ -113,6 +113,10 @@ pub struct Cli {
     /// A YAML file of driver capabilities that extends or overrides the built-in table (default: storage-doctor/drivers.yaml in the user's config directory, when it exists)
     #[arg(global = true, long, value_name = "FILE")]
     pub drivers: Option<PathBuf>,
+
+    /// Log each request to the API server on stderr (method, path, status, time); never credentials
+    #[arg(global = true, short = 'v', long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -247,12 +251,15 @@ fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
         .enable_all()
         .build()
         .context("cannot start the I/O runtime")?;
-    let _spinner = crate::spinner::Spinner::start("reading the cluster…".to_string());
+    // The request log and a spinner would overwrite each other.
+    let _spinner =
+        (!cli.verbose).then(|| crate::spinner::Spinner::start("reading the cluster…".to_string()));
     runtime.block_on(async {
         let conn = live::connect(&live::LiveOptions {
             kubeconfig: cli.kubeconfig.clone(),
             context: cli.context.clone(),
             request_timeout: cli.request_timeout,
+            verbose: cli.verbose,
         })
         .await?;
         let namespace = match (&cli.namespace, cli.all_namespaces) {
@@ -279,6 +286,9 @@ fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
                 .await?
             }
         };
+        if let Some(log) = &conn.log {
+            log.note(log.summary());
+        }
         Ok(Input {
             snapshot: collected.snapshot,
             source: SourceInfo {

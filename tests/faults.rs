@@ -2,6 +2,8 @@
 //! answers the tool's requests and injects throttling, errors, expired
 //! continue tokens and cut connections. Each case must end in a diagnosis
 //! of what could be read, or a one-line error with exit 2, never a hang.
+//! No credential (token, key, exec-plugin output) may show in any output,
+//! `-v`'s request log included.
 
 use assert_cmd::cargo::cargo_bin;
 use std::io::{BufRead, BufReader, Write};
@@ -50,6 +52,8 @@ fn pod_list(continue_token: Option<&str>) -> String {
 struct FakeServer {
     port: u16,
     requests: Arc<AtomicUsize>,
+    /// The Authorization header of each request, to see which credentials arrived.
+    authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 /// Starts a server answering with `answer(n, path)` for the n-th request.
@@ -57,21 +61,29 @@ fn serve(answer: impl Fn(usize, &str) -> Answer + Send + Sync + 'static) -> Fake
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(AtomicUsize::new(0));
+    let authorizations = Arc::new(Mutex::new(Vec::new()));
     let counter = requests.clone();
+    let seen = authorizations.clone();
     let answer = Arc::new(answer);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let counter = counter.clone();
+            let seen = seen.clone();
             let answer = answer.clone();
-            std::thread::spawn(move || handle(stream, &counter, &*answer));
+            std::thread::spawn(move || handle(stream, &counter, &seen, &*answer));
         }
     });
-    FakeServer { port, requests }
+    FakeServer {
+        port,
+        requests,
+        authorizations,
+    }
 }
 
 fn handle(
     mut stream: TcpStream,
     counter: &AtomicUsize,
+    authorizations: &Mutex<Vec<String>>,
     answer: &(dyn Fn(usize, &str) -> Answer + Sync),
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -86,6 +98,14 @@ fn handle(
             let mut h = String::new();
             if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
                 break;
+            }
+            if let Some((name, value)) = h.split_once(':') {
+                if name.eq_ignore_ascii_case("authorization") {
+                    authorizations
+                        .lock()
+                        .unwrap()
+                        .push(value.trim().to_string());
+                }
             }
         }
         let n = counter.fetch_add(1, Ordering::SeqCst);
@@ -112,39 +132,59 @@ fn handle(
     }
 }
 
-/// Runs the tool against the fake server; returns exit code, stdout JSON, stderr, duration.
-fn run_against(server: &FakeServer, timeout: &str) -> (i32, serde_json::Value, String, Duration) {
+/// The credentials every fault test uses; none of it may ever be printed.
+const TOKEN_USER: &str = "{token: secret-token-value}";
+
+struct Run {
+    code: i32,
+    report: serde_json::Value,
+    stderr: String,
+    took: Duration,
+}
+
+/// Runs the tool against the fake server as `user` (a kubeconfig user
+/// entry) with `args`, and checks that none of `secrets` shows in its output.
+fn run_as(server: &FakeServer, user: &str, args: &[&str], secrets: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     std::fs::write(
         &config,
         format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster: {{server: 'http://127.0.0.1:{}'}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: u, namespace: default}}\nusers:\n- name: u\n  user: {{token: secret-token-value}}\n",
+            "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster: {{server: 'http://127.0.0.1:{}'}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: u, namespace: default}}\nusers:\n- name: u\n  user: {user}\n",
             server.port
         ),
     )
     .unwrap();
     let started = Instant::now();
     let out = std::process::Command::new(cargo_bin!("kubectl-storage_doctor"))
-        .args([
-            "--kubeconfig",
-            config.to_str().unwrap(),
-            "--request-timeout",
-            timeout,
-            "-o",
-            "json",
-        ])
+        .arg("--kubeconfig")
+        .arg(&config)
+        .args(args)
+        .args(["-o", "json"])
         .env("XDG_CONFIG_HOME", "/nonexistent/storage-doctor-tests")
         .output()
         .unwrap();
     let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !stderr.contains("secret-token-value"),
-        "token leaked: {stderr}"
-    );
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap_or(-1), json, stderr, took)
+    for secret in ["secret-token-value"].iter().chain(secrets) {
+        assert!(
+            !stderr.contains(secret) && !stdout.contains(secret),
+            "{secret} leaked:\n{stdout}\n{stderr}"
+        );
+    }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        report: serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null),
+        stderr,
+        took,
+    }
+}
+
+/// Runs the tool against the fake server; returns exit code, stdout JSON, stderr, duration.
+fn run_against(server: &FakeServer, timeout: &str) -> (i32, serde_json::Value, String, Duration) {
+    let run = run_as(server, TOKEN_USER, &["--request-timeout", timeout], &[]);
+    (run.code, run.report, run.stderr, run.took)
 }
 
 fn routes(path: &str) -> Answer {
@@ -263,4 +303,129 @@ fn endless_throttling_ends_within_the_request_timeout() {
     let (code, _, stderr, took) = run_against(&server, "3s");
     assert_eq!(code, 2, "{stderr}");
     assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn verbose_logs_each_request_and_never_the_token() {
+    let server = serve(|_, path| routes(path));
+    let run = run_as(&server, TOKEN_USER, &["-v"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(rank_one(&run.report), Some("claim-not-found"));
+    assert!(
+        run.stderr.contains("credentials: bearer token"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("GET /api/v1/namespaces/default/pods?&limit=500 → 200"),
+        "{}",
+        run.stderr
+    );
+    let requests = server.requests.load(Ordering::SeqCst);
+    assert!(
+        run.stderr.contains(&format!("{requests} requests in")),
+        "{}",
+        run.stderr
+    );
+    assert!(server
+        .authorizations
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|a| a == "Bearer secret-token-value"));
+}
+
+/// An exec credential plugin that prints a token and fails; kube's own
+/// error would quote both its stdout and stderr.
+fn exec_plugin(dir: &std::path::Path, stdout: &str, status: i32) -> String {
+    let path = dir.join("credential-plugin");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nprintf '%s' '{stdout}'\necho plugin-stderr-secret >&2\nexit {status}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    format!(
+        "{{exec: {{apiVersion: client.authentication.k8s.io/v1beta1, command: '{}', interactiveMode: Never}}}}",
+        path.display()
+    )
+}
+
+const CREDENTIAL: &str = r#"{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"exec-token-secret"}}"#;
+
+#[test]
+fn exec_plugin_tokens_are_used_and_never_printed() {
+    let server = serve(|_, path| routes(path));
+    let dir = tempfile::tempdir().unwrap();
+    let user = exec_plugin(dir.path(), CREDENTIAL, 0);
+    let run = run_as(
+        &server,
+        &user,
+        &["-v"],
+        &["exec-token-secret", "plugin-stderr-secret"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("credentials: exec plugin"),
+        "{}",
+        run.stderr
+    );
+    let seen = server.authorizations.lock().unwrap();
+    assert!(!seen.is_empty() && seen.iter().all(|a| a == "Bearer exec-token-secret"));
+}
+
+#[test]
+fn a_failing_exec_plugin_is_one_line_without_its_output() {
+    let server = serve(|_, path| routes(path));
+    let dir = tempfile::tempdir().unwrap();
+    for (stdout, status) in [(CREDENTIAL, 1), ("not-json exec-token-secret", 0)] {
+        let user = exec_plugin(dir.path(), stdout, status);
+        let run = run_as(
+            &server,
+            &user,
+            &["-v"],
+            &["exec-token-secret", "plugin-stderr-secret"],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let error: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(error.len(), 1, "{}", run.stderr);
+        assert!(
+            error[0].contains("cannot get credentials")
+                && error[0].contains("exec credential plugin"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(server.requests.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_broken_kubeconfig_is_located_without_quoting_it() {
+    let server = serve(|_, path| routes(path));
+    for (user, place) in [
+        // Unclosed: the parser would print the line with the token and key.
+        (
+            "{token: \"secret-token-value\", client-key-data: \"key-secret\"",
+            "line 12",
+        ),
+        // A scalar where a map belongs: the parser would quote the value.
+        ("\"key-secret\"", "line 12"),
+    ] {
+        let run = run_as(&server, user, &[], &["key-secret"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot load kubeconfig"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(place), "{}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    }
 }

@@ -4,6 +4,7 @@
 //! serve, becomes a gap; the diagnosis goes on without it. Read-only: only
 //! get and list requests are made.
 
+use super::request_log::RequestLog;
 use crate::chain::Target;
 use crate::snapshot::claim_names;
 use crate::snapshot::{Gap, Objects, Snapshot};
@@ -18,8 +19,10 @@ use k8s_openapi::api::storage::v1::{
 };
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::client::ClientBuilder;
+use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config, Resource};
+
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -35,6 +38,8 @@ pub struct LiveOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub request_timeout: Duration,
+    /// `-v`: log each request on stderr.
+    pub verbose: bool,
 }
 
 /// A client for one context.
@@ -44,6 +49,7 @@ pub struct Connection {
     pub server: String,
     pub default_namespace: String,
     pub request_timeout: Duration,
+    pub log: Option<RequestLog>,
 }
 
 /// Why the cluster could not be read at all.
@@ -55,6 +61,8 @@ pub enum LiveError {
     Unreachable { server: String, message: String },
     #[error("the cluster at {server} did not answer within {seconds}s (--request-timeout)")]
     Timeout { server: String, seconds: u64 },
+    #[error("cannot get credentials for the cluster at {server}: {message}")]
+    Credentials { server: String, message: String },
     #[error("the cluster at {server} refused the credentials ({code}): {message}")]
     Unauthorized {
         server: String,
@@ -68,7 +76,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         Some(path) => Kubeconfig::read_from(path),
         None => Kubeconfig::read(),
     }
-    .map_err(|e| LiveError::Kubeconfig(e.to_string()))?;
+    .map_err(|e| LiveError::Kubeconfig(kubeconfig_error_text(&e)))?;
     let context = opts
         .context
         .clone()
@@ -79,7 +87,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
     };
     let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(|e| LiveError::Kubeconfig(e.to_string()))?;
+        .map_err(|e| LiveError::Kubeconfig(kubeconfig_error_text(&e)))?;
     config.connect_timeout = Some(opts.request_timeout);
     config.read_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
@@ -89,17 +97,62 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         .trim_end_matches('/')
         .to_string();
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| LiveError::Unreachable {
-        server: server.clone(),
-        message: e.to_string(),
+    let log = opts.verbose.then(RequestLog::new);
+    if let Some(log) = &log {
+        log.note(format_args!(
+            "context {}, server {server}, credentials: {}, namespace {default_namespace}",
+            context.as_deref().unwrap_or("(none)"),
+            credential_kind(&config.auth_info),
+        ));
+    }
+    let builder = ClientBuilder::try_from(config).map_err(|e| {
+        let message = safe_error_text(&e);
+        if is_credential_error(&e) {
+            LiveError::Credentials {
+                server: server.clone(),
+                message,
+            }
+        } else {
+            LiveError::Unreachable {
+                server: server.clone(),
+                message,
+            }
+        }
     })?;
+    let client = match &log {
+        Some(log) => builder.with_layer(log).build(),
+        None => builder.build(),
+    };
     Ok(Connection {
         client,
         context,
         server,
         default_namespace,
         request_timeout: opts.request_timeout,
+        log,
     })
+}
+
+/// What kind of credentials the context uses, never their value.
+fn credential_kind(user: &AuthInfo) -> String {
+    if let Some(exec) = &user.exec {
+        format!(
+            "exec plugin `{}`",
+            exec.command.as_deref().unwrap_or("(no command)")
+        )
+    } else if let Some(provider) = &user.auth_provider {
+        format!("auth provider {}", provider.name)
+    } else if user.token.is_some() {
+        "bearer token".to_string()
+    } else if let Some(file) = &user.token_file {
+        format!("bearer token from {file}")
+    } else if user.client_certificate.is_some() || user.client_certificate_data.is_some() {
+        "client certificate".to_string()
+    } else if user.username.is_some() {
+        "basic auth".to_string()
+    } else {
+        "none".to_string()
+    }
 }
 
 /// What a scan reads: every namespace, or one.
@@ -152,8 +205,12 @@ impl Connection {
                 code: s.code,
                 message: s.message.clone(),
             },
+            _ if is_credential_error(&err) => LiveError::Credentials {
+                server: self.server.clone(),
+                message: safe_error_text(&err),
+            },
             _ => {
-                let text = error_chain(&err);
+                let text = safe_error_text(&err);
                 if text.contains("timed out")
                     || text.contains("deadline")
                     || text.contains("Timeout")
@@ -573,16 +630,88 @@ fn take<T>(
     })
 }
 
-/// An error and its causes on one line (kube wraps the transport's error).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
+/// An error and its causes on one line (kube wraps the transport's error),
+/// safe to print: credential errors are described without the text kube
+/// puts in them, which can quote an exec plugin's output.
+pub fn safe_error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(auth) = auth_error_in(err) {
+        return describe_auth_error(auth);
+    }
+    let mut chain = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        chain.push(e);
+        next = e.source();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for e in chain {
+        let text = e.to_string();
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
-        source = s.source();
     }
     parts.join(": ")
+}
+
+/// A kubeconfig that does not parse: the position and the reason, without
+/// the excerpt of the file or the values the parser quotes, which can be a
+/// token or a key.
+fn kubeconfig_error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let text = safe_error_text(err);
+    let first_line = text.lines().next().unwrap_or_default();
+    let mut out = String::with_capacity(first_line.len());
+    for (i, part) in first_line.split('"').enumerate() {
+        if i > 0 {
+            out.push('"');
+        }
+        out.push_str(if i % 2 == 1 { "…" } else { part });
+    }
+    out
+}
+
+fn auth_error_in<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a kube::client::AuthError> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(auth) = e.downcast_ref::<kube::client::AuthError>() {
+            return Some(auth);
+        }
+        if let Some(kube::Error::Auth(auth)) = e.downcast_ref::<kube::Error>() {
+            return Some(auth);
+        }
+        next = e.source();
+    }
+    None
+}
+
+fn is_credential_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    auth_error_in(err).is_some()
+}
+
+fn describe_auth_error(err: &kube::client::AuthError) -> String {
+    use kube::client::AuthError as A;
+    match err {
+        // `cmd` is the whole command line with its environment.
+        A::AuthExecRun { out, .. } => format!(
+            "the kubeconfig's exec credential plugin failed ({}); run it by hand to see its output",
+            out.status
+        ),
+        A::AuthExecParse(_) | A::ExecPluginFailed => {
+            "the kubeconfig's exec credential plugin did not print a valid ExecCredential".to_string()
+        }
+        A::AuthExecStart(e) => {
+            format!("cannot start the kubeconfig's exec credential plugin: {e}")
+        }
+        A::ReadTokenFile(e, path) => {
+            format!("cannot read the token file {}: {e}", path.display())
+        }
+        A::InvalidBearerToken(_) => "the kubeconfig's token is not a valid header value".to_string(),
+        A::InvalidBasicAuth(_) => {
+            "the kubeconfig's user name or password is not a valid header value".to_string()
+        }
+        A::MissingCommand => "the kubeconfig's exec credential plugin has no command".to_string(),
+        // The rest carry text from a plugin or an identity provider.
+        _ => "the kubeconfig's credential plugin or identity provider failed; run `kubectl get --raw /version` with this context to see why".to_string(),
+    }
 }

@@ -5,3 +5,4 @@ pub mod collect;
 pub mod drivers_file;
 pub mod dump;
 pub mod live;
+pub mod request_log;

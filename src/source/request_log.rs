@@ -1,0 +1,110 @@
+//! `-v`: one line on stderr per HTTP request the tool makes (method, path
+//! and query, status, time to the response headers) and a total at the end.
+//! It wraps the client's whole stack from the outside, so it sees requests
+//! before credentials are added and never a header: nothing it prints can
+//! hold a token or a key.
+
+use http::{Request, Response};
+use std::fmt::Display;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tower::{Layer, Service};
+
+/// Where the lines go and how many requests were made.
+#[derive(Clone)]
+pub struct RequestLog {
+    requests: Arc<AtomicUsize>,
+    started: Instant,
+}
+
+impl RequestLog {
+    pub fn new() -> Self {
+        RequestLog {
+            requests: Arc::new(AtomicUsize::new(0)),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn note(&self, line: impl Display) {
+        eprintln!("storage-doctor: {line}");
+    }
+
+    /// The total, for the end of a run.
+    pub fn summary(&self) -> String {
+        let n = self.requests.load(Ordering::Relaxed);
+        format!(
+            "{n} request{} in {} ms",
+            if n == 1 { "" } else { "s" },
+            self.started.elapsed().as_millis()
+        )
+    }
+}
+
+impl Default for RequestLog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S> Layer<S> for RequestLog {
+    type Service = Logged<S>;
+
+    fn layer(&self, inner: S) -> Logged<S> {
+        Logged {
+            inner,
+            log: self.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Logged<S> {
+    inner: S,
+    log: RequestLog,
+}
+
+impl<S, B, R> Service<Request<B>> for Logged<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: AsRef<dyn std::error::Error + Send + Sync>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let n = self.log.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let what = format!(
+            "{} {}",
+            req.method(),
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+        );
+        let log = self.log.clone();
+        let started = Instant::now();
+        let response = self.inner.call(req);
+        Box::pin(async move {
+            let result = response.await;
+            let ms = started.elapsed().as_millis();
+            match &result {
+                Ok(r) => log.note(format_args!("#{n} {what} → {} ({ms} ms)", r.status())),
+                Err(e) => log.note(format_args!(
+                    "#{n} {what} → failed: {} ({ms} ms)",
+                    super::live::safe_error_text(e.as_ref())
+                )),
+            }
+            result
+        })
+    }
+}
