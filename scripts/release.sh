@@ -132,7 +132,8 @@ pack() {
 }
 
 cmd_build() {
-  local host target="" dirty=no platform os arch ver name ext exe="" binary archive sha
+  local host target="" dirty=no platform os arch ver name ext exe="" target_dir binary
+  local archive sha
   while [[ $# -gt 0 ]]; do
     case $1 in
       --target)
@@ -175,13 +176,15 @@ cmd_build() {
   name=$BIN-$ver-$os-$arch.$ext
 
   log "building $BIN $ver for $target ($os/$arch)"
+  target_dir=$(cargo metadata --locked --format-version 1 --no-deps |
+    sed 's/.*"target_directory":"\([^"]*\)".*/\1/')
   # The host's build goes where a plain `cargo build --profile dist` puts it.
   if [[ $target == "$host" ]]; then
     cargo build --locked --profile dist
-    binary=target/dist/$BIN$exe
+    binary=$target_dir/dist/$BIN$exe
   else
     cargo build --locked --profile dist --target "$target"
-    binary=target/$target/dist/$BIN$exe
+    binary=$target_dir/$target/dist/$BIN$exe
   fi
   [[ -f $binary ]] || die "cargo built no $binary"
 
