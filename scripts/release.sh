@@ -3,17 +3,18 @@
 #
 #   scripts/release.sh [--target TRIPLE] [--allow-dirty]
 #                                          build the archive of one platform
-#   scripts/release.sh manifest            render plugin.yaml from .krew.yaml
+#   scripts/release.sh manifest [--partial]
+#                                          render plugin.yaml from .krew.yaml
 #
 # Build mode: `cargo build --locked --profile dist` for TRIPLE (default: the
 # host), then packs the binary, LICENSE and README.md into
 #   dist/kubectl-storage_doctor-vX.Y.Z-<os>-<arch>.tar.gz   (.zip on windows)
 # with dist/<archive>.sha256 beside it, and prints both. It refuses a tree
-# with uncommitted changes (--allow-dirty to build one anyway), since the
-# archive would hold code no commit has. Archives are
-# byte-for-byte reproducible for a given commit and toolchain: fixed file
-# order, owner and modes, mtimes at SOURCE_DATE_EPOCH (default: the commit's
-# time) and no gzip timestamp, so the sha256 is that of the uploaded file.
+# with uncommitted changes (--allow-dirty to build one anyway): the archive
+# would hold code no commit has. Archives are byte-for-byte reproducible for
+# a given commit and toolchain: fixed file order, owner and modes, mtimes at
+# SOURCE_DATE_EPOCH (default: the commit's time) and no gzip timestamp, so
+# the sha256 is that of the uploaded file.
 #
 # Targets and where they build:
 #   x86_64-unknown-linux-gnu    linux/amd64    Linux
@@ -28,7 +29,9 @@
 #
 # Manifest mode: fills each platform's uri and sha256 in .krew.yaml (the
 # krew-release-bot template) from dist/*.sha256 and writes plugin.yaml; it
-# refuses when a platform's archive has not been built.
+# refuses when a platform's archive has not been built, unless --partial,
+# which leaves such platforms out (a manifest for local installs and tests
+# until the missing archives exist).
 #
 # Written for bash 3.2 too, the one macOS ships.
 set -euo pipefail
@@ -45,7 +48,7 @@ die() {
   exit 2
 }
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -198,11 +201,18 @@ cmd_build() {
 
 # Replaces {{ .TagName }} and each {{addURIAndSha "URL" .TagName }} line the
 # way krew-release-bot does, the sha256 coming from dist/ instead of the
-# published release.
+# published release. With --partial, a platform whose archive is missing is
+# left out (its entry runs from "  - selector:" to the next line indented
+# less than four spaces) instead of stopping.
 cmd_manifest() {
-  [[ $# -eq 0 ]] || usage
+  local partial=no
+  case $* in
+    '') ;;
+    --partial) partial=yes ;;
+    *) usage ;;
+  esac
   [[ -f $TEMPLATE ]] || die "no $TEMPLATE"
-  local tag out line indent url file sha_file sha actual missing=""
+  local tag out line indent url file sha_file sha actual missing="" entry="" drop=no
   local re='^( *)\{\{ *addURIAndSha "([^"]+)" \.TagName *\}\}$'
   tag=v$(version)
   out=$(mktemp "${TMPDIR:-/tmp}/storage-doctor-plugin.XXXXXX")
@@ -210,6 +220,11 @@ cmd_manifest() {
   trap "rm -f '$out'" EXIT
   while IFS= read -r line || [[ -n $line ]]; do
     line=${line//\{\{ .TagName \}\}/$tag}
+    if [[ $line == '  - selector:' || $line != '    '* ]]; then
+      [[ $drop == yes ]] || printf '%s' "$entry" >>"$out"
+      entry=""
+      drop=no
+    fi
     if [[ $line =~ $re ]]; then
       indent=${BASH_REMATCH[1]}
       url=${BASH_REMATCH[2]}
@@ -217,6 +232,7 @@ cmd_manifest() {
       sha_file=$DIST/$file.sha256
       if [[ ! -f $sha_file ]]; then
         missing="$missing $file"
+        drop=yes
         continue
       fi
       sha=$(cut -d' ' -f1 "$sha_file")
@@ -225,18 +241,21 @@ cmd_manifest() {
         actual=$(sha256_of "$DIST/$file")
         [[ $actual == "$sha" ]] || die "$DIST/$file does not match $sha_file"
       fi
-      printf '%suri: %s\n%ssha256: %s\n' "$indent" "$url" "$indent" "$sha" >>"$out"
+      line=$(printf '%suri: %s\n%ssha256: %s' "$indent" "$url" "$indent" "$sha")
     elif [[ $line == *'{{'* ]]; then
       die "$TEMPLATE: a template action this script does not know: $line"
-    else
-      printf '%s\n' "$line" >>"$out"
     fi
+    entry="$entry$line"$'\n'
   done <"$TEMPLATE"
+  [[ $drop == yes ]] || printf '%s' "$entry" >>"$out"
   if [[ -n $missing ]]; then
     log "no archive built for:$missing"
-    log "build each with scripts/release.sh [--target TRIPLE]; the darwin ones on"
-    log "a Mac, then copy their .sha256 files into $DIST/"
-    die "$MANIFEST not written"
+    if [[ $partial == no ]]; then
+      log "build each with scripts/release.sh [--target TRIPLE]; the darwin ones on"
+      log "a Mac, then copy their .sha256 files into $DIST/ (or pass --partial)"
+      die "$MANIFEST not written"
+    fi
+    log "--partial: $MANIFEST leaves those platforms out"
   fi
   cat "$out" >"$MANIFEST"
   rm -f "$out"
