@@ -13,71 +13,20 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::storage::v1::VolumeAttachment;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Cluster {
-    dir: PathBuf,
-    kubectl: PathBuf,
-}
+mod support;
 
-impl Cluster {
-    fn from_env() -> Cluster {
-        let dir = PathBuf::from(std::env::var("STORAGE_DOCTOR_LIVE_DIR").expect(
-            "STORAGE_DOCTOR_LIVE_DIR: the folder of a cluster started by scripts/live-cluster.sh",
-        ));
-        let kubectl = PathBuf::from(
-            std::env::var("KUBECTL").expect("KUBECTL: set by sourcing the cluster's env file"),
-        );
-        Cluster { dir, kubectl }
-    }
+use support::{rank_one, Cluster, Run};
 
-    fn kubeconfig(&self, user: &str) -> PathBuf {
-        self.dir.join(format!("{user}.kubeconfig"))
-    }
-
-    fn kubectl(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.kubectl)
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig("admin"))
-            .args(args)
-            .output()
-            .expect("kubectl runs");
-        assert!(
-            out.status.success(),
-            "kubectl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn apply(&self, file: &Path) {
-        self.kubectl(&["apply", "-f", file.to_str().unwrap()]);
-    }
-
-    async fn client(&self) -> kube::Client {
-        let kubeconfig = kube::config::Kubeconfig::read_from(self.kubeconfig("admin")).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-            .await
-            .unwrap();
-        kube::Client::try_from(config).unwrap()
-    }
-
-    /// Runs the tool as `user`; returns the exit code and the JSON report.
-    fn doctor(&self, user: &str, args: &[&str]) -> (i32, Value, String) {
-        let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig(user))
-            .args(args)
-            .args(["-o", "json"])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        (out.status.code().unwrap_or(-1), report, stderr)
-    }
+async fn admin_client(cluster: &Cluster) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(cluster.kubeconfig("admin")).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    kube::Client::try_from(config).unwrap()
 }
 
 /// What a kubelet reports for a started pod.
@@ -117,34 +66,6 @@ async fn report_attach(client: &kube::Client, volume: &str, status: Value) -> bo
     )
     .await
     .is_ok()
-}
-
-fn rank_one(report: &Value) -> BTreeMap<String, (String, String)> {
-    report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            let s = &f["subject"];
-            let key = match s["namespace"].as_str() {
-                Some(ns) => format!(
-                    "{}/{ns}/{}",
-                    s["kind"].as_str().unwrap(),
-                    s["name"].as_str().unwrap()
-                ),
-                None => format!(
-                    "{}/{}",
-                    s["kind"].as_str().unwrap(),
-                    s["name"].as_str().unwrap()
-                ),
-            };
-            let rule = f["causes"][0]["rule"].as_str().unwrap_or("").to_string();
-            (
-                key,
-                (rule, f["severity"].as_str().unwrap_or("").to_string()),
-            )
-        })
-        .collect()
 }
 
 const EXPECTED: &[(&str, &str)] = &[
@@ -191,7 +112,7 @@ fn missing(report: &Value) -> Vec<String> {
 #[ignore = "needs the live control plane: see .ci/run"]
 async fn live_cluster_diagnosis() {
     let cluster = Cluster::from_env();
-    let client = cluster.client().await;
+    let client = admin_client(&cluster).await;
     cluster.apply(Path::new("examples/rbac.yaml"));
     cluster.apply(Path::new("tests/live/rbac-bindings.yaml"));
     cluster.apply(Path::new("tests/live/manifests.yaml"));
@@ -249,7 +170,11 @@ async fn live_cluster_diagnosis() {
                 "--overrides", r#"{"spec":{"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"data"}}],"containers":[{"name":"newcomer","image":"busybox","volumeMounts":[{"name":"data","mountPath":"/data"}]}]}}"#]);
             newcomer_created = true;
         }
-        let (code, report, stderr) = cluster.doctor("doctor", &["-A"]);
+        let Run {
+            code,
+            report,
+            stderr,
+        } = cluster.doctor("doctor", &["-A"]);
         assert_ne!(code, 2, "the tool failed: {stderr}");
         let left = missing(&report);
         if left.is_empty() {
@@ -286,12 +211,23 @@ async fn live_cluster_diagnosis() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (_, live_report, _) = cluster.doctor("doctor", &["-A"]);
-    let (_, offline, stderr) = cluster.doctor("doctor", &["--from", capture.to_str().unwrap()]);
+    let Run {
+        report: live_report,
+        ..
+    } = cluster.doctor("doctor", &["-A"]);
+    let Run {
+        report: offline,
+        stderr,
+        ..
+    } = cluster.doctor("doctor", &["--from", capture.to_str().unwrap()]);
     assert_eq!(rank_one(&offline), rank_one(&live_report), "{stderr}");
 
     // One pod answers from its own chain.
-    let (code, report, stderr) = cluster.doctor("doctor", &["-n", "lv-missing-claim", "pod/app"]);
+    let Run {
+        code,
+        report,
+        stderr,
+    } = cluster.doctor("doctor", &["-n", "lv-missing-claim", "pod/app"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(report["summary"]["subjects"], 1);
     assert_eq!(
@@ -300,8 +236,11 @@ async fn live_cluster_diagnosis() {
     );
 
     // One claim: the pods it blocks, from their chains alone.
-    let (code, report, stderr) =
-        cluster.doctor("doctor", &["-n", "lv-missing-class", "pvc/scratch"]);
+    let Run {
+        code,
+        report,
+        stderr,
+    } = cluster.doctor("doctor", &["-n", "lv-missing-class", "pvc/scratch"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(report["findings"][0]["subject"]["name"], "app");
     assert_eq!(
@@ -310,7 +249,11 @@ async fn live_cluster_diagnosis() {
     );
 
     // A user who may only read one namespace still gets a diagnosis there.
-    let (code, report, stderr) = cluster.doctor("viewer", &["-n", "lv-missing-claim"]);
+    let Run {
+        code,
+        report,
+        stderr,
+    } = cluster.doctor("viewer", &["-n", "lv-missing-claim"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         report["findings"][0]["causes"][0]["rule"],
