@@ -284,7 +284,28 @@ fn a_cut_connection_is_a_one_line_error() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(!stderr.contains("ServiceError"), "{stderr}");
     assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[test]
+fn a_server_failing_every_list_is_an_error_not_a_clean_bill() {
+    let server = serve(|_, path| {
+        if path.starts_with("/version") {
+            ok(VERSION)
+        } else {
+            status(500, "InternalError")
+        }
+    });
+    let (code, report, stderr, _) = run_against(&server, "5s");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("nothing could be read from the cluster at http://127.0.0.1:")
+            && stderr.contains("pods: InternalError"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert_eq!(report, serde_json::Value::Null);
 }
 
 #[test]

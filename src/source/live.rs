@@ -69,6 +69,13 @@ pub enum LiveError {
         code: u16,
         message: String,
     },
+    #[error("nothing could be read from the cluster at {server}: {resource}: {reason}: {message}")]
+    NothingRead {
+        server: String,
+        resource: String,
+        reason: String,
+        message: String,
+    },
 }
 
 pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
@@ -370,30 +377,30 @@ impl Connection {
             (deployments, replica_sets),
             (stateful_sets, daemon_sets, jobs, cron_jobs),
         ) = workloads;
-        let mut gaps = Vec::new();
-        let g = &mut gaps;
+        let mut r = Reading::default();
         let objects = Objects {
-            pods: take(pods, g)?,
-            claims: take(claims, g)?,
-            events: take(events, g)?,
-            volumes: take(volumes, g)?,
-            nodes: take(nodes, g)?,
-            classes: take(classes, g)?,
-            csi_drivers: take(csi_drivers, g)?,
-            csi_nodes: take(csi_nodes, g)?,
-            attachments: take(attachments, g)?,
-            capacities: take(capacities, g)?,
-            quotas: take(quotas, g)?,
-            limit_ranges: take(limit_ranges, g)?,
-            deployments: take(deployments, g)?,
-            replica_sets: take(replica_sets, g)?,
-            stateful_sets: take(stateful_sets, g)?,
-            daemon_sets: take(daemon_sets, g)?,
-            jobs: take(jobs, g)?,
-            cron_jobs: take(cron_jobs, g)?,
+            pods: r.take(pods)?,
+            claims: r.take(claims)?,
+            events: r.take(events)?,
+            volumes: r.take(volumes)?,
+            nodes: r.take(nodes)?,
+            classes: r.take(classes)?,
+            csi_drivers: r.take(csi_drivers)?,
+            csi_nodes: r.take(csi_nodes)?,
+            attachments: r.take(attachments)?,
+            capacities: r.take(capacities)?,
+            quotas: r.take(quotas)?,
+            limit_ranges: r.take(limit_ranges)?,
+            deployments: r.take(deployments)?,
+            replica_sets: r.take(replica_sets)?,
+            stateful_sets: r.take(stateful_sets)?,
+            daemon_sets: r.take(daemon_sets)?,
+            jobs: r.take(jobs)?,
+            cron_jobs: r.take(cron_jobs)?,
         };
+        something_read(&self.server, &r)?;
         Ok(Collected {
-            snapshot: Snapshot::new(objects, gaps, Some(jiff::Timestamp::now())),
+            snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
             server_version,
         })
     }
@@ -455,12 +462,12 @@ impl Connection {
         );
         let (version, (pods, claims, classes, csi_drivers)) = join(version, first).await;
         let server_version = self.version_of(version)?;
-        let mut gaps = Vec::new();
-        let g = &mut gaps;
-        let pods = take(pods, g)?;
-        let claims = take(claims, g)?;
-        let classes = take(classes, g)?;
-        let csi_drivers = take(csi_drivers, g)?;
+        let mut r = Reading::default();
+        let pods = r.take(pods)?;
+        let claims = r.take(claims)?;
+        let classes = r.take(classes)?;
+        let csi_drivers = r.take(csi_drivers)?;
+        something_read(&self.server, &r)?;
 
         // The pods whose chains matter, and the claims behind them.
         let subjects: Vec<&Pod> = match target {
@@ -571,28 +578,28 @@ impl Connection {
             classes,
             csi_drivers,
             attachments: attachments
-                .map(|a| take(a, g))
+                .map(|a| r.take(a))
                 .transpose()?
                 .unwrap_or_default(),
             ..Objects::default()
         };
         for e in pod_events.into_iter().chain(claim_events) {
-            objects.events.extend(take(e, g)?);
+            objects.events.extend(r.take(e)?);
         }
         for v in volumes {
-            objects.volumes.extend(take(v, g)?);
+            objects.volumes.extend(r.take(v)?);
         }
         for n in nodes {
-            objects.nodes.extend(take(n, g)?);
+            objects.nodes.extend(r.take(n)?);
         }
         for n in csi_nodes {
-            objects.csi_nodes.extend(take(n, g)?);
+            objects.csi_nodes.extend(r.take(n)?);
         }
         for rs in replica_sets {
-            objects.replica_sets.extend(take(rs, g)?);
+            objects.replica_sets.extend(r.take(rs)?);
         }
         Ok(Collected {
-            snapshot: Snapshot::new(objects, gaps, Some(jiff::Timestamp::now())),
+            snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
             server_version,
         })
     }
@@ -616,18 +623,41 @@ impl Connection {
     }
 }
 
-/// The items of a LIST, or nothing and a gap.
-fn take<T>(
-    outcome: Result<Outcome<T>, LiveError>,
-    gaps: &mut Vec<Gap>,
-) -> Result<Vec<T>, LiveError> {
-    Ok(match outcome? {
-        Outcome::Items(items) => items,
-        Outcome::Gap(g) => {
-            gaps.push(g);
-            Vec::new()
-        }
-    })
+/// What a read gave: its gaps, and whether any request gave objects.
+#[derive(Default)]
+struct Reading {
+    gaps: Vec<Gap>,
+    answered: bool,
+}
+
+impl Reading {
+    /// The items of a request, or nothing and a gap.
+    fn take<T>(&mut self, outcome: Result<Outcome<T>, LiveError>) -> Result<Vec<T>, LiveError> {
+        Ok(match outcome? {
+            Outcome::Items(items) => {
+                self.answered = true;
+                items
+            }
+            Outcome::Gap(g) => {
+                self.gaps.push(g);
+                Vec::new()
+            }
+        })
+    }
+}
+
+/// A read where every request failed has nothing to diagnose: "no problem
+/// found" would mislead, so it is an error naming the first gap.
+fn something_read(server: &str, reading: &Reading) -> Result<(), LiveError> {
+    match reading.gaps.first() {
+        Some(gap) if !reading.answered => Err(LiveError::NothingRead {
+            server: server.to_string(),
+            resource: gap.resource.clone(),
+            reason: gap.reason.clone(),
+            message: gap.message.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// An error and its causes on one line (kube wraps the transport's error),
@@ -636,6 +666,11 @@ fn take<T>(
 pub fn safe_error_text(err: &(dyn std::error::Error + 'static)) -> String {
     if let Some(auth) = auth_error_in(err) {
         return describe_auth_error(auth);
+    }
+    // kube's wrapper of transport errors only adds its variant's name
+    // ("ServiceError: …"); the transport's own error says what happened.
+    if let Some(kube::Error::Service(inner)) = err.downcast_ref::<kube::Error>() {
+        return safe_error_text(inner.as_ref());
     }
     let mut chain = Vec::new();
     let mut next = Some(err);
@@ -713,5 +748,44 @@ fn describe_auth_error(err: &kube::client::AuthError) -> String {
         A::MissingCommand => "the kubeconfig's exec credential plugin has no command".to_string(),
         // The rest carry text from a plugin or an identity provider.
         _ => "the kubeconfig's credential plugin or identity provider failed; run `kubectl get --raw /version` with this context to see why".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gap(resource: &str) -> Result<Outcome<()>, LiveError> {
+        Ok(Outcome::Gap(Gap {
+            resource: resource.to_string(),
+            reason: "Forbidden".to_string(),
+            message: format!("{resource} is forbidden"),
+        }))
+    }
+
+    #[test]
+    fn a_read_where_every_request_failed_is_an_error() {
+        let mut reading = Reading::default();
+        reading.take(gap("pods")).unwrap();
+        reading.take(gap("persistentvolumeclaims")).unwrap();
+        let err = something_read("https://k8s", &reading).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nothing could be read from the cluster at https://k8s: pods: Forbidden: pods is forbidden"
+        );
+        reading.take(Ok(Outcome::Items(Vec::<()>::new()))).unwrap();
+        assert!(something_read("https://k8s", &reading).is_ok());
+        assert_eq!(reading.gaps.len(), 2);
+    }
+
+    #[test]
+    fn transport_errors_read_without_kubes_wrapper() {
+        let err = kube::Error::Service(Box::new(std::io::Error::other(
+            "connection closed before message completed",
+        )));
+        assert_eq!(
+            safe_error_text(&err),
+            "connection closed before message completed"
+        );
     }
 }
