@@ -24,20 +24,25 @@ pub fn analyze(
     scope: &Scope,
 ) -> Result<Analysis, TargetNotFound> {
     let ctx = Ctx { snap, drivers };
-    let chains = chain::subjects(snap, scope)?;
     let mut findings = Vec::new();
     let mut healthy = Vec::new();
-    for c in &chains {
-        let causes = rank::order(rules::diagnose(&ctx, c));
+    let mut counted = 0;
+    // One chain at a time: built, diagnosed and dropped while its objects
+    // are still in the cache.
+    for subject in chain::find_subjects(snap, scope)? {
+        let c = subject.resolve(snap);
+        let counts = c.counts_when_healthy();
+        counted += usize::from(counts);
+        let causes = rank::order(rules::diagnose(&ctx, &c));
         if !causes.is_empty() {
-            findings.push(finding(snap, c, causes));
-        } else if c.counts_when_healthy() {
-            healthy.push(c.subject.clone());
+            findings.push(finding(snap, &c, causes));
+        } else if counts {
+            healthy.push(c.subject);
         }
     }
     rank::order_findings(&mut findings);
     let count = |pred: fn(Severity) -> bool| findings.iter().filter(|f| pred(f.severity)).count();
-    let subjects = chains.iter().filter(|c| c.counts_when_healthy()).count()
+    let subjects = counted
         + findings
             .iter()
             .filter(|f| !matches!(f.subject.kind.as_str(), "Pod" | "PersistentVolumeClaim"))
@@ -160,7 +165,7 @@ fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
         out.push(ChainLink {
             object: p.object(),
             state: chain::pod_state(p.pod),
-            ok: chain::is_healthy(p.pod),
+            ok: p.healthy,
         });
     }
     let pod_scheduled = c.pod.as_ref().is_some_and(|p| p.node_name.is_some());

@@ -49,6 +49,8 @@ pub struct Scheduling {
 #[derive(Debug, Clone)]
 pub struct PodChain<'a> {
     pub pod: &'a Pod,
+    /// Running and Ready ([`is_healthy`]), read once: every rule asks.
+    pub healthy: bool,
     pub namespace: String,
     pub name: String,
     pub node: Option<&'a Node>,
@@ -86,7 +88,7 @@ impl<'a> Chain<'a> {
     pub fn stuck_on_node(&self) -> Option<(&PodChain<'a>, &str)> {
         let pod = self.pod.as_ref()?;
         let node = pod.node_name.as_deref()?;
-        (!is_healthy(pod.pod)).then_some((pod, node))
+        (!pod.healthy).then_some((pod, node))
     }
 }
 
@@ -296,6 +298,7 @@ impl<'a> PodChain<'a> {
         });
         PodChain {
             pod,
+            healthy: is_healthy(pod),
             node: node_name.as_deref().and_then(|n| snap.node(n)),
             namespace,
             name,
@@ -572,7 +575,11 @@ fn in_scope(scope: &Scope, ns: Option<&str>) -> bool {
 }
 
 /// The subjects of a run, each resolved into its chain.
-pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>, TargetNotFound> {
+/// The subjects of the scope, sorted as the report lists them.
+pub fn find_subjects<'a>(
+    snap: &'a Snapshot,
+    scope: &Scope,
+) -> Result<Vec<Subject<'a>>, TargetNotFound> {
     let selected = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
         in_scope(scope, m.namespace.as_deref())
             && scope
@@ -592,12 +599,6 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
         .iter()
         .filter(|c| selected(&c.metadata))
         .collect();
-    let name_of = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        (
-            m.namespace.clone().unwrap_or_default(),
-            m.name.clone().unwrap_or_default(),
-        )
-    };
 
     let mut subject_pods: Vec<&Pod> = Vec::new();
     let mut subject_claims: Vec<&PersistentVolumeClaim> = Vec::new();
@@ -760,35 +761,64 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
     subject_claims.sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
     subject_claims.dedup_by(|a, b| key(&a.metadata) == key(&b.metadata));
 
-    let mut chains: Vec<Chain<'a>> = subject_pods
-        .into_iter()
-        .map(|pod| {
-            let pc = PodChain::resolve(snap, pod);
-            let claims = claim_names(pod)
-                .into_iter()
-                .map(|u| {
-                    let name = u.claim.clone();
-                    ClaimChain::resolve(snap, &pc.namespace, &name, Some(u))
-                })
-                .collect();
-            Chain {
-                claims,
-                ..Chain::of_pod_or_claim(pc.object()).with_pod(pc)
-            }
-        })
-        .collect();
-    chains.extend(subject_claims.into_iter().map(|c| {
-        let (ns, name) = name_of(&c.metadata);
-        Chain {
-            claims: vec![ClaimChain::resolve(snap, &ns, &name, None)],
-            ..Chain::of_pod_or_claim(ObjectRef::claim(&ns, &name))
-        }
-    }));
+    let mut found: Vec<Subject<'a>> = subject_pods.into_iter().map(Subject::Pod).collect();
+    found.extend(subject_claims.into_iter().map(Subject::Claim));
     if scope.targets.is_empty() && scope.selector.is_none() {
-        chains.extend(cluster_subjects(snap, scope));
+        found.extend(
+            cluster_subjects(snap, scope)
+                .into_iter()
+                .map(Subject::Resolved),
+        );
     }
-    chains.extend(extra);
-    Ok(chains)
+    found.extend(extra.into_iter().map(Subject::Resolved));
+    Ok(found)
+}
+
+/// Every subject of the scope with its chain resolved.
+pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>, TargetNotFound> {
+    Ok(find_subjects(snap, scope)?
+        .into_iter()
+        .map(|s| s.resolve(snap))
+        .collect())
+}
+
+/// A subject, in report order; pods and claims are resolved into chains
+/// only when asked, so that a whole-cluster run builds, diagnoses and drops
+/// one chain at a time while its objects are still in the cache.
+pub enum Subject<'a> {
+    Pod(&'a Pod),
+    Claim(&'a PersistentVolumeClaim),
+    Resolved(Chain<'a>),
+}
+
+impl<'a> Subject<'a> {
+    pub fn resolve(self, snap: &'a Snapshot) -> Chain<'a> {
+        match self {
+            Subject::Pod(pod) => {
+                let pc = PodChain::resolve(snap, pod);
+                let claims = claim_names(pod)
+                    .into_iter()
+                    .map(|u| {
+                        let name = u.claim.clone();
+                        ClaimChain::resolve(snap, &pc.namespace, &name, Some(u))
+                    })
+                    .collect();
+                Chain {
+                    claims,
+                    ..Chain::of_pod_or_claim(pc.object()).with_pod(pc)
+                }
+            }
+            Subject::Claim(claim) => {
+                let ns = claim.metadata.namespace.as_deref().unwrap_or("");
+                let name = claim.metadata.name.as_deref().unwrap_or("");
+                Chain {
+                    claims: vec![ClaimChain::resolve(snap, ns, name, None)],
+                    ..Chain::of_pod_or_claim(ObjectRef::claim(ns, name))
+                }
+            }
+            Subject::Resolved(chain) => chain,
+        }
+    }
 }
 
 /// A claim target: the pods it blocks, or the claim itself when no pod

@@ -2,7 +2,7 @@
 //! `kubernetes.io/pvc-protection` finalizer while pods still use it.
 
 use super::{kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::{is_finished, is_healthy, Chain};
+use crate::chain::{is_finished, Chain};
 use crate::events;
 use crate::model::{age, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -32,7 +32,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             .filter(|p| !is_finished(p) && p.metadata.name.as_deref() != subject_pod)
             .filter_map(|p| p.metadata.name.as_deref())
             .collect();
-        let running = chain.pod.as_ref().is_some_and(|p| is_healthy(p.pod));
+        let running = chain.pod.as_ref().is_some_and(|p| p.healthy);
         let summary = match (&chain.pod, running) {
             (Some(p), true) => format!(
                 "claim {ns}/{} is being deleted while pod {} still uses it: the pod loses its volume when it stops, and cannot be restarted with it",

@@ -36,7 +36,7 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(pod) = &chain.pod else {
         return Vec::new();
     };
-    if crate::chain::is_healthy(pod.pod) {
+    if pod.healthy {
         return Vec::new();
     }
     let scheduled = pod.node_name.is_some();

@@ -23,7 +23,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(pod) = &chain.pod else {
         return Vec::new();
     };
-    if crate::chain::is_healthy(pod.pod) {
+    if pod.healthy {
         return Vec::new();
     }
     let said = scheduler_says(Some(pod), |k| *k == ReasonKind::ReadWriteOncePodInUse);

@@ -28,7 +28,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let mut young = false;
     match &chain.pod {
         Some(pod) => {
-            if crate::chain::is_healthy(pod.pod) {
+            if pod.healthy {
                 return Vec::new();
             }
             let scheduled = pod.node_name.is_some();
