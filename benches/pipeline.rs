@@ -298,6 +298,13 @@ fn measure(path: &Path, runs: usize) {
     let drivers = Drivers::built_in();
     let scope = Scope::default();
 
+    // What a CLI run does: one analysis right after the parse.
+    let started = Instant::now();
+    std::hint::black_box(
+        analysis::analyze(snap, &drivers, &scope).expect("no targets, nothing missing"),
+    );
+    print("analyse_first_ms", ms(started.elapsed()));
+
     let (times, cpu, a) = repeat(runs, || {
         analysis::analyze(snap, &drivers, &scope).expect("no targets, nothing missing")
     });
@@ -338,6 +345,40 @@ fn measure(path: &Path, runs: usize) {
     print("report_mb", mb(text.len()));
     print("heap_peak_mb", mb(PEAK.load(Relaxed) - heap_before));
     print("peak_mb", proc_status("VmHWM:"));
+
+    // Last, as the eviction buffer would count in the peaks above.
+    let times = cold_runs(runs, || {
+        std::hint::black_box(
+            analysis::analyze(snap, &drivers, &scope).expect("no targets, nothing missing"),
+        );
+    });
+    print(
+        "analyse_cold_min_ms",
+        times.iter().copied().fold(f64::INFINITY, f64::min),
+    );
+    print("analyse_cold_ms", median(times));
+}
+
+/// Size of the buffer written between cold runs: several times any L3.
+const EVICT_BYTES: usize = 256 << 20;
+
+/// Runs `f` `runs` times (5 at least), each after writing a buffer larger
+/// than the caches, so every run starts as a CLI run does: with the caches
+/// holding other data. Repeated warm runs of a small snapshot keep its whole
+/// working set in the L3 and flatter its time; this measure does not.
+fn cold_runs(runs: usize, mut f: impl FnMut()) -> Vec<f64> {
+    let mut evict = vec![0u8; EVICT_BYTES];
+    let mut times = Vec::new();
+    for round in 0..runs.max(5) {
+        for line in evict.chunks_mut(64) {
+            line[0] = line[0].wrapping_add(round as u8 | 1);
+        }
+        std::hint::black_box(&evict);
+        let t = Instant::now();
+        f();
+        times.push(ms(t.elapsed()));
+    }
+    times
 }
 
 fn machine() -> String {
@@ -386,6 +427,17 @@ fn print_tables(results: &[Measured]) {
         ("analyse (ms, median)", "analyse_ms", 1),
         ("analyse (ms, fastest run)", "analyse_min_ms", 1),
         ("analyse (CPU ms per run)", "analyse_cpu_ms", 0),
+        ("analyse, caches evicted (ms, median)", "analyse_cold_ms", 1),
+        (
+            "analyse, caches evicted (ms, fastest)",
+            "analyse_cold_min_ms",
+            1,
+        ),
+        (
+            "analyse, first run after the parse (ms)",
+            "analyse_first_ms",
+            1,
+        ),
         ("render JSON (ms, median)", "render_ms", 1),
         ("findings", "findings", 0),
         ("JSON report (MB)", "report_mb", 2),
@@ -449,15 +501,19 @@ fn print_tables(results: &[Measured]) {
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!("targets at {}:", last.0);
     println!(
-        "- analysis {:.0} ms median, {:.0} ms fastest (target < {ANALYSIS_TARGET_MS} ms): {}",
+        "- analysis {:.0} ms median with the caches evicted, {:.0} ms warm (target < {ANALYSIS_TARGET_MS} ms): {}",
+        get(l, "analyse_cold_ms"),
         get(l, "analyse_ms"),
-        get(l, "analyse_min_ms"),
-        verdict(get(l, "analyse_ms") < ANALYSIS_TARGET_MS)
+        verdict(get(l, "analyse_cold_ms").max(get(l, "analyse_ms")) < ANALYSIS_TARGET_MS)
     );
     if results.len() > 1 {
         let objects = get(l, "objects") / get(f, "objects");
         let allowed = GROWTH_TARGET * objects / 16.0;
-        for (what, key) in [("analysis", "analyse_ms"), ("parse", "parse_ms")] {
+        for (what, key) in [
+            ("analysis, caches evicted", "analyse_cold_ms"),
+            ("analysis, warm repeated runs", "analyse_ms"),
+            ("parse", "parse_ms"),
+        ] {
             let growth = get(l, key) / get(f, key);
             println!(
                 "- {what} growth {}→{}: {objects:.1}× the objects, {growth:.1}× the time (target ≤ {allowed:.1}×): {}",
