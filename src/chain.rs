@@ -23,7 +23,7 @@ pub enum RequestedClass {
 /// One claim and everything behind it.
 #[derive(Debug, Clone)]
 pub struct ClaimChain<'a> {
-    pub namespace: String,
+    pub namespace: &'a str,
     pub name: String,
     /// How the subject pod refers to the claim.
     pub usage: Option<ClaimUse>,
@@ -51,10 +51,10 @@ pub struct PodChain<'a> {
     pub pod: &'a Pod,
     /// Running and Ready ([`is_healthy`]), read once: every rule asks.
     pub healthy: bool,
-    pub namespace: String,
-    pub name: String,
+    pub namespace: &'a str,
+    pub name: &'a str,
     pub node: Option<&'a Node>,
-    pub node_name: Option<String>,
+    pub node_name: Option<&'a str>,
     pub events: Vec<&'a Event>,
     pub scheduling: Option<Scheduling>,
 }
@@ -87,7 +87,7 @@ impl<'a> Chain<'a> {
     /// and Ready: the attach and mount rules look only at such pods.
     pub fn stuck_on_node(&self) -> Option<(&PodChain<'a>, &str)> {
         let pod = self.pod.as_ref()?;
-        let node = pod.node_name.as_deref()?;
+        let node = pod.node_name?;
         (!pod.healthy).then_some((pod, node))
     }
 }
@@ -112,7 +112,7 @@ impl Chain<'_> {
 }
 
 impl<'a> ClaimChain<'a> {
-    pub fn resolve(snap: &'a Snapshot, ns: &str, name: &str, usage: Option<ClaimUse>) -> Self {
+    pub fn resolve(snap: &'a Snapshot, ns: &'a str, name: &str, usage: Option<ClaimUse>) -> Self {
         let claim = snap.claim(ns, name);
         let spec = claim.and_then(|c| c.spec.as_ref());
         let requested_class = match spec.and_then(|s| s.storage_class_name.as_deref()) {
@@ -158,7 +158,7 @@ impl<'a> ClaimChain<'a> {
             claim.and_then(|c| c.metadata.uid.as_deref()),
         );
         ClaimChain {
-            namespace: ns.to_string(),
+            namespace: ns,
             name: name.to_string(),
             usage,
             claim,
@@ -248,7 +248,7 @@ impl<'a> ClaimChain<'a> {
 
     /// The kubectl reference `-n ns pvc/name`.
     pub fn object(&self) -> ObjectRef {
-        ObjectRef::claim(&self.namespace, &self.name)
+        ObjectRef::claim(self.namespace, &self.name)
     }
 
     /// The CSI driver serving the bound volume.
@@ -262,14 +262,14 @@ impl<'a> ClaimChain<'a> {
 
 impl<'a> PodChain<'a> {
     pub fn resolve(snap: &'a Snapshot, pod: &'a Pod) -> Self {
-        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-        let name = pod.metadata.name.clone().unwrap_or_default();
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        let name = pod.metadata.name.as_deref().unwrap_or("");
         let node_name = pod
             .spec
             .as_ref()
-            .and_then(|s| s.node_name.clone())
+            .and_then(|s| s.node_name.as_deref())
             .filter(|n| !n.is_empty());
-        let events = snap.events_for("Pod", &namespace, &name, pod.metadata.uid.as_deref());
+        let events = snap.events_for("Pod", namespace, name, pod.metadata.uid.as_deref());
         let condition = pod
             .status
             .as_ref()
@@ -299,7 +299,7 @@ impl<'a> PodChain<'a> {
         PodChain {
             pod,
             healthy: is_healthy(pod),
-            node: node_name.as_deref().and_then(|n| snap.node(n)),
+            node: node_name.and_then(|n| snap.node(n)),
             namespace,
             name,
             node_name,
@@ -317,7 +317,7 @@ impl<'a> PodChain<'a> {
     }
 
     pub fn object(&self) -> ObjectRef {
-        ObjectRef::pod(&self.namespace, &self.name)
+        ObjectRef::pod(self.namespace, self.name)
     }
 }
 
@@ -767,10 +767,10 @@ pub fn find_subjects<'a>(
         found.extend(
             cluster_subjects(snap, scope)
                 .into_iter()
-                .map(Subject::Resolved),
+                .map(|c| Subject::Resolved(Box::new(c))),
         );
     }
-    found.extend(extra.into_iter().map(Subject::Resolved));
+    found.extend(extra.into_iter().map(|c| Subject::Resolved(Box::new(c))));
     Ok(found)
 }
 
@@ -788,7 +788,8 @@ pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>,
 pub enum Subject<'a> {
     Pod(&'a Pod),
     Claim(&'a PersistentVolumeClaim),
-    Resolved(Chain<'a>),
+    /// Volumes, classes and workloads: few, resolved when found.
+    Resolved(Box<Chain<'a>>),
 }
 
 impl<'a> Subject<'a> {
@@ -800,7 +801,7 @@ impl<'a> Subject<'a> {
                     .into_iter()
                     .map(|u| {
                         let name = u.claim.clone();
-                        ClaimChain::resolve(snap, &pc.namespace, &name, Some(u))
+                        ClaimChain::resolve(snap, pc.namespace, &name, Some(u))
                     })
                     .collect();
                 Chain {
@@ -816,7 +817,7 @@ impl<'a> Subject<'a> {
                     ..Chain::of_pod_or_claim(ObjectRef::claim(ns, name))
                 }
             }
-            Subject::Resolved(chain) => chain,
+            Subject::Resolved(chain) => *chain,
         }
     }
 }

@@ -13,7 +13,12 @@ use k8s_openapi::api::storage::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+/// The snapshot's maps are keyed by names from the input: foldhash is
+/// several times faster than SipHash on short keys and still seeded per
+/// process, so a crafted capture cannot aim for collisions.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// Something the source could not read; rules lower their confidence where
 /// they needed it.
@@ -416,7 +421,7 @@ pub fn is_default_class(sc: &StorageClass) -> bool {
 /// with the higher resourceVersion, or the later one read.
 fn dedup(o: &mut Objects) {
     fn keep_newest<T>(items: &mut Vec<T>, meta: impl Fn(&T) -> &ObjectMeta) {
-        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut seen: HashMap<(String, String), usize> = HashMap::default();
         let mut keep = vec![true; items.len()];
         for (i, item) in items.iter().enumerate() {
             let m = meta(item);

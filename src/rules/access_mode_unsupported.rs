@@ -50,7 +50,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
 }
 
 fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
-    let ns = c.namespace.as_str();
+    let ns = c.namespace;
     let modes = c.access_modes();
     let volume_mode = c.volume_mode();
     let event = Timeline::new(&c.events)

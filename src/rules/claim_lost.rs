@@ -34,7 +34,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let volume_name = c
             .claim
             .and_then(|x| x.spec.as_ref())

@@ -21,8 +21,8 @@ pub fn volume_of_other<'a>(ctx: &Ctx<'a>, c: &ClaimChain) -> Option<&'a Persiste
     let name = c.claim?.spec.as_ref()?.volume_name.as_deref()?;
     let pv = ctx.snap.volume(name)?;
     let r = pv.spec.as_ref()?.claim_ref.as_ref()?;
-    let other_name = r.name.as_deref() != Some(c.name.as_str())
-        || r.namespace.as_deref() != Some(c.namespace.as_str());
+    let other_name =
+        r.name.as_deref() != Some(c.name.as_str()) || r.namespace.as_deref() != Some(c.namespace);
     let other_uid = matches!(
         (r.uid.as_deref(), c.claim?.metadata.uid.as_deref()),
         (Some(a), Some(b)) if a != b
@@ -46,14 +46,14 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             .and_then(|s| s.claim_ref.as_ref());
         let owned_by_other = owner.is_some_and(|r| {
             r.name.as_deref() != Some(c.name.as_str())
-                || r.namespace.as_deref() != Some(c.namespace.as_str())
+                || r.namespace.as_deref() != Some(c.namespace)
         });
         // State alone: the claim names a PV whose claimRef names another claim.
         let state_says = (c.is_bound() || c.phase() == Some("Lost")) && owned_by_other;
         if event.is_none() && !state_says {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let v = volume_name.unwrap_or("<its volume>");
         let other = owner
             .map(|r| {

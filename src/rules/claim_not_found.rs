@@ -19,7 +19,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(pod) = &chain.pod else {
         return Vec::new();
     };
-    let ns = pod.namespace.as_str();
+    let ns = pod.namespace;
     let mut out = Vec::new();
     for c in chain.claims.iter().filter(|c| c.claim.is_none()) {
         let Some(usage) = &c.usage else { continue };

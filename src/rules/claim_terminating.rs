@@ -24,8 +24,8 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let Some(deleted) = &claim.metadata.deletion_timestamp else {
             continue;
         };
-        let ns = c.namespace.as_str();
-        let subject_pod = chain.pod.as_ref().map(|p| p.name.as_str());
+        let ns = c.namespace;
+        let subject_pod = chain.pod.as_ref().map(|p| p.name);
         let holders: Vec<&str> = c
             .users
             .iter()

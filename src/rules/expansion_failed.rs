@@ -57,7 +57,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let sizes = growing(c)
             .map(|(w, h)| format!(" from {h} to {w}"))
             .unwrap_or_default();

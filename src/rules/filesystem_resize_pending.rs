@@ -22,7 +22,7 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
         let Some(cond) = condition(c, "FileSystemResizePending") else {
             continue;
         };
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(

@@ -61,7 +61,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if said.is_none() && !state_says {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(

@@ -14,7 +14,7 @@ pub fn mismatch(c: &ClaimChain, pv: &PersistentVolume) -> Option<String> {
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("Pending");
     if let Some(r) = &spec.claim_ref {
-        let same = r.namespace.as_deref() == Some(c.namespace.as_str())
+        let same = r.namespace.as_deref() == Some(c.namespace)
             && r.name.as_deref() == Some(c.name.as_str());
         if !same {
             let holder = format!(

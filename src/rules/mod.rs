@@ -255,12 +255,12 @@ pub fn edit_pod_spec_hint(ctx: &Ctx, pod: &PodChain, change: &str) -> String {
     match crate::chain::owner_of(ctx.snap, pod.pod) {
         Some(owner) if owner.kind != "Node" => format!(
             "{} edit {} and {change} in the pod template; the controller replaces the pod",
-            kubectl_ns(&pod.namespace),
+            kubectl_ns(pod.namespace),
             owner.kubectl_name()
         ),
         _ => format!(
             "pod volumes cannot be changed in place: {ns} get pod {p} -o yaml > {p}.yaml, {change} in {p}.yaml, then {ns} replace --force -f {p}.yaml",
-            ns = kubectl_ns(&pod.namespace),
+            ns = kubectl_ns(pod.namespace),
             p = pod.name
         ),
     }

@@ -38,7 +38,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             })
             .unwrap_or("?");
         let current = status.and_then(|s| s.current_volume_attributes_class_name.as_deref());
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(

@@ -104,7 +104,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(e) = specific else { return Vec::new() };
     let message = events::message(e);
     let kind = classify(message);
-    let ns = pod.namespace.as_str();
+    let ns = pod.namespace;
     let volume = message
         .split_once("for volume \"")
         .and_then(|(_, rest)| rest.split('"').next())

@@ -54,7 +54,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if event.is_none() && (elsewhere.is_empty() || attached_here) {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let other_node = elsewhere.first().map(|va| va.spec.node_name.clone());
         let mut cause = Cause::new(
             &RULE,
@@ -85,7 +85,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let others: Vec<_> = c
             .users
             .iter()
-            .filter(|p| p.metadata.name.as_deref() != Some(pod.name.as_str()) && !is_finished(p))
+            .filter(|p| p.metadata.name.as_deref() != Some(pod.name) && !is_finished(p))
             .collect();
         for p in &others {
             cause = cause.evidence(format!(

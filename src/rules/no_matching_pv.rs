@@ -83,7 +83,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         } else if fits > 0 && said.is_none() && failed_binding.is_none() {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(

@@ -34,7 +34,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if fits > 0 {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let why = if explicit_empty {
             "storageClassName is \"\", which turns dynamic provisioning off".to_string()
         } else if unset_without_default {

@@ -42,7 +42,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     if said.is_none() && failed_reason.is_none() {
         return Vec::new();
     }
-    let ns = pod.namespace.as_str();
+    let ns = pod.namespace;
     let drivers: Vec<&str> = chain
         .claims
         .iter()

@@ -55,7 +55,7 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
     {
         return Vec::new();
     }
-    let ns = pod.namespace.as_str();
+    let ns = pod.namespace;
     let state = pod_state(pod.pod);
     let other: Vec<String> = pod
         .scheduling

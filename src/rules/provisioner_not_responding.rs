@@ -67,7 +67,7 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     if age < GRACE_SECONDS && repeats < 3 {
         return None;
     }
-    let ns = c.namespace.as_str();
+    let ns = c.namespace;
     let class_name = class.metadata.name.as_deref().unwrap_or("");
     let mut cause = Cause::new(
         &RULE,

@@ -140,7 +140,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         ) {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let class = c.class_name().unwrap_or("");
         let who = match events::reporter(e) {
             "" => "the provisioner".to_string(),

@@ -97,11 +97,11 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let Some(pv) = ctx.snap.volume(wanted) else {
             continue;
         };
-        if !c.is_pending() || !super::volume_mismatch::released_for_other(pv, &c.namespace, &c.name)
+        if !c.is_pending() || !super::volume_mismatch::released_for_other(pv, c.namespace, &c.name)
         {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(

@@ -39,7 +39,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let holders: Vec<_> = c
             .users
             .iter()
-            .filter(|p| p.metadata.name.as_deref() != Some(pod.name.as_str()))
+            .filter(|p| p.metadata.name.as_deref() != Some(pod.name))
             .filter(|p| !is_finished(p))
             .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some())
             .collect();
@@ -57,7 +57,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             // Several RWOP claims and nobody visibly holds this one.
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let holder_names: Vec<String> = holders
             .iter()
             .map(|p| {

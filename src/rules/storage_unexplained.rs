@@ -57,7 +57,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             evidence.extend(volume_events.iter().map(|e| events::quote(e, now)));
             fix.push(format!(
                 "{} describe pod {}",
-                kubectl_ns(&pod.namespace),
+                kubectl_ns(pod.namespace),
                 pod.name
             ));
         }
@@ -95,7 +95,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         evidence.extend(warnings.map(|e| events::quote(e, now)));
         fix.push(format!(
             "{} describe pvc {}",
-            kubectl_ns(&c.namespace),
+            kubectl_ns(c.namespace),
             c.name
         ));
     }

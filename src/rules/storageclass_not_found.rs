@@ -25,7 +25,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if c.claim.is_none() || c.class.is_some() || c.is_bound() {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(

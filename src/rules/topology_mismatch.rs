@@ -26,7 +26,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if !c.is_pending() || !c.is_wait_for_first_consumer() || c.volume.is_some() {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let class_name = class.metadata.name.as_deref().unwrap_or("");
         let provisioning_event = Timeline::new(&c.events).current("ProvisioningFailed");
         // The selected node no longer exists.

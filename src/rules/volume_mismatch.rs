@@ -44,7 +44,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         else {
             continue;
         };
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let pv = ctx.snap.volume(wanted);
         let event = Timeline::new(&c.events).current("VolumeMismatch");
         let why = match pv {

@@ -114,7 +114,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             // constraints (resources, inter-pod affinity) must combine with it.
             cause = cause.confidence(Confidence::Medium);
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let reclaim = pv
             .spec
             .as_ref()

@@ -32,7 +32,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if c.annotation("volume.kubernetes.io/selected-node").is_some() {
             continue;
         }
-        let ns = c.namespace.as_str();
+        let ns = c.namespace;
         let class = c.class_name().unwrap_or("");
         let mut cause = Cause::new(
             &RULE,
