@@ -357,6 +357,13 @@ pub fn run(
             let targets = parse_targets(targets)?;
             let input = read(cli, &targets, stdin)?;
             let text = collect::render(&input.snapshot, cli.output == Output::Json)?;
+            // The file cannot say what it lacks; whoever sends it should know.
+            for gap in &input.snapshot.gaps {
+                eprintln!(
+                    "warning: not in the capture: {} ({}): {}",
+                    gap.resource, gap.reason, gap.message
+                );
+            }
             match file {
                 Some(path) => std::fs::write(path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,

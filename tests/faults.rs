@@ -450,3 +450,32 @@ fn a_broken_kubeconfig_is_located_without_quoting_it() {
         assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
     }
 }
+
+#[test]
+fn collect_names_what_it_could_not_read() {
+    let server = serve(|_, path| {
+        if path.starts_with("/apis/storage.k8s.io/v1/storageclasses") {
+            status(403, "Forbidden")
+        } else {
+            routes(path)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("capture.json");
+    let run = run_as(
+        &server,
+        TOKEN_USER,
+        &["collect", "-f", file.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: not in the capture: storageclasses (Forbidden)"),
+        "{}",
+        run.stderr
+    );
+    let capture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(capture["items"].as_array().unwrap().len(), 1, "the pod");
+}
