@@ -395,14 +395,15 @@ impl Snapshot {
         !self.gaps.iter().any(|g| g.resource == resource)
     }
 
-    /// Namespaces that hold any namespaced object of the snapshot.
+    /// Namespaces that hold a pod or a claim.
     pub fn namespaces(&self) -> BTreeSet<String> {
-        let o = &self.objects;
-        o.pods
-            .iter()
-            .map(|p| &p.metadata)
-            .chain(o.claims.iter().map(|c| &c.metadata))
-            .filter_map(|m| m.namespace.clone())
+        // The keys of the name indexes: one per namespace, not per object.
+        self.index
+            .pods
+            .keys()
+            .chain(self.index.claims.keys())
+            .filter(|ns| !ns.is_empty())
+            .cloned()
             .collect()
     }
 }
