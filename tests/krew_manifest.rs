@@ -2,8 +2,8 @@
 //! (`.krew.yaml`): every rule krew's index checks, the version of this
 //! crate, and — for each archive `scripts/release.sh` left in `dist/` — the
 //! sha256 of that very file and the files it must hold. The template has
-//! every release platform;
-//! plugin.yaml may lack the macOS ones until archives built on a Mac exist.
+//! every release platform; plugin.yaml may lack the macOS ones until
+//! archives built on a Mac exist.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
