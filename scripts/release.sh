@@ -155,20 +155,23 @@ cmd_build() {
       *) usage ;;
     esac
   done
-  if [[ $dirty == no ]] && git rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
-    ! git diff --quiet HEAD --; then
-    die "uncommitted changes (git status); commit them or pass --allow-dirty"
-  fi
   host=$(rustc -vV | sed -n 's/^host: //p')
   target=${target:-$host}
   platform=$(platform_of "$target") || die "no krew platform for target $target"
   os=${platform% *}
   arch=${platform#* }
+  # The TLS stack links Apple's Security and CoreFoundation frameworks.
+  [[ $os != darwin || $host == *-apple-darwin ]] ||
+    die "$target builds on a Mac only: it links frameworks of Apple's SDK"
   if [[ $target != "$host" ]] && command -v rustup >/dev/null 2>&1; then
     rustup target list --installed | grep -qx "$target" ||
       die "the Rust standard library for $target is missing: rustup target add $target"
   fi
   set_cross_env "$target" "$host"
+  if [[ $dirty == no ]] && git rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
+    ! git diff --quiet HEAD --; then
+    die "uncommitted changes (git status); commit them or pass --allow-dirty"
+  fi
 
   ext=tar.gz
   if [[ $os == windows ]]; then
