@@ -318,29 +318,31 @@ impl Snapshot {
             .map(|&i| &self.objects.pods[i])
     }
 
-    /// Names of the claims of a namespace, in input order.
+    /// Names of the claims of a namespace, sorted: the report must not
+    /// depend on the order of the input.
     pub fn claim_names_in(&self, ns: &str) -> Vec<&str> {
-        let mut found: Vec<(usize, &str)> = self
+        let mut found: Vec<&str> = self
             .index
             .claims
             .get(ns)
             .into_iter()
-            .flat_map(|m| m.iter().map(|(name, &i)| (i, name.as_str())))
+            .flat_map(|m| m.keys().map(String::as_str))
             .collect();
         found.sort_unstable();
-        found.into_iter().map(|(_, name)| name).collect()
+        found
     }
 
-    /// Namespaces that hold a claim of this name, in input order.
+    /// Namespaces that hold a claim of this name, sorted.
     pub fn namespaces_with_claim(&self, name: &str) -> Vec<&str> {
-        let mut found: Vec<(usize, &str)> = self
+        let mut found: Vec<&str> = self
             .index
             .claims
             .iter()
-            .filter_map(|(ns, m)| m.get(name).map(|&i| (i, ns.as_str())))
+            .filter(|(_, m)| m.contains_key(name))
+            .map(|(ns, _)| ns.as_str())
             .collect();
         found.sort_unstable();
-        found.into_iter().map(|(_, ns)| ns).collect()
+        found
     }
 
     /// Pods (any phase) whose volumes reference the claim.
@@ -376,7 +378,8 @@ impl Snapshot {
             .collect()
     }
 
-    /// Classes marked default, newest first (the one Kubernetes ≥1.26 picks).
+    /// Classes marked default, newest first, then by name: the one
+    /// Kubernetes ≥1.26 picks comes first.
     pub fn default_classes(&self) -> Vec<&StorageClass> {
         let mut defaults: Vec<&StorageClass> = self
             .objects
@@ -385,7 +388,10 @@ impl Snapshot {
             .filter(|sc| is_default_class(sc))
             .collect();
         defaults.sort_by_key(|sc| {
-            std::cmp::Reverse(sc.metadata.creation_timestamp.as_ref().map(|t| t.0))
+            (
+                std::cmp::Reverse(sc.metadata.creation_timestamp.as_ref().map(|t| t.0)),
+                sc.metadata.name.as_deref(),
+            )
         });
         defaults
     }
@@ -511,5 +517,30 @@ mod tests {
             .unwrap()
             .volume_name
             .is_some());
+    }
+
+    #[test]
+    fn of_two_defaults_created_together_the_first_by_name_wins_in_any_order() {
+        for order in [["b-default", "a-default"], ["a-default", "b-default"]] {
+            let snap = snapshot(|o| {
+                for name in order {
+                    let mut sc = class(name, "x").default_class();
+                    sc.metadata.creation_timestamp = Some(time("2026-01-01T00:00:00Z"));
+                    o.classes.push(sc);
+                }
+            });
+            let first = snap.default_classes()[0].metadata.name.as_deref();
+            assert_eq!(first, Some("a-default"), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn claim_names_are_listed_by_name_not_input_order() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("zeta"));
+            o.claims.push(pvc("alpha"));
+        });
+        assert_eq!(snap.claim_names_in("default"), ["alpha", "zeta"]);
+        assert_eq!(snap.namespaces_with_claim("zeta"), ["default"]);
     }
 }

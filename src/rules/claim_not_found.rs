@@ -89,8 +89,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause.evidence(if here.is_empty() {
             format!("namespace {ns} has no claims at all")
         } else {
-            let mut listed: Vec<&str> = here.iter().copied().take(10).collect();
-            listed.sort();
+            let listed: Vec<&str> = here.iter().copied().take(10).collect();
             let more = here.len().saturating_sub(10);
             format!(
                 "claims in namespace {ns}: {}{}",

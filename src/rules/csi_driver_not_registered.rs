@@ -45,7 +45,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if named_in_event.is_none() && !state_says {
             continue;
         }
-        let elsewhere: Vec<&str> = ctx
+        let mut elsewhere: Vec<&str> = ctx
             .snap
             .objects
             .csi_nodes
@@ -53,6 +53,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             .filter(|n| n.spec.drivers.iter().any(|d| d.name == driver))
             .filter_map(|n| n.metadata.name.as_deref())
             .collect();
+        elsewhere.sort_unstable();
         let mut cause = Cause::new(
             &RULE,
             format!(
@@ -106,6 +107,7 @@ mod tests {
     #[test]
     fn node_without_the_driver() {
         let snap = snapshot(|o| {
+            o.csi_nodes.push(csi_node("node-c", &["ebs.csi.aws.com"]));
             o.csi_nodes.push(csi_node("node-a", &["ebs.csi.aws.com"]));
             o.csi_nodes.push(csi_node("node-b", &[]));
             o.claims.push(pvc("data").bound("pv-1"));
@@ -124,7 +126,7 @@ mod tests {
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         assert!(
-            text(&c[0]).contains("registered on node-a"),
+            text(&c[0]).contains("registered on node-a, node-c"),
             "{}",
             text(&c[0])
         );

@@ -84,7 +84,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                     .first()
                     .and_then(|sc| sc.metadata.name.as_deref())
             })
-            .or(names.first().copied());
+            .or_else(|| names.iter().min().copied());
         let target = suggestion.unwrap_or("<an existing class>");
         if let Some(s) = suggestion {
             cause = cause.object(ObjectRef::class(s));
@@ -154,6 +154,20 @@ mod tests {
             o.claims.push(pvc("a").class("fast-sdd"));
         });
         assert!(text(&causes(&RULE, &snap)[0]).contains("storageClassName: fast-ssd"));
+    }
+
+    #[test]
+    fn without_default_or_typo_the_first_class_by_name_is_suggested() {
+        for order in [["zfs", "gp3"], ["gp3", "zfs"]] {
+            let snap = snapshot(|o| {
+                for name in order {
+                    o.classes.push(class(name, "x"));
+                }
+                o.claims.push(pvc("a").class("fast-ssd"));
+            });
+            let t = text(&causes(&RULE, &snap)[0]);
+            assert!(t.contains("storageClassName: gp3"), "{order:?}: {t}");
+        }
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub struct Loaded {
 #[derive(Default)]
 struct Collector {
     objects: Objects,
-    gaps: Vec<Gap>,
+    /// Objects that did not decode, with the file and document they are in.
+    invalid: Vec<(usize, usize, Gap)>,
     skipped: BTreeMap<String, usize>,
     files: usize,
     found: usize,
@@ -95,9 +96,14 @@ pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError
             .collect();
         return Err(InputError::NoObjects(names.join(", ")));
     }
-    c.gaps.extend(uncaptured(&c.objects));
+    // The objects of one document (a List) may come in any order; the
+    // report must not follow it.
+    c.invalid
+        .sort_by(|(f, d, a), (g, e, b)| (f, d, &a.message).cmp(&(g, e, &b.message)));
+    let mut gaps: Vec<Gap> = c.invalid.into_iter().map(|(_, _, gap)| gap).collect();
+    gaps.extend(uncaptured(&c.objects));
     Ok(Loaded {
-        snapshot: Snapshot::captured(c.objects, c.gaps, jiff::Timestamp::now()),
+        snapshot: Snapshot::captured(c.objects, gaps, jiff::Timestamp::now()),
         skipped: c.skipped,
         files: c.files,
     })
@@ -313,11 +319,12 @@ impl Collector {
     }
 
     fn invalid(&mut self, label: &str, doc: usize, what: &str, message: String) {
-        self.gaps.push(Gap {
+        let gap = Gap {
             resource: resource_of(what.split(' ').next().unwrap_or("?")),
             reason: "InvalidObject".into(),
             message: format!("{label}: document {doc}: {what}: {message}"),
-        });
+        };
+        self.invalid.push((self.files, doc, gap));
     }
 }
 
@@ -792,6 +799,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(loaded.snapshot.now.to_string(), "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn gaps_of_a_list_do_not_follow_the_order_of_its_items() {
+        let bad = |name: &str| {
+            format!(
+                r#"{{"kind":"StorageClass","apiVersion":"storage.k8s.io/v1","metadata":{{"name":"{name}"}},"provisioner":1}}"#
+            )
+        };
+        let ok = r#"{"kind":"StorageClass","apiVersion":"storage.k8s.io/v1","metadata":{"name":"ok"},"provisioner":"x"}"#;
+        let gaps = |items: [&str; 3]| {
+            let list = format!(r#"{{"kind":"List","items":[{}]}}"#, items.join(","));
+            load_text(&list).unwrap().snapshot.gaps
+        };
+        let (a, b) = (bad("a"), bad("b"));
+        assert_eq!(gaps([&a, ok, &b]), gaps([&b, &a, ok]));
     }
 
     #[test]
