@@ -1,0 +1,126 @@
+//! Arbitrary text in every message field the rules read (event messages,
+//! pod, claim and volume conditions and statuses, attach errors, container
+//! waiting messages) of the captured scenarios: the first byte picks the
+//! scenario, the lines of the rest are the messages, dealt out in turn.
+//! The rules' text parsing runs in place, then the whole report renders.
+
+#![no_main]
+
+use jiff::Timestamp;
+use kubectl_storage_doctor::rules::{self, mount_failed, provisioning_failed};
+use kubectl_storage_doctor::snapshot::{Gap, Objects, Snapshot};
+use kubectl_storage_doctor::source::dump::{self, Input};
+use libfuzzer_sys::fuzz_target;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// One captured scenario, as read.
+struct Base {
+    objects: Objects,
+    gaps: Vec<Gap>,
+    now: Timestamp,
+}
+
+/// Every `tests/scenarios/*/snapshot.yaml` and `examples/*.yaml` with objects.
+fn bases() -> &'static [Base] {
+    static BASES: OnceLock<Vec<Base>> = OnceLock::new();
+    BASES.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let files = |dir: PathBuf| -> Vec<PathBuf> {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.expect("a directory entry").path())
+                .collect();
+            found.sort();
+            found
+        };
+        let scenarios = files(root.join("tests/scenarios"))
+            .into_iter()
+            .map(|d| d.join("snapshot.yaml"));
+        let examples = files(root.join("examples"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"));
+        let bases: Vec<Base> = scenarios
+            .chain(examples)
+            .filter_map(|p| dump::load(&[Input::Path(p)], &mut std::io::empty()).ok())
+            .map(|l| Base {
+                now: l.snapshot.now,
+                gaps: l.snapshot.gaps,
+                objects: l.snapshot.objects,
+            })
+            .collect();
+        assert!(!bases.is_empty(), "no scenarios under {}", root.display());
+        bases
+    })
+}
+
+/// Replaces every message the rules read with the next of `messages`.
+fn set_messages(o: &mut Objects, messages: &mut impl Iterator<Item = String>) {
+    let mut next = || messages.next();
+    for e in &mut o.events {
+        e.message = next();
+    }
+    for p in &mut o.pods {
+        let Some(status) = p.status.as_mut() else {
+            continue;
+        };
+        status.message = next();
+        for c in status.conditions.iter_mut().flatten() {
+            c.message = next();
+        }
+        let containers = status.container_statuses.iter_mut().flatten();
+        let init = status.init_container_statuses.iter_mut().flatten();
+        for c in containers.chain(init) {
+            if let Some(w) = c.state.as_mut().and_then(|s| s.waiting.as_mut()) {
+                w.message = next();
+            }
+        }
+    }
+    for c in &mut o.claims {
+        let conditions = c.status.as_mut().and_then(|s| s.conditions.as_mut());
+        for cond in conditions.into_iter().flatten() {
+            cond.message = next();
+        }
+    }
+    for v in &mut o.volumes {
+        if let Some(status) = v.status.as_mut() {
+            status.message = next();
+        }
+    }
+    for va in &mut o.attachments {
+        if let Some(status) = va.status.as_mut() {
+            for error in [&mut status.attach_error, &mut status.detach_error]
+                .into_iter()
+                .flatten()
+            {
+                error.message = next();
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let lines: Vec<&str> = text.split('\n').collect();
+    for line in &lines {
+        provisioning_failed::classify(line);
+        provisioning_failed::brief(provisioning_failed::underlying(line));
+        provisioning_failed::short_name(line);
+        mount_failed::classify(line);
+    }
+    // Typo suggestions compare one name with the names around it; all
+    // pairs of lines would be quadratic in the input.
+    rules::closest(lines[0], lines[1..].iter().copied().take(16));
+    let bases = bases();
+    let base = &bases[usize::from(pick) % bases.len()];
+    let mut objects = base.objects.clone();
+    set_messages(
+        &mut objects,
+        &mut lines.iter().map(|l| l.to_string()).cycle(),
+    );
+    let snap = Snapshot::new(objects, base.gaps.clone(), Some(base.now));
+    kubectl_storage_doctor_fuzz::diagnose_and_render(&snap);
+});
