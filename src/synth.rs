@@ -924,10 +924,13 @@ impl<'a> Gen<'a> {
             .to_string()
     }
 
+    /// A `MicroTime` as the API server writes it: always six fractional
+    /// digits (kube-apiserver rejects fewer in an object it is given).
     fn micro_ts(&self, ago: i64, salt: u64) -> String {
         let micros = (self.now - ago.max(1)) * 1_000_000 + (splitmix(salt) % 1_000_000) as i64;
         jiff::Timestamp::from_microsecond(micros)
             .expect("in range")
+            .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
             .to_string()
     }
 
@@ -2934,15 +2937,44 @@ struct Out<W: Write> {
 
 /// Removes what only the API server sets, so the object can be created.
 fn strip_server_fields(v: &mut Value) {
+    let kind = v["kind"].as_str().unwrap_or_default().to_string();
+    let phase = v["status"]["phase"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         for key in ["uid", "resourceVersion", "managedFields", "ownerReferences"] {
             meta.remove(key);
         }
+        // A created claim gets a new uid, which the claimRef of its volume
+        // cannot name: marked bind-completed, the PV controller would call
+        // the pair misbound and the claim Lost. Without the marks it binds
+        // the pre-bound pair again. A Lost claim keeps them: its volume is
+        // gone, and the controller finds it Lost again.
+        if kind == "PersistentVolumeClaim" && phase == "Bound" {
+            if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+                annotations.remove("pv.kubernetes.io/bind-completed");
+                annotations.remove("pv.kubernetes.io/bound-by-controller");
+            }
+        }
     }
-    for path in ["/involvedObject", "/spec/claimRef"] {
-        if let Some(reference) = v.pointer_mut(path).and_then(Value::as_object_mut) {
+    if let Some(reference) = v
+        .pointer_mut("/involvedObject")
+        .and_then(Value::as_object_mut)
+    {
+        reference.remove("uid");
+        reference.remove("resourceVersion");
+    }
+    if let Some(reference) = v
+        .pointer_mut("/spec/claimRef")
+        .and_then(Value::as_object_mut)
+    {
+        reference.remove("resourceVersion");
+        // The claim of a Released volume was deleted: its uid (a spec
+        // field) is what makes the PV controller find the volume Released
+        // rather than reserved for a claim yet to come.
+        if phase != "Released" {
             reference.remove("uid");
-            reference.remove("resourceVersion");
         }
     }
 }
@@ -3073,17 +3105,49 @@ mod tests {
     }
 
     #[test]
+    fn micro_times_have_six_fractional_digits() {
+        let (text, _) = to_string(&small());
+        let list: Value = serde_json::from_str(&text).unwrap();
+        let mut seen = 0;
+        for item in list["items"].as_array().unwrap() {
+            for path in ["/eventTime", "/series/lastObservedTime"] {
+                if let Some(t) = item.pointer(path).and_then(Value::as_str) {
+                    let fraction = t.split_once('.').map(|(_, f)| f);
+                    assert_eq!(fraction.map(str::len), Some(7), "{path}: {t}");
+                    assert!(t.ends_with('Z'), "{path}: {t}");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 0, "no MicroTime in the snapshot");
+    }
+
+    #[test]
     fn without_server_fields_nothing_names_a_uid() {
         let mut cfg = small();
         cfg.server_fields = false;
         let (text, _) = to_string(&cfg);
-        assert!(!text.contains("\"uid\""));
         let list: Value = serde_json::from_str(&text).unwrap();
+        let mut released = 0;
         for item in list["items"].as_array().unwrap() {
-            for field in ["resourceVersion", "managedFields", "ownerReferences"] {
+            for field in ["uid", "resourceVersion", "managedFields", "ownerReferences"] {
                 assert!(item["metadata"].get(field).is_none(), "{field}: {item}");
             }
+            assert!(item.pointer("/involvedObject/uid").is_none(), "{item}");
+            // Only the claimRef of a Released volume names its deleted claim's uid.
+            let claim_uid = item.pointer("/spec/claimRef/uid");
+            if item["status"]["phase"] == "Released" {
+                assert!(claim_uid.is_some(), "{item}");
+                released += 1;
+            } else {
+                assert!(claim_uid.is_none(), "{item}");
+            }
+            if item["kind"] == "PersistentVolumeClaim" && item["status"]["phase"] == "Bound" {
+                let annotations = &item["metadata"]["annotations"];
+                assert!(annotations.get("pv.kubernetes.io/bind-completed").is_none());
+            }
         }
+        assert!(released > 0, "no Released volume in the snapshot");
     }
 
     #[test]
