@@ -22,7 +22,6 @@ use kube::api::{Api, ListParams};
 use kube::client::ClientBuilder;
 use kube::config::{AuthInfo, KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config, Resource};
-
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::path::PathBuf;
