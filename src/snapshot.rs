@@ -190,6 +190,17 @@ impl Snapshot {
                     .push(i);
             }
         }
+        // By name, so that what lists them does not follow the input order.
+        index
+            .controller_like_pods
+            .sort_by(|&a, &b| ns_name(&o.pods[a].metadata).cmp(&ns_name(&o.pods[b].metadata)));
+        for users in index
+            .pods_by_claim
+            .values_mut()
+            .flat_map(|m| m.values_mut())
+        {
+            users.sort_by(|&a, &b| ns_name(&o.pods[a].metadata).cmp(&ns_name(&o.pods[b].metadata)));
+        }
         for (i, c) in o.claims.iter().enumerate() {
             insert_namespaced(&mut index.claims, &c.metadata, i);
         }
@@ -310,7 +321,8 @@ impl Snapshot {
             .map(|&i| &self.objects.attachments[i])
     }
 
-    /// Pods whose name holds `csi`, `provisioner` or `controller`.
+    /// Pods whose name holds `csi`, `provisioner` or `controller`, by
+    /// namespace and name.
     pub fn controller_like_pods(&self) -> impl Iterator<Item = &Pod> {
         self.index
             .controller_like_pods
@@ -345,7 +357,7 @@ impl Snapshot {
         found
     }
 
-    /// Pods (any phase) whose volumes reference the claim.
+    /// Pods (any phase) whose volumes reference the claim, by name.
     pub fn pods_using(&self, ns: &str, claim: &str) -> impl Iterator<Item = &Pod> {
         self.index
             .pods_by_claim
