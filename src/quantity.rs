@@ -3,7 +3,9 @@
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// The value of a quantity in base units (bytes for storage), or `None` when
-/// the text is not a valid quantity.
+/// the text is not a valid size: not a quantity, negative (the API server
+/// refuses negative sizes, so only a damaged or forged capture has one) or
+/// beyond what a float holds. No size comparison is drawn from such a value.
 pub fn parse(text: &str) -> Option<f64> {
     let text = text.trim();
     let split = text
@@ -30,7 +32,7 @@ pub fn parse(text: &str) -> Option<f64> {
         _ => return None,
     };
     let bytes = value * factor;
-    bytes.is_finite().then_some(bytes)
+    (bytes.is_finite() && bytes >= 0.0).then_some(bytes)
 }
 
 /// The value of an optional quantity field.
@@ -57,5 +59,16 @@ mod tests {
         assert_eq!(parse("lots"), None);
         assert_eq!(parse("10Qi"), None);
         assert_eq!(parse(""), None);
+    }
+
+    #[test]
+    fn absurd_sizes_are_not_sizes() {
+        assert_eq!(parse("-5Gi"), None);
+        assert_eq!(parse("1e400"), None);
+        assert_eq!(
+            parse("999999999999999999999999999Ei"),
+            Some(999999999999999999999999999.0 * 1024f64.powi(6))
+        );
+        assert_eq!(parse("0"), Some(0.0));
     }
 }

@@ -662,3 +662,67 @@ fn watch_stops_cleanly_on_ctrl_c() {
     assert!(killed.success());
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn absurd_values_and_unicode_names_are_diagnosed_not_fatal() {
+    // What no API server would store, as a damaged or forged capture has it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.yaml");
+    fs::write(
+        &file,
+        r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: storage.k8s.io/v1
+  kind: StorageClass
+  metadata: {name: standard, creationTimestamp: "2026-11-21T09:00:00Z"}
+  provisioner: ebs.csi.aws.com
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: "trainer-ü-训练", namespace: "ml-ø", uid: p1, creationTimestamp: "2026-11-21T10:00:00Z"}
+  spec:
+    containers: [{name: c, image: x}]
+    volumes: [{name: d, persistentVolumeClaim: {claimName: "données-ü"}}]
+  status: {phase: Pending}
+- apiVersion: v1
+  kind: PersistentVolumeClaim
+  metadata: {name: "données-ü", namespace: "ml-ø", uid: c1, creationTimestamp: "2026-11-21T10:00:00Z"}
+  spec:
+    accessModes: [ReadWriteOnce]
+    storageClassName: "fäst"
+    resources: {requests: {storage: "-5Gi"}}
+  status: {phase: Pending, capacity: {storage: "1e400"}}
+- apiVersion: v1
+  kind: Event
+  metadata: {name: e1, namespace: "ml-ø"}
+  involvedObject: {kind: PersistentVolumeClaim, namespace: "ml-ø", name: "données-ü", uid: c1}
+  reason: ProvisioningFailed
+  type: Warning
+  message: 'storageclass.storage.k8s.io "fäst" not found'
+  count: -3
+  lastTimestamp: "2026-11-21T10:05:00Z"
+"#,
+    )
+    .unwrap();
+    let (code, report) = json(&["--from", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["subject"]["name"], "trainer-ü-训练");
+    assert_eq!(finding["causes"][0]["rule"], "storageclass-not-found");
+    // The absurd sizes are not read as a resize in progress.
+    let rules: Vec<&str> = finding["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["rule"].as_str())
+        .collect();
+    assert!(
+        !rules.iter().any(|r| r.starts_with("expansion")),
+        "{rules:?}"
+    );
+    let human = doctor()
+        .args(["--from", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&human.stdout).contains("trainer-ü-训练"));
+}
