@@ -28,7 +28,7 @@
 use kubectl_storage_doctor::analysis;
 use kubectl_storage_doctor::chain::Scope;
 use kubectl_storage_doctor::drivers::Drivers;
-use kubectl_storage_doctor::report::{Report, ScopeInfo, SourceInfo, API_VERSION};
+use kubectl_storage_doctor::report::SourceInfo;
 use kubectl_storage_doctor::source::dump;
 use kubectl_storage_doctor::synth::{self, Config, Size};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -319,27 +319,8 @@ fn measure(path: &Path, runs: usize) {
     print("subjects", a.summary.subjects as f64);
 
     let (times, _, text) = repeat(runs, || {
-        Report {
-            api_version: API_VERSION,
-            source: SourceInfo {
-                kind: "dump".into(),
-                context: None,
-                server: None,
-                server_version: None,
-                paths: vec![path.display().to_string()],
-                captured_at: Some(snap.now.to_string()),
-            },
-            scope: ScopeInfo {
-                all_namespaces: true,
-                namespaces: snap.namespaces().into_iter().collect(),
-                targets: Vec::new(),
-            },
-            summary: a.summary,
-            gaps: snap.gaps.clone(),
-            findings: a.findings.clone(),
-            healthy: None,
-        }
-        .to_json()
+        let source = SourceInfo::capture(vec![path.display().to_string()], snap.now.to_string());
+        a.clone().into_report(snap, source, &scope, false).to_json()
     });
     print("render_ms", median(times));
     print("report_mb", mb(text.len()));

@@ -5,7 +5,7 @@ use crate::chain::{self, Chain, Scope, TargetNotFound};
 use crate::drivers::Drivers;
 use crate::model::{age, ObjectRef, Severity};
 use crate::rank;
-use crate::report::{ChainLink, Finding, Summary};
+use crate::report::{ChainLink, Finding, Report, ScopeInfo, SourceInfo, Summary, API_VERSION};
 use crate::rules::{self, Ctx};
 use crate::snapshot::Snapshot;
 
@@ -59,6 +59,36 @@ pub fn analyze(
         summary,
         healthy,
     })
+}
+
+impl Analysis {
+    /// The report of this analysis of `snap` over `scope`, read from `source`.
+    pub fn into_report(
+        self,
+        snap: &Snapshot,
+        source: SourceInfo,
+        scope: &Scope,
+        show_healthy: bool,
+    ) -> Report {
+        Report {
+            api_version: API_VERSION,
+            source,
+            scope: ScopeInfo {
+                all_namespaces: scope.namespaces.is_none(),
+                namespaces: scope
+                    .namespaces
+                    .clone()
+                    .unwrap_or_else(|| snap.namespaces())
+                    .into_iter()
+                    .collect(),
+                targets: scope.targets.iter().map(ToString::to_string).collect(),
+            },
+            summary: self.summary,
+            gaps: snap.gaps.clone(),
+            findings: self.findings,
+            healthy: show_healthy.then_some(self.healthy),
+        }
+    }
 }
 
 fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) -> Finding {

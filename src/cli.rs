@@ -6,7 +6,7 @@ use crate::chain::{Scope, Target};
 use crate::model::Severity;
 use crate::report::human::{self, Layout, Styles};
 use crate::report::{explain, markdown};
-use crate::report::{Report, ScopeInfo, SourceInfo, API_VERSION};
+use crate::report::{Report, SourceInfo};
 use crate::selector::Selector;
 use crate::source::drivers_file;
 use crate::source::{collect, dump, live};
@@ -234,14 +234,7 @@ fn read_dump(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Input> {
     let captured_at = loaded.snapshot.now.to_string();
     Ok(Input {
         snapshot: loaded.snapshot,
-        source: SourceInfo {
-            kind: "dump".into(),
-            context: None,
-            server: None,
-            server_version: None,
-            paths: cli.from.clone(),
-            captured_at: Some(captured_at),
-        },
+        source: SourceInfo::capture(cli.from.clone(), captured_at),
         namespaces: cli.namespace.clone().map(|ns| BTreeSet::from([ns])),
     })
 }
@@ -393,22 +386,7 @@ fn build_report(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Report> {
         selector,
     };
     let analysis = analysis::analyze(snap, &drivers, &scope)?;
-    Ok(Report {
-        api_version: API_VERSION,
-        source: input.source.clone(),
-        scope: ScopeInfo {
-            all_namespaces: namespaces.is_none(),
-            namespaces: namespaces
-                .unwrap_or_else(|| snap.namespaces())
-                .into_iter()
-                .collect(),
-            targets: scope.targets.iter().map(ToString::to_string).collect(),
-        },
-        summary: analysis.summary,
-        gaps: snap.gaps.clone(),
-        findings: analysis.findings,
-        healthy: cli.show_healthy.then_some(analysis.healthy),
-    })
+    Ok(analysis.into_report(snap, input.source.clone(), &scope, cli.show_healthy))
 }
 
 fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {

@@ -5,7 +5,7 @@ use kubectl_storage_doctor::analysis;
 use kubectl_storage_doctor::chain::Scope;
 use kubectl_storage_doctor::drivers::Drivers;
 use kubectl_storage_doctor::report::human::{self, Layout, Styles};
-use kubectl_storage_doctor::report::{markdown, Report, ScopeInfo, SourceInfo, API_VERSION};
+use kubectl_storage_doctor::report::{markdown, SourceInfo};
 use kubectl_storage_doctor::snapshot::Snapshot;
 use std::sync::OnceLock;
 
@@ -28,26 +28,8 @@ pub fn diagnose_and_render(snap: &Snapshot) {
         s.subjects,
         "the summary's counts add up to the subjects"
     );
-    let report = Report {
-        api_version: API_VERSION,
-        source: SourceInfo {
-            kind: "dump".into(),
-            context: None,
-            server: None,
-            server_version: None,
-            paths: vec!["-".into()],
-            captured_at: Some(snap.now.to_string()),
-        },
-        scope: ScopeInfo {
-            namespaces: snap.namespaces().into_iter().collect(),
-            all_namespaces: true,
-            targets: Vec::new(),
-        },
-        summary: analysis.summary,
-        gaps: snap.gaps.clone(),
-        findings: analysis.findings,
-        healthy: Some(analysis.healthy),
-    };
+    let source = SourceInfo::capture(vec!["-".into()], snap.now.to_string());
+    let report = analysis.into_report(snap, source, &Scope::default(), true);
     let json = report.to_json();
     assert!(
         serde_json::from_str::<serde_json::Value>(&json).is_ok(),

@@ -45,6 +45,20 @@ pub struct SourceInfo {
     pub captured_at: Option<String>,
 }
 
+impl SourceInfo {
+    /// A capture read from `paths`, as of the newest moment it shows.
+    pub fn capture(paths: Vec<String>, captured_at: String) -> Self {
+        SourceInfo {
+            kind: "dump".into(),
+            context: None,
+            server: None,
+            server_version: None,
+            paths,
+            captured_at: Some(captured_at),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScopeInfo {
