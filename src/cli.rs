@@ -3,9 +3,10 @@
 
 use crate::analysis;
 use crate::chain::{Scope, Target};
+use crate::explain;
 use crate::model::Severity;
 use crate::report::human::{self, Layout, Styles};
-use crate::report::{explain, markdown};
+use crate::report::markdown;
 use crate::report::{Report, SourceInfo};
 use crate::selector::Selector;
 use crate::source::drivers_file;

@@ -590,7 +590,7 @@ pub fn causes(rule: &crate::rules::Rule, snap: &Snapshot) -> Vec<crate::rules::C
     crate::chain::subjects(snap, &crate::chain::Scope::default())
         .expect("default scope has no targets")
         .iter()
-        .flat_map(|chain| (rule.check)(&ctx, chain))
+        .flat_map(|chain| rule.check.run(&ctx, chain))
         .collect()
 }
 

@@ -3,12 +3,18 @@
 //! confidence; findings most urgent first.
 
 use crate::report::{Finding, RankedCause};
-use crate::rules::Cause;
+use crate::rules::{self, Cause};
 use std::cmp::Reverse;
 
 /// Orders a subject's causes and numbers them from 1.
 pub fn order(mut causes: Vec<Cause>) -> Vec<RankedCause> {
-    causes.sort_by_key(|c| (Reverse(c.severity), c.precedence, Reverse(c.confidence)));
+    causes.sort_by_key(|c| {
+        (
+            Reverse(c.severity),
+            rules::precedence(c.rule),
+            Reverse(c.confidence),
+        )
+    });
     causes
         .into_iter()
         .enumerate()
@@ -31,8 +37,7 @@ pub fn order_findings(findings: &mut [Finding]) {
     let precedence = |f: &Finding| {
         f.causes
             .first()
-            .and_then(|c| crate::rules::find(c.rule))
-            .map_or(u16::MAX, |r| r.precedence)
+            .map_or(usize::MAX, |c| rules::precedence(c.rule))
     };
     findings.sort_by(|a, b| {
         b.severity

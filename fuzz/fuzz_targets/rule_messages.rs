@@ -7,7 +7,8 @@
 #![no_main]
 
 use jiff::Timestamp;
-use kubectl_storage_doctor::rules::{self, mount_failed, provisioning_failed};
+use kubectl_storage_doctor::rules::mount_failed;
+use kubectl_storage_doctor::rules::support::{names, provisioner_errors};
 use kubectl_storage_doctor::snapshot::{Gap, Objects, Snapshot};
 use kubectl_storage_doctor::source::dump::{self, Input};
 use libfuzzer_sys::fuzz_target;
@@ -106,14 +107,14 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     let lines: Vec<&str> = text.split('\n').collect();
     for line in &lines {
-        provisioning_failed::classify(line);
-        provisioning_failed::brief(provisioning_failed::underlying(line));
-        provisioning_failed::short_name(line);
+        provisioner_errors::classify(line);
+        provisioner_errors::brief(provisioner_errors::underlying(line));
+        provisioner_errors::short_name(line);
         mount_failed::classify(line);
     }
     // Typo suggestions compare one name with the names around it; all
     // pairs of lines would be quadratic in the input.
-    rules::closest(lines[0], lines[1..].iter().copied().take(16));
+    names::closest(lines[0], lines[1..].iter().copied().take(16));
     let bases = bases();
     let base = &bases[usize::from(pick) % bases.len()];
     let mut objects = base.objects.clone();

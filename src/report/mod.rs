@@ -1,6 +1,5 @@
 //! The report: the JSON/YAML contract (`storage-doctor/v1`) and its renderers.
 
-pub mod explain;
 pub mod human;
 pub mod markdown;
 

@@ -2,9 +2,10 @@
 //! driver cannot give (RWX/ROX from a block-disk driver, RWOP mixed with
 //! other modes). Known from the driver table even before any event.
 
-use super::provisioning_failed::{classify, ErrorKind};
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::{Chain, ClaimChain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::provisioner_errors::{classify, ErrorKind};
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
@@ -13,9 +14,8 @@ pub const RULE: Rule = Rule {
     title: "the claim asks for an access mode its StorageClass's driver cannot give",
     severity: Severity::Error,
     link: Link::ClaimToClass,
-    precedence: 30,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/access-mode-unsupported.md"),
 };
 
 /// Classes whose known driver serves all these modes for the volume mode.
@@ -40,16 +40,10 @@ fn classes_serving(ctx: &Ctx, modes: &[&str], volume_mode: &str) -> Vec<String> 
     names
 }
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    chain
-        .claims
-        .iter()
-        .filter(|c| c.claim.is_some() && !c.is_bound() && c.pre_bound().is_none())
-        .filter_map(|c| claim_cause(ctx, chain, c))
-        .collect()
-}
-
-fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    if c.claim.is_none() || c.is_bound() || c.pre_bound().is_some() {
+        return None;
+    }
     let ns = c.namespace;
     let modes = c.access_modes();
     let volume_mode = c.volume_mode();
@@ -99,7 +93,7 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         c.name,
         modes.join(", ")
     ));
-    if let Some(pod) = &chain.pod {
+    if let Some(pod) = pod {
         cause = cause.object(pod.object());
     }
     match driver {

@@ -1,8 +1,9 @@
 //! `attach-failed`: the attacher reports an error, or nothing attaches the
 //! volume (no external-attacher running for the driver).
 
-use super::{Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::provisioner_errors;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 
@@ -11,9 +12,8 @@ pub const RULE: Rule = Rule {
     title: "attaching the volume to the node failed, or no attacher acts on it",
     severity: Severity::Error,
     link: Link::Attach,
-    precedence: 72,
-    fallback: false,
-    check,
+    check: Check::PodOnNode(check),
+    runbook: include_str!("../../docs/runbooks/attach-failed.md"),
 };
 
 /// FailedAttachVolume texts other rules explain.
@@ -23,16 +23,13 @@ fn explained_elsewhere(message: &str) -> bool {
         || message.contains("does not contain driver")
 }
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some((pod, node)) = chain.stuck_on_node() else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     let failures: Vec<_> = Timeline::new(&pod.events)
         .current_all("FailedAttachVolume")
         .filter(|e| !explained_elsewhere(events::message(e)))
         .collect();
     let mut out = Vec::new();
-    for c in &chain.claims {
+    for c in claims {
         let Some(pv) = c.volume else { continue };
         let pv_name = pv.metadata.name.as_deref().unwrap_or("");
         let here = c.attachments.iter().find(|va| va.spec.node_name == node);
@@ -43,7 +40,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let event = failures
             .iter()
             .find(|e| events::message(e).contains(&format!("\"{pv_name}\"")))
-            .or_else(|| failures.first().filter(|_| chain.claims.len() == 1));
+            .or_else(|| failures.first().filter(|_| claims.len() == 1));
         if va_error.is_none() && event.is_none() {
             continue;
         }
@@ -60,9 +57,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 "attaching volume {pv_name} (claim {}/{}) to node {node} fails: {}",
                 c.namespace,
                 c.name,
-                super::provisioning_failed::brief(
-                    va_error.unwrap_or_else(|| attach_error_of(message))
-                )
+                provisioner_errors::brief(va_error.unwrap_or_else(|| attach_error_of(message)))
             )
         };
         let mut cause = Cause::new(&RULE, summary)
@@ -97,7 +92,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             cause
                 .fix(format!(
                     "find the driver's controller and its csi-attacher sidecar: kubectl get pods -A | grep -i {}; kubectl -n <namespace> logs <controller-pod> -c csi-attacher",
-                    super::provisioning_failed::short_name(driver)
+                    provisioner_errors::short_name(driver)
                 ))
                 .fix(format!(
                     "if the driver needs no attach step, its CSIDriver object must say attachRequired: false (without a CSIDriver object Kubernetes assumes attach is required; the field cannot be edited, so delete and recreate the CSIDriver){}",
@@ -106,7 +101,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         } else {
             cause
                 .fix("fix what the driver's error says (permissions of the controller's cloud identity, the disk's zone versus the node's, a disk still attached elsewhere, the instance's attach limit); the attach/detach controller retries by itself")
-                .fix(format!("read the attacher's log: kubectl get pods -A | grep -i {}, then kubectl logs <controller-pod> -c csi-attacher", super::provisioning_failed::short_name(driver)))
+                .fix(format!("read the attacher's log: kubectl get pods -A | grep -i {}, then kubectl logs <controller-pod> -c csi-attacher", provisioner_errors::short_name(driver)))
         };
         out.push(cause);
     }

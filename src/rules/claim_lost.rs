@@ -1,8 +1,11 @@
 //! `claim-lost`: the claim is Lost, its PV deleted or its volumeName
 //! cleared. The data may be gone.
 
-use super::{kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::claims::volume_of_other;
+use super::support::commands::kubectl_ns;
+use super::support::evidence::scheduler_says;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -12,92 +15,80 @@ pub const RULE: Rule = Rule {
     title: "the claim lost its PersistentVolume: data on it may be gone",
     severity: Severity::Critical,
     link: Link::ClaimToVolume,
-    precedence: 5,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/claim-lost.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        if c.claim.is_none() {
-            continue;
-        }
-        let timeline = Timeline::new(&c.events);
-        let event = timeline.latest("ClaimLost");
-        if c.phase() != Some("Lost") && event.is_none() {
-            continue;
-        }
-        // The volume exists and belongs to another claim: misbound, not lost.
-        if timeline.latest("ClaimMisbound").is_some()
-            || super::claim_misbound::volume_of_other(ctx, c).is_some()
-        {
-            continue;
-        }
-        let ns = c.namespace;
-        let volume_name = c
-            .claim
-            .and_then(|x| x.spec.as_ref())
-            .and_then(|s| s.volume_name.as_deref())
-            .filter(|v| !v.is_empty());
-        let mut cause = Cause::new(
-            &RULE,
-            match volume_name {
-                Some(v) if c.volume.is_none() => format!(
-                    "claim {ns}/{} is Lost: its PersistentVolume {v} no longer exists, and the data on it may be gone",
-                    c.name
-                ),
-                Some(v) => format!(
-                    "claim {ns}/{} is Lost: PersistentVolume {v} no longer points back at it",
-                    c.name
-                ),
-                None => format!(
-                    "claim {ns}/{} is Lost: it no longer references a PersistentVolume",
-                    c.name
-                ),
-            },
-        )
-        .object(c.object())
-        .evidence(format!("claim {ns}/{} is in phase {}", c.name, c.phase().unwrap_or("?")));
-        if let Some(v) = volume_name {
-            cause = cause.object(ObjectRef::volume(v));
-            cause = cause.evidence(if ctx.snap.has("persistentvolumes") && c.volume.is_none() {
-                format!("spec.volumeName is {v}, and no PersistentVolume of that name exists")
-            } else {
-                format!("spec.volumeName is {v}")
-            });
-        }
-        if let Some(p) = &chain.pod {
-            cause = cause.object(p.object());
-        }
-        if let Some(e) = event {
-            cause = cause.evidence(events::quote(e, ctx.snap.now));
-        } else {
-            cause =
-                cause.evidence("no ClaimLost event in the input: diagnosed from the claim's phase");
-        }
-        if let Some(line) = scheduler_says(chain.pod.as_ref(), |k| {
-            *k == ReasonKind::ClaimBoundToMissingVolume
-        }) {
-            cause = cause.evidence(line);
-        }
-        let volume = volume_name.unwrap_or("<the volume>");
-        cause = cause
-            .fix(format!(
-                "check whether the backing disk still exists in the storage backend (the PV object was deleted, but with reclaimPolicy Retain or a provider that keeps disks the data can survive); look up its volume handle in your records or the backend by the name {volume}"
-            ))
-            .fix(format!(
-                "if it exists: create a PersistentVolume pointing at it (same driver and volumeHandle, same storageClassName, spec.claimRef to {ns}/{}) and the claim binds again",
-                c.name
-            ))
-            .fix(format!(
-                "if it is gone, the data is lost: restore from backup or snapshot into a new claim; DATA RISK: deleting the Lost claim ({} delete pvc {}) is final, do it only once nothing can be recovered",
-                kubectl_ns(ns),
-                c.name
-            ));
-        out.push(cause);
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    c.claim?;
+    let timeline = Timeline::new(&c.events);
+    let event = timeline.latest("ClaimLost");
+    if c.phase() != Some("Lost") && event.is_none() {
+        return None;
     }
-    out
+    // The volume exists and belongs to another claim: misbound, not lost.
+    if timeline.latest("ClaimMisbound").is_some() || volume_of_other(ctx, c).is_some() {
+        return None;
+    }
+    let ns = c.namespace;
+    let volume_name = c
+        .claim
+        .and_then(|x| x.spec.as_ref())
+        .and_then(|s| s.volume_name.as_deref())
+        .filter(|v| !v.is_empty());
+    let mut cause = Cause::new(
+        &RULE,
+        match volume_name {
+            Some(v) if c.volume.is_none() => format!(
+                "claim {ns}/{} is Lost: its PersistentVolume {v} no longer exists, and the data on it may be gone",
+                c.name
+            ),
+            Some(v) => format!(
+                "claim {ns}/{} is Lost: PersistentVolume {v} no longer points back at it",
+                c.name
+            ),
+            None => format!(
+                "claim {ns}/{} is Lost: it no longer references a PersistentVolume",
+                c.name
+            ),
+        },
+    )
+    .object(c.object())
+    .evidence(format!("claim {ns}/{} is in phase {}", c.name, c.phase().unwrap_or("?")));
+    if let Some(v) = volume_name {
+        cause = cause.object(ObjectRef::volume(v));
+        cause = cause.evidence(if ctx.snap.has("persistentvolumes") && c.volume.is_none() {
+            format!("spec.volumeName is {v}, and no PersistentVolume of that name exists")
+        } else {
+            format!("spec.volumeName is {v}")
+        });
+    }
+    if let Some(p) = pod {
+        cause = cause.object(p.object());
+    }
+    if let Some(e) = event {
+        cause = cause.evidence(events::quote(e, ctx.snap.now));
+    } else {
+        cause = cause.evidence("no ClaimLost event in the input: diagnosed from the claim's phase");
+    }
+    if let Some(line) = scheduler_says(pod, |k| *k == ReasonKind::ClaimBoundToMissingVolume) {
+        cause = cause.evidence(line);
+    }
+    let volume = volume_name.unwrap_or("<the volume>");
+    cause = cause
+        .fix(format!(
+            "check whether the backing disk still exists in the storage backend (the PV object was deleted, but with reclaimPolicy Retain or a provider that keeps disks the data can survive); look up its volume handle in your records or the backend by the name {volume}"
+        ))
+        .fix(format!(
+            "if it exists: create a PersistentVolume pointing at it (same driver and volumeHandle, same storageClassName, spec.claimRef to {ns}/{}) and the claim binds again",
+            c.name
+        ))
+        .fix(format!(
+            "if it is gone, the data is lost: restore from backup or snapshot into a new claim; DATA RISK: deleting the Lost claim ({} delete pvc {}) is final, do it only once nothing can be recovered",
+            kubectl_ns(ns),
+            c.name
+        ));
+    Some(cause)
 }
 
 #[cfg(test)]

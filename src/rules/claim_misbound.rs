@@ -1,102 +1,82 @@
 //! `claim-misbound`: two claims are bound to the same volume.
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::{Chain, ClaimChain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
-use k8s_openapi::api::core::v1::PersistentVolume;
 
 pub const RULE: Rule = Rule {
     id: "claim-misbound",
     title: "two claims are bound to the same PersistentVolume",
     severity: Severity::Error,
     link: Link::ClaimToVolume,
-    precedence: 15,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/claim-misbound.md"),
 };
 
-/// The volume the claim names when that volume's claimRef names another claim.
-pub fn volume_of_other<'a>(ctx: &Ctx<'a>, c: &ClaimChain) -> Option<&'a PersistentVolume> {
-    let name = c.claim?.spec.as_ref()?.volume_name.as_deref()?;
-    let pv = ctx.snap.volume(name)?;
-    let r = pv.spec.as_ref()?.claim_ref.as_ref()?;
-    let other_name =
-        r.name.as_deref() != Some(c.name.as_str()) || r.namespace.as_deref() != Some(c.namespace);
-    let other_uid = matches!(
-        (r.uid.as_deref(), c.claim?.metadata.uid.as_deref()),
-        (Some(a), Some(b)) if a != b
-    );
-    (other_name || other_uid).then_some(pv)
-}
-
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        let Some(claim) = c.claim else { continue };
-        let event = Timeline::new(&c.events).latest("ClaimMisbound");
-        let volume_name = claim
-            .spec
-            .as_ref()
-            .and_then(|s| s.volume_name.as_deref())
-            .filter(|v| !v.is_empty());
-        let pv = volume_name.and_then(|v| ctx.snap.volume(v));
-        let owner = pv
-            .and_then(|v| v.spec.as_ref())
-            .and_then(|s| s.claim_ref.as_ref());
-        let owned_by_other = owner.is_some_and(|r| {
-            r.name.as_deref() != Some(c.name.as_str())
-                || r.namespace.as_deref() != Some(c.namespace)
-        });
-        // State alone: the claim names a PV whose claimRef names another claim.
-        let state_says = (c.is_bound() || c.phase() == Some("Lost")) && owned_by_other;
-        if event.is_none() && !state_says {
-            continue;
-        }
-        let ns = c.namespace;
-        let v = volume_name.unwrap_or("<its volume>");
-        let other = owner
-            .map(|r| {
-                format!(
-                    "{}/{}",
-                    r.namespace.as_deref().unwrap_or(""),
-                    r.name.as_deref().unwrap_or("")
-                )
-            })
-            .unwrap_or_else(|| "another claim".to_string());
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "claim {ns}/{} names volume {v}, but that volume is bound to {other}",
-                c.name
-            ),
-        )
-        .object(c.object())
-        .object(ObjectRef::volume(v))
-        .evidence(format!("claim {ns}/{} has spec.volumeName {v}", c.name));
-        if let Some(r) = owner {
-            cause = cause.evidence(format!(
-                "PV {v} has claimRef {other} (uid {})",
-                r.uid.as_deref().unwrap_or("?")
-            ));
-        }
-        if let Some(e) = event {
-            cause = cause.evidence(events::quote(e, ctx.snap.now));
-        }
-        if let Some(p) = &chain.pod {
-            cause = cause.object(p.object());
-        }
-        cause = cause
-            .fix(format!(
-                "the volume belongs to {other}; this claim must get its own volume: recreate it without spec.volumeName ({} get pvc {} -o yaml > {}.yaml, remove volumeName, delete and apply). This claim holds no data of its own",
-                kubectl_ns(ns),
-                c.name,
-                c.name
-            ))
-            .fix("if this claim is the rightful owner, the other claim must be fixed first; never edit the PV's claimRef while a pod of the other claim writes to it");
-        out.push(cause);
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let claim = c.claim?;
+    let event = Timeline::new(&c.events).latest("ClaimMisbound");
+    let volume_name = claim
+        .spec
+        .as_ref()
+        .and_then(|s| s.volume_name.as_deref())
+        .filter(|v| !v.is_empty());
+    let pv = volume_name.and_then(|v| ctx.snap.volume(v));
+    let owner = pv
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|s| s.claim_ref.as_ref());
+    let owned_by_other = owner.is_some_and(|r| {
+        r.name.as_deref() != Some(c.name.as_str()) || r.namespace.as_deref() != Some(c.namespace)
+    });
+    // State alone: the claim names a PV whose claimRef names another claim.
+    let state_says = (c.is_bound() || c.phase() == Some("Lost")) && owned_by_other;
+    if event.is_none() && !state_says {
+        return None;
     }
-    out
+    let ns = c.namespace;
+    let v = volume_name.unwrap_or("<its volume>");
+    let other = owner
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r.namespace.as_deref().unwrap_or(""),
+                r.name.as_deref().unwrap_or("")
+            )
+        })
+        .unwrap_or_else(|| "another claim".to_string());
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "claim {ns}/{} names volume {v}, but that volume is bound to {other}",
+            c.name
+        ),
+    )
+    .object(c.object())
+    .object(ObjectRef::volume(v))
+    .evidence(format!("claim {ns}/{} has spec.volumeName {v}", c.name));
+    if let Some(r) = owner {
+        cause = cause.evidence(format!(
+            "PV {v} has claimRef {other} (uid {})",
+            r.uid.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(e) = event {
+        cause = cause.evidence(events::quote(e, ctx.snap.now));
+    }
+    if let Some(p) = pod {
+        cause = cause.object(p.object());
+    }
+    cause = cause
+        .fix(format!(
+            "the volume belongs to {other}; this claim must get its own volume: recreate it without spec.volumeName ({} get pvc {} -o yaml > {}.yaml, remove volumeName, delete and apply). This claim holds no data of its own",
+            kubectl_ns(ns),
+            c.name,
+            c.name
+        ))
+        .fix("if this claim is the rightful owner, the other claim must be fixed first; never edit the PV's claimRef while a pod of the other claim writes to it");
+    Some(cause)
 }
 
 #[cfg(test)]

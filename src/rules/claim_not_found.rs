@@ -1,7 +1,10 @@
 //! `claim-not-found`: the pod references a claim that does not exist.
 
-use super::{closest, edit_pod_spec_hint, kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::{edit_pod_spec_hint, kubectl_ns};
+use super::support::evidence::{gap_lines, scheduler_says};
+use super::support::names::{class_list, closest};
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
 
@@ -10,18 +13,14 @@ pub const RULE: Rule = Rule {
     title: "the pod references a PersistentVolumeClaim that does not exist",
     severity: Severity::Error,
     link: Link::PodToClaim,
-    precedence: 10,
-    fallback: false,
-    check,
+    check: Check::Pod(check),
+    runbook: include_str!("../../docs/runbooks/claim-not-found.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     let ns = pod.namespace;
     let mut out = Vec::new();
-    for c in chain.claims.iter().filter(|c| c.claim.is_none()) {
+    for c in claims.iter().filter(|c| c.claim.is_none()) {
         let Some(usage) = &c.usage else { continue };
         let captured = ctx.snap.has("persistentvolumeclaims");
         let named = |k: &ReasonKind| match k {
@@ -71,7 +70,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             if !confirmed {
                 cause = cause.confidence(Confidence::Low);
             }
-            cause = cause.evidence_all(super::gap_lines(ctx, &["persistentvolumeclaims"]));
+            cause = cause.evidence_all(gap_lines(ctx, &["persistentvolumeclaims"]));
             out.push(cause);
             continue;
         }
@@ -133,7 +132,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 "create the missing claim ({} create -f claim.yaml with metadata.name: {} and the storageClassName, accessModes and size the workload needs; classes here: {}), or point the pod at an existing claim",
                 kubectl_ns(ns),
                 c.name,
-                super::class_list(ctx.snap)
+                class_list(ctx.snap)
             ));
         }
         out.push(cause);

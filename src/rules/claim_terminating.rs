@@ -1,8 +1,10 @@
 //! `claim-terminating`: the claim is being deleted, held by the
 //! `kubernetes.io/pvc-protection` finalizer while pods still use it.
 
-use super::{kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::{is_finished, Chain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::scheduler_says;
+use crate::chain::{is_finished, ClaimChain, PodChain};
 use crate::events;
 use crate::model::{age, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -12,119 +14,112 @@ pub const RULE: Rule = Rule {
     title: "the claim is being deleted and waits for the pods that use it to go",
     severity: Severity::Error,
     link: Link::PodToClaim,
-    precedence: 12,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/claim-terminating.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        let Some(claim) = c.claim else { continue };
-        let Some(deleted) = &claim.metadata.deletion_timestamp else {
-            continue;
-        };
-        let ns = c.namespace;
-        let subject_pod = chain.pod.as_ref().map(|p| p.name);
-        let holders: Vec<&str> = c
-            .users
-            .iter()
-            .filter(|p| !is_finished(p) && p.metadata.name.as_deref() != subject_pod)
-            .filter_map(|p| p.metadata.name.as_deref())
-            .collect();
-        let running = chain.pod.as_ref().is_some_and(|p| p.healthy);
-        let summary = match (&chain.pod, running) {
-            (Some(p), true) => format!(
-                "claim {ns}/{} is being deleted while pod {} still uses it: the pod loses its volume when it stops, and cannot be restarted with it",
-                c.name, p.name
-            ),
-            (Some(p), false) => format!(
-                "pod {ns}/{} cannot start: its claim {} is being deleted{}",
-                p.name,
-                c.name,
-                if holders.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and is kept alive only by {}", holders.join(", "))
-                }
-            ),
-            (None, _) => format!(
-                "claim {ns}/{} has been terminating for {}",
-                c.name,
-                age(deleted.0, ctx.snap.now)
-            ),
-        };
-        let mut cause = Cause::new(&RULE, summary)
-            .object(c.object())
-            .evidence(format!(
-                "claim {ns}/{} has deletionTimestamp {} ({} ago) and finalizers [{}]",
-                c.name,
-                deleted.0,
-                age(deleted.0, ctx.snap.now),
-                claim
-                    .metadata
-                    .finalizers
-                    .clone()
-                    .unwrap_or_default()
-                    .join(", ")
-            ));
-        if let Some(p) = &chain.pod {
-            cause = cause.object(p.object());
-        }
-        if running {
-            cause = cause.severity(Severity::Warning);
-        }
-        for h in &holders {
-            cause = cause.object(ObjectRef::pod(ns, h));
-        }
-        if !holders.is_empty() {
-            cause = cause.evidence(format!(
-                "pods still using it (the pvc-protection finalizer waits for them): {}",
-                holders.join(", ")
-            ));
-        }
-        if let Some(line) = scheduler_says(
-            chain.pod.as_ref(),
-            |k| matches!(k, ReasonKind::ClaimBeingDeleted(n) if n == &c.name),
-        ) {
-            cause = cause.evidence(line);
-        }
-        if let Some(e) = chain.pod.as_ref().and_then(|p| {
-            p.events
-                .iter()
-                .find(|e| events::message(e).contains("is being deleted"))
-        }) {
-            cause = cause.evidence(events::quote(e, ctx.snap.now));
-        }
-        let reclaim = c
-            .volume
-            .and_then(|v| v.spec.as_ref())
-            .and_then(|s| s.persistent_volume_reclaim_policy.as_deref())
-            .unwrap_or("Delete");
-        if let Some(pv) = c.volume.and_then(|v| v.metadata.name.as_deref()) {
-            if reclaim == "Delete" {
-                cause = cause.fix(format!(
-                    "DATA RISK: once the last pod stops, the claim goes and PV {pv} (reclaimPolicy Delete) is deleted with its data. To keep the data, first: kubectl patch pv {pv} -p '{{\"spec\":{{\"persistentVolumeReclaimPolicy\":\"Retain\"}}}}'"
-                ));
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let claim = c.claim?;
+    let deleted = claim.metadata.deletion_timestamp.as_ref()?;
+    let ns = c.namespace;
+    let subject_pod = pod.map(|p| p.name);
+    let holders: Vec<&str> = c
+        .users
+        .iter()
+        .filter(|p| !is_finished(p) && p.metadata.name.as_deref() != subject_pod)
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
+    let running = pod.is_some_and(|p| p.healthy);
+    let summary = match (pod, running) {
+        (Some(p), true) => format!(
+            "claim {ns}/{} is being deleted while pod {} still uses it: the pod loses its volume when it stops, and cannot be restarted with it",
+            c.name, p.name
+        ),
+        (Some(p), false) => format!(
+            "pod {ns}/{} cannot start: its claim {} is being deleted{}",
+            p.name,
+            c.name,
+            if holders.is_empty() {
+                String::new()
             } else {
-                cause = cause.evidence(format!(
-                    "PV {pv} has reclaimPolicy {reclaim}: the data stays when the claim goes"
-                ));
+                format!(" and is kept alive only by {}", holders.join(", "))
             }
-        }
-        cause = cause.fix(format!(
-            "a deletion cannot be cancelled: let it finish (stop {}), then recreate the claim{}; with the volume retained, bind the new claim to it by clearing the PV's claimRef and setting spec.volumeName",
-            if holders.is_empty() { "the pods using it".to_string() } else { holders.join(", ") },
-            if reclaim == "Delete" { "" } else { " and rebind the retained PV" }
+        ),
+        (None, _) => format!(
+            "claim {ns}/{} has been terminating for {}",
+            c.name,
+            age(deleted.0, ctx.snap.now)
+        ),
+    };
+    let mut cause = Cause::new(&RULE, summary)
+        .object(c.object())
+        .evidence(format!(
+            "claim {ns}/{} has deletionTimestamp {} ({} ago) and finalizers [{}]",
+            c.name,
+            deleted.0,
+            age(deleted.0, ctx.snap.now),
+            claim
+                .metadata
+                .finalizers
+                .clone()
+                .unwrap_or_default()
+                .join(", ")
         ));
-        cause = cause.fix(format!(
-            "find who deleted it: {} get events --field-selector involvedObject.name={}, or the audit log",
-            kubectl_ns(ns),
-            c.name
-        ));
-        out.push(cause);
+    if let Some(p) = pod {
+        cause = cause.object(p.object());
     }
-    out
+    if running {
+        cause = cause.severity(Severity::Warning);
+    }
+    for h in &holders {
+        cause = cause.object(ObjectRef::pod(ns, h));
+    }
+    if !holders.is_empty() {
+        cause = cause.evidence(format!(
+            "pods still using it (the pvc-protection finalizer waits for them): {}",
+            holders.join(", ")
+        ));
+    }
+    if let Some(line) = scheduler_says(
+        pod,
+        |k| matches!(k, ReasonKind::ClaimBeingDeleted(n) if n == &c.name),
+    ) {
+        cause = cause.evidence(line);
+    }
+    if let Some(e) = pod.and_then(|p| {
+        p.events
+            .iter()
+            .find(|e| events::message(e).contains("is being deleted"))
+    }) {
+        cause = cause.evidence(events::quote(e, ctx.snap.now));
+    }
+    let reclaim = c
+        .volume
+        .and_then(|v| v.spec.as_ref())
+        .and_then(|s| s.persistent_volume_reclaim_policy.as_deref())
+        .unwrap_or("Delete");
+    if let Some(pv) = c.volume.and_then(|v| v.metadata.name.as_deref()) {
+        if reclaim == "Delete" {
+            cause = cause.fix(format!(
+                "DATA RISK: once the last pod stops, the claim goes and PV {pv} (reclaimPolicy Delete) is deleted with its data. To keep the data, first: kubectl patch pv {pv} -p '{{\"spec\":{{\"persistentVolumeReclaimPolicy\":\"Retain\"}}}}'"
+            ));
+        } else {
+            cause = cause.evidence(format!(
+                "PV {pv} has reclaimPolicy {reclaim}: the data stays when the claim goes"
+            ));
+        }
+    }
+    cause = cause.fix(format!(
+        "a deletion cannot be cancelled: let it finish (stop {}), then recreate the claim{}; with the volume retained, bind the new claim to it by clearing the PV's claimRef and setting spec.volumeName",
+        if holders.is_empty() { "the pods using it".to_string() } else { holders.join(", ") },
+        if reclaim == "Delete" { "" } else { " and rebind the retained PV" }
+    ));
+    cause = cause.fix(format!(
+        "find who deleted it: {} get events --field-selector involvedObject.name={}, or the audit log",
+        kubectl_ns(ns),
+        c.name
+    ));
+    Some(cause)
 }
 
 #[cfg(test)]

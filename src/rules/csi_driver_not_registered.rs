@@ -1,8 +1,9 @@
 //! `csi-driver-not-registered`: the node has no registration for the
 //! volume's CSI driver (node plugin missing or not ready there).
 
-use super::{Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::provisioner_errors;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
@@ -11,9 +12,8 @@ pub const RULE: Rule = Rule {
     title: "the node has no registration for the volume's CSI driver",
     severity: Severity::Error,
     link: Link::Mount,
-    precedence: 65,
-    fallback: false,
-    check,
+    check: Check::PodOnNode(check),
+    runbook: include_str!("../../docs/runbooks/csi-driver-not-registered.md"),
 };
 
 const TEXTS: &[&str] = &[
@@ -21,21 +21,14 @@ const TEXTS: &[&str] = &[
     "does not contain driver",
 ];
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some((pod, node)) = chain.stuck_on_node() else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     let event = pod
         .events
         .iter()
         .find(|e| TEXTS.iter().any(|t| events::message(e).contains(t)));
     let csinode = ctx.snap.csi_node(node);
     let mut out = Vec::new();
-    let mut drivers: Vec<&str> = chain
-        .claims
-        .iter()
-        .filter_map(|c| c.volume_driver())
-        .collect();
+    let mut drivers: Vec<&str> = claims.iter().filter_map(|c| c.volume_driver()).collect();
     drivers.sort_unstable();
     drivers.dedup();
     for driver in drivers {
@@ -88,7 +81,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if let Some(e) = named_in_event {
             cause = cause.evidence(events::quote(e, ctx.snap.now));
         }
-        let short = super::provisioning_failed::short_name(driver);
+        let short = provisioner_errors::short_name(driver);
         cause = cause
             .fix(format!(
                 "check the driver's node plugin on {node}: kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i {short} (its DaemonSet may not tolerate the node's taints, or its pod may be crashing: kubectl logs <pod> -c node-driver-registrar)"

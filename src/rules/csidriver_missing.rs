@@ -1,8 +1,8 @@
 //! `csidriver-missing`: a volume uses a CSI driver with no CSIDriver object,
 //! so Kubernetes applies defaults (attach required, no capacity tracking).
 
-use super::{Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
@@ -10,23 +10,15 @@ pub const RULE: Rule = Rule {
     title: "the volume's CSI driver has no CSIDriver object, so Kubernetes falls back to defaults",
     severity: Severity::Warning,
     link: Link::Attach,
-    precedence: 96,
-    fallback: false,
-    check,
+    check: Check::PodOnNode(check),
+    runbook: include_str!("../../docs/runbooks/csidriver-missing.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some((pod, node)) = chain.stuck_on_node() else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     if !ctx.snap.has("csidrivers") {
         return Vec::new();
     }
-    let mut drivers: Vec<&str> = chain
-        .claims
-        .iter()
-        .filter_map(|c| c.volume_driver())
-        .collect();
+    let mut drivers: Vec<&str> = claims.iter().filter_map(|c| c.volume_driver()).collect();
     drivers.sort();
     drivers.dedup();
     drivers
@@ -47,7 +39,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             if let Some(a) = attach {
                 cause = cause.evidence(format!("the driver table says {d} {a} an attach step"));
             }
-            for c in chain.claims.iter().filter(|c| c.volume_driver() == Some(d)) {
+            for c in claims.iter().filter(|c| c.volume_driver() == Some(d)) {
                 for va in c.attachments.iter().filter(|va| va.spec.node_name == node) {
                     if !va.status.as_ref().is_some_and(|s| s.attached) {
                         cause = cause.evidence(format!(

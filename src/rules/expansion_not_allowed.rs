@@ -1,9 +1,9 @@
 //! `expansion-not-allowed`: the claim asks for more space but its class
 //! does not allow volume expansion (or it was not dynamically provisioned).
 
-use super::expansion::{growing, user_or_claim};
-use super::{Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::expansion::{growing, user_or_claim};
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
@@ -11,70 +11,63 @@ pub const RULE: Rule = Rule {
     title: "the claim was resized but its StorageClass does not allow volume expansion",
     severity: Severity::Warning,
     link: Link::ClaimToClass,
-    precedence: 82,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/expansion-not-allowed.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        if !c.is_bound() {
-            continue;
-        }
-        let Some((want, have)) = growing(c) else {
-            continue;
-        };
-        let class_allows = c.class.and_then(|sc| sc.allow_volume_expansion) == Some(true);
-        if class_allows {
-            continue;
-        }
-        let class = c.class_name().unwrap_or("");
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "{} asks for {want} but has {have}: {}, so the volume will not grow",
-                user_or_claim(chain.pod.as_ref(), c),
-                if class.is_empty() {
-                    "it has no StorageClass (statically provisioned volumes cannot be resized)"
-                        .to_string()
-                } else {
-                    format!("StorageClass \"{class}\" does not set allowVolumeExpansion: true")
-                }
-            ),
-        )
-        .object(c.object())
-        .evidence(format!(
-            "claim {}/{} requests {want}, status.capacity is {have}",
-            c.namespace, c.name
-        ));
-        if let Some(p) = &chain.pod {
-            cause = cause.object(p.object());
-        }
-        if !class.is_empty() {
-            cause = cause.object(ObjectRef::class(class)).evidence(format!(
-                "StorageClass {class}: allowVolumeExpansion {}",
-                c.class
-                    .and_then(|sc| sc.allow_volume_expansion)
-                    .map_or("unset".to_string(), |b| b.to_string())
-            ));
-        }
-        let driver_expands = c
-            .class
-            .and_then(|sc| ctx.drivers.get(&sc.provisioner))
-            .map(|d| d.expansion);
-        cause = match driver_expands {
-            Some(false) => cause.fix(format!(
-                "the driver {} cannot expand volumes: move the data to a new, larger claim (create it, copy with a Job that mounts both, switch the workload)",
-                c.class.map(|sc| sc.provisioner.as_str()).unwrap_or("")
-            )),
-            _ => cause.fix(format!(
-                "allow expansion on the class (this field can be changed): kubectl patch storageclass {class} -p '{{\"allowVolumeExpansion\":true}}'; the resize then proceeds by itself"
-            )),
-        };
-        out.push(cause);
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    if !c.is_bound() {
+        return None;
     }
-    out
+    let (want, have) = growing(c)?;
+    let class_allows = c.class.and_then(|sc| sc.allow_volume_expansion) == Some(true);
+    if class_allows {
+        return None;
+    }
+    let class = c.class_name().unwrap_or("");
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "{} asks for {want} but has {have}: {}, so the volume will not grow",
+            user_or_claim(pod, c),
+            if class.is_empty() {
+                "it has no StorageClass (statically provisioned volumes cannot be resized)"
+                    .to_string()
+            } else {
+                format!("StorageClass \"{class}\" does not set allowVolumeExpansion: true")
+            }
+        ),
+    )
+    .object(c.object())
+    .evidence(format!(
+        "claim {}/{} requests {want}, status.capacity is {have}",
+        c.namespace, c.name
+    ));
+    if let Some(p) = pod {
+        cause = cause.object(p.object());
+    }
+    if !class.is_empty() {
+        cause = cause.object(ObjectRef::class(class)).evidence(format!(
+            "StorageClass {class}: allowVolumeExpansion {}",
+            c.class
+                .and_then(|sc| sc.allow_volume_expansion)
+                .map_or("unset".to_string(), |b| b.to_string())
+        ));
+    }
+    let driver_expands = c
+        .class
+        .and_then(|sc| ctx.drivers.get(&sc.provisioner))
+        .map(|d| d.expansion);
+    cause = match driver_expands {
+        Some(false) => cause.fix(format!(
+            "the driver {} cannot expand volumes: move the data to a new, larger claim (create it, copy with a Job that mounts both, switch the workload)",
+            c.class.map(|sc| sc.provisioner.as_str()).unwrap_or("")
+        )),
+        _ => cause.fix(format!(
+            "allow expansion on the class (this field can be changed): kubectl patch storageclass {class} -p '{{\"allowVolumeExpansion\":true}}'; the resize then proceeds by itself"
+        )),
+    };
+    Some(cause)
 }
 
 #[cfg(test)]

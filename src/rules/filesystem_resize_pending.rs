@@ -1,9 +1,10 @@
 //! `filesystem-resize-pending`: the volume grew; its file system grows when
 //! a pod (re)mounts it.
 
-use super::expansion::{condition, user_or_claim};
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::expansion::{condition, user_or_claim};
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Link, Severity};
 
 pub const RULE: Rule = Rule {
@@ -11,41 +12,34 @@ pub const RULE: Rule = Rule {
     title: "the volume was expanded; its file system grows when a pod (re)mounts it",
     severity: Severity::Info,
     link: Link::Mount,
-    precedence: 88,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/filesystem-resize-pending.md"),
 };
 
-fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        let Some(cond) = condition(c, "FileSystemResizePending") else {
-            continue;
-        };
-        let ns = c.namespace;
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "{}: the disk has been expanded, the file system grows when a pod mounts the volume again",
-                user_or_claim(chain.pod.as_ref(), c)
-            ),
-        )
-        .object(c.object())
-        .evidence(format!(
-            "condition FileSystemResizePending: {}",
-            cond.message.as_deref().unwrap_or("")
-        ));
-        cause = match &chain.pod {
-            Some(p) => cause.object(p.object()).fix(format!(
-                "restart the pod so the kubelet grows the file system: {} delete pod {} (its controller recreates it), unless the driver grows it online shortly",
-                kubectl_ns(ns),
-                p.name
-            )),
-            None => cause.fix("nothing to do now: the next pod that mounts the claim finishes the resize"),
-        };
-        out.push(cause);
-    }
-    out
+fn check(_: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let cond = condition(c, "FileSystemResizePending")?;
+    let ns = c.namespace;
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "{}: the disk has been expanded, the file system grows when a pod mounts the volume again",
+            user_or_claim(pod, c)
+        ),
+    )
+    .object(c.object())
+    .evidence(format!(
+        "condition FileSystemResizePending: {}",
+        cond.message.as_deref().unwrap_or("")
+    ));
+    cause = match pod {
+        Some(p) => cause.object(p.object()).fix(format!(
+            "restart the pod so the kubelet grows the file system: {} delete pod {} (its controller recreates it), unless the driver grows it online shortly",
+            kubectl_ns(ns),
+            p.name
+        )),
+        None => cause.fix("nothing to do now: the next pod that mounts the claim finishes the resize"),
+    };
+    Some(cause)
 }
 
 #[cfg(test)]

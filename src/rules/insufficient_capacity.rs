@@ -1,8 +1,9 @@
 //! `insufficient-capacity`: the driver tracks storage capacity and no
 //! CSIStorageCapacity covers the request on any node the pod may use.
 
-use super::{scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::evidence::{gap_lines, scheduler_says};
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::quantity;
 use crate::scheduler::ReasonKind;
@@ -12,21 +13,17 @@ pub const RULE: Rule = Rule {
     title: "no node has enough free storage for the claim (CSI storage capacity tracking)",
     severity: Severity::Error,
     link: Link::VolumeToNode,
-    precedence: 42,
-    fallback: false,
-    check,
+    check: Check::Pod(check),
+    runbook: include_str!("../../docs/runbooks/insufficient-capacity.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     if pod.node_name.is_some() {
         return Vec::new();
     }
     let said = scheduler_says(Some(pod), |k| *k == ReasonKind::NotEnoughStorage);
     let mut out = Vec::new();
-    for c in &chain.claims {
+    for c in claims {
         let Some(class) = c.class else { continue };
         if !c.is_pending() || c.volume.is_some() {
             continue;
@@ -113,7 +110,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if !ctx.snap.has("csistoragecapacities") {
             cause = cause
                 .confidence(Confidence::Medium)
-                .evidence_all(super::gap_lines(ctx, &["csistoragecapacities"]));
+                .evidence_all(gap_lines(ctx, &["csistoragecapacities"]));
         }
         cause = cause
             .fix("free space on the nodes' storage (delete unused volumes of this class — DATA RISK: their data goes with them), or add disks / nodes to the pool the driver provisions from")

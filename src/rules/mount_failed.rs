@@ -1,8 +1,9 @@
 //! `mount-failed`: the kubelet cannot mount or map the volume. The error is
 //! classified so the fix fits it.
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, Severity};
 
@@ -11,9 +12,8 @@ pub const RULE: Rule = Rule {
     title: "the kubelet cannot mount or map the volume",
     severity: Severity::Error,
     link: Link::Mount,
-    precedence: 75,
-    fallback: false,
-    check,
+    check: Check::PodOnNode(check),
+    runbook: include_str!("../../docs/runbooks/mount-failed.md"),
 };
 
 /// What a mount error is about.
@@ -82,10 +82,7 @@ fn explained_elsewhere(message: &str) -> bool {
         || message.contains("ReadWriteOncePod access mode")
 }
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some((pod, node)) = chain.stuck_on_node() else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     let timeline = Timeline::new(&pod.events);
     let failures: Vec<_> = ["FailedMount", "FailedMapVolume"]
         .iter()
@@ -134,7 +131,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     for other in failures.iter().filter(|x| !std::ptr::eq(**x, e)).take(2) {
         cause = cause.evidence(events::quote(other, ctx.snap.now));
     }
-    for c in &chain.claims {
+    for c in claims {
         let pv = c
             .volume
             .and_then(|v| v.metadata.name.as_deref())

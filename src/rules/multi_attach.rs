@@ -1,8 +1,9 @@
 //! `multi-attach`: a ReadWriteOnce volume is attached to another node.
 //! RWO is per node, not per pod: a second node cannot attach it.
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::{is_finished, Chain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use crate::chain::{is_finished, ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::nodes;
@@ -12,22 +13,18 @@ pub const RULE: Rule = Rule {
     title: "a ReadWriteOnce volume is still attached to another node",
     severity: Severity::Error,
     link: Link::Attach,
-    precedence: 70,
-    fallback: false,
-    check,
+    check: Check::PodOnNode(check),
+    runbook: include_str!("../../docs/runbooks/multi-attach.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some((pod, here)) = chain.stuck_on_node() else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, here: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     let timeline = Timeline::new(&pod.events);
     let multi_events: Vec<_> = timeline
         .current_all("FailedAttachVolume")
         .filter(|e| events::message(e).contains("Multi-Attach error"))
         .collect();
     let mut out = Vec::new();
-    for c in &chain.claims {
+    for c in claims {
         let Some(pv) = c.volume else { continue };
         let modes = c.access_modes();
         if modes
@@ -40,7 +37,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let event = multi_events
             .iter()
             .find(|e| events::message(e).contains(&format!("\"{pv_name}\"")))
-            .or_else(|| multi_events.first().filter(|_| chain.claims.len() == 1));
+            .or_else(|| multi_events.first().filter(|_| claims.len() == 1));
         let elsewhere: Vec<_> = c
             .attachments
             .iter()

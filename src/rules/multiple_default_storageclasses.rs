@@ -1,6 +1,6 @@
 //! `multiple-default-storageclasses`: more than one class is marked default.
 
-use super::{Cause, Ctx, Rule};
+use super::rule::{Cause, Check, Ctx, Rule};
 use crate::chain::Chain;
 use crate::model::{Link, ObjectRef, Severity};
 use crate::snapshot::is_default_class;
@@ -10,9 +10,8 @@ pub const RULE: Rule = Rule {
     title: "more than one StorageClass is marked default",
     severity: Severity::Warning,
     link: Link::ClaimToClass,
-    precedence: 85,
-    fallback: false,
-    check,
+    check: Check::Subject(check),
+    runbook: include_str!("../../docs/runbooks/multiple-default-storageclasses.md"),
 };
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {

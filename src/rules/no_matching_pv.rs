@@ -1,7 +1,10 @@
 //! `no-matching-pv`: static provisioning, and no Available PV fits the claim.
 
-use super::{kubectl_ns, matching, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::{Chain, ClaimChain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::{claim_state_line, scheduler_says};
+use super::support::matching::candidates;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -11,126 +14,83 @@ pub const RULE: Rule = Rule {
     title: "static provisioning: no Available PersistentVolume matches the claim",
     severity: Severity::Error,
     link: Link::ClaimToVolume,
-    precedence: 35,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/no-matching-pv.md"),
 };
 
-/// The closest PVs of a class and why each does not fit, best first.
-pub fn candidates(ctx: &Ctx, c: &ClaimChain, class: &str) -> (Vec<String>, usize) {
-    let mut fits = 0;
-    let mut lines: Vec<(u8, String)> = ctx
-        .snap
-        .objects
-        .volumes
-        .iter()
-        .filter(|pv| {
-            pv.spec
-                .as_ref()
-                .and_then(|s| s.storage_class_name.as_deref())
-                .unwrap_or("")
-                == class
-        })
-        .filter_map(|pv| {
-            let name = pv.metadata.name.as_deref().unwrap_or("");
-            match matching::mismatch(c, pv) {
-                None => {
-                    fits += 1;
-                    None
-                }
-                Some(why) => {
-                    // Size and mode mismatches are closer than volumes taken by others.
-                    let distance = if why.starts_with("reserved") || why.starts_with("Released") {
-                        2
-                    } else {
-                        1
-                    };
-                    Some((distance, format!("PV {name}: {why}")))
-                }
-            }
-        })
-        .collect();
-    lines.sort();
-    (lines.into_iter().map(|(_, l)| l).take(5).collect(), fits)
-}
-
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        let Some(class) = c.class else { continue };
-        if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
-            continue;
-        }
-        let static_only = class.provisioner == "kubernetes.io/no-provisioner"
-            || ctx
-                .drivers
-                .get(&class.provisioner)
-                .is_some_and(|d| d.static_only);
-        if !static_only {
-            continue;
-        }
-        let class_name = class.metadata.name.as_deref().unwrap_or("");
-        let timeline = Timeline::new(&c.events);
-        let said = scheduler_says(chain.pod.as_ref(), |k| *k == ReasonKind::NoVolumeToBind);
-        let failed_binding = timeline.current("FailedBinding");
-        let (lines, fits) = candidates(ctx, c, class_name);
-        if c.is_wait_for_first_consumer() && said.is_none() {
-            // Binding waits for the pod to be scheduled; nothing failed yet
-            // unless no volume fits at all and a pod is waiting for one.
-            if fits > 0 || chain.pod.is_none() {
-                continue;
-            }
-        } else if fits > 0 && said.is_none() && failed_binding.is_none() {
-            continue;
-        }
-        let ns = c.namespace;
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "no PersistentVolume of class \"{class_name}\" can bind claim {ns}/{}: the class provisions nothing ({}), so a matching PV must exist",
-                c.name, class.provisioner
-            ),
-        )
-        .object(c.object())
-        .object(ObjectRef::class(class_name))
-        .evidence(super::claim_state_line(ctx, c));
-        if let Some(line) = said {
-            cause = cause.evidence(line);
-        }
-        if let Some(e) = failed_binding {
-            cause = cause.evidence(events::quote(e, ctx.snap.now));
-        }
-        if lines.is_empty() {
-            cause = cause.evidence(format!("there are no PVs of class \"{class_name}\""));
-        } else {
-            cause = cause.evidence_all(lines.iter().map(|l| format!("closest: {l}")));
-        }
-        if fits > 0 {
-            cause = cause.evidence(format!(
-                "{fits} PV(s) fit the claim itself, but none on a node the pod can use"
-            ));
-        }
-        let modes = c.access_modes().join(", ");
-        cause = cause.fix(format!(
-            "create a PersistentVolume for it: storageClassName: {class_name}, capacity.storage ≥ {}, accessModes [{modes}], volumeMode {}{}",
-            c.requested_size().unwrap_or("the requested size"),
-            c.volume_mode(),
-            if c.is_wait_for_first_consumer() {
-                ", with nodeAffinity to a node the pod can run on"
-            } else {
-                ""
-            }
-        ));
-        if !lines.is_empty() {
-            cause = cause.fix(format!(
-                "or change the claim to fit an existing PV (size, access modes and volumeMode cannot be edited on a Pending claim: recreate it; {} delete pvc {} loses no data since it is not bound)",
-                kubectl_ns(ns),
-                c.name
-            ));
-        }
-        out.push(cause);
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let class = c.class?;
+    if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
+        return None;
     }
-    out
+    let static_only = class.provisioner == "kubernetes.io/no-provisioner"
+        || ctx
+            .drivers
+            .get(&class.provisioner)
+            .is_some_and(|d| d.static_only);
+    if !static_only {
+        return None;
+    }
+    let class_name = class.metadata.name.as_deref().unwrap_or("");
+    let timeline = Timeline::new(&c.events);
+    let said = scheduler_says(pod, |k| *k == ReasonKind::NoVolumeToBind);
+    let failed_binding = timeline.current("FailedBinding");
+    let (lines, fits) = candidates(ctx, c, class_name);
+    if c.is_wait_for_first_consumer() && said.is_none() {
+        // Binding waits for the pod to be scheduled; nothing failed yet
+        // unless no volume fits at all and a pod is waiting for one.
+        if fits > 0 || pod.is_none() {
+            return None;
+        }
+    } else if fits > 0 && said.is_none() && failed_binding.is_none() {
+        return None;
+    }
+    let ns = c.namespace;
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "no PersistentVolume of class \"{class_name}\" can bind claim {ns}/{}: the class provisions nothing ({}), so a matching PV must exist",
+            c.name, class.provisioner
+        ),
+    )
+    .object(c.object())
+    .object(ObjectRef::class(class_name))
+    .evidence(claim_state_line(ctx, c));
+    if let Some(line) = said {
+        cause = cause.evidence(line);
+    }
+    if let Some(e) = failed_binding {
+        cause = cause.evidence(events::quote(e, ctx.snap.now));
+    }
+    if lines.is_empty() {
+        cause = cause.evidence(format!("there are no PVs of class \"{class_name}\""));
+    } else {
+        cause = cause.evidence_all(lines.iter().map(|l| format!("closest: {l}")));
+    }
+    if fits > 0 {
+        cause = cause.evidence(format!(
+            "{fits} PV(s) fit the claim itself, but none on a node the pod can use"
+        ));
+    }
+    let modes = c.access_modes().join(", ");
+    cause = cause.fix(format!(
+        "create a PersistentVolume for it: storageClassName: {class_name}, capacity.storage ≥ {}, accessModes [{modes}], volumeMode {}{}",
+        c.requested_size().unwrap_or("the requested size"),
+        c.volume_mode(),
+        if c.is_wait_for_first_consumer() {
+            ", with nodeAffinity to a node the pod can run on"
+        } else {
+            ""
+        }
+    ));
+    if !lines.is_empty() {
+        cause = cause.fix(format!(
+            "or change the claim to fit an existing PV (size, access modes and volumeMode cannot be edited on a Pending claim: recreate it; {} delete pvc {} loses no data since it is not bound)",
+            kubectl_ns(ns),
+            c.name
+        ));
+    }
+    Some(cause)
 }
 
 #[cfg(test)]

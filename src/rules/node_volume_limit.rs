@@ -1,7 +1,8 @@
 //! `node-volume-limit`: the node's attach limit for the driver is used up.
 
-use super::{scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::evidence::scheduler_says;
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
 
@@ -10,9 +11,8 @@ pub const RULE: Rule = Rule {
     title: "the node's limit of attached volumes for the driver is used up",
     severity: Severity::Error,
     link: Link::Attach,
-    precedence: 44,
-    fallback: false,
-    check,
+    check: Check::Pod(check),
+    runbook: include_str!("../../docs/runbooks/node-volume-limit.md"),
 };
 
 /// (limit, attached) of a driver on a node, from its CSINode and VolumeAttachments.
@@ -30,10 +30,7 @@ fn usage(ctx: &Ctx, node: &str, driver: &str) -> Option<(i32, usize)> {
     Some((limit, attached))
 }
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     let status = pod.pod.status.as_ref();
     let failed_reason = status
         .and_then(|s| s.reason.as_deref())
@@ -43,8 +40,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         return Vec::new();
     }
     let ns = pod.namespace;
-    let drivers: Vec<&str> = chain
-        .claims
+    let drivers: Vec<&str> = claims
         .iter()
         .filter_map(|c| {
             c.volume_driver()

@@ -2,8 +2,10 @@
 //! volumes while its storage chain is healthy. Quotes the real reason and
 //! invents no storage cause.
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::{pod_state, Chain, ClaimChain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::claims::{claim_ok, VOLUME_EVENT_REASONS};
+use super::support::commands::kubectl_ns;
+use crate::chain::{pod_state, Chain};
 use crate::events::Timeline;
 use crate::model::{Link, Severity};
 
@@ -12,25 +14,9 @@ pub const RULE: Rule = Rule {
     title: "the pod is blocked by something other than its storage",
     severity: Severity::Warning,
     link: Link::PodToNode,
-    precedence: 95,
-    fallback: true,
-    check,
+    check: Check::Fallback(check),
+    runbook: include_str!("../../docs/runbooks/not-storage.md"),
 };
-
-/// Failed volume events on a pod mean storage is involved.
-pub const VOLUME_EVENT_REASONS: &[&str] = &["FailedMount", "FailedMapVolume", "FailedAttachVolume"];
-
-/// Whether the claim is fine for this pod: bound, or a WaitForFirstConsumer
-/// claim that binds once the pod is scheduled.
-pub fn claim_ok(c: &ClaimChain, pod_scheduled: bool) -> bool {
-    let terminating = c
-        .claim
-        .is_some_and(|x| x.metadata.deletion_timestamp.is_some());
-    if c.claim.is_none() || terminating {
-        return false;
-    }
-    c.is_bound() || (c.is_pending() && c.is_wait_for_first_consumer() && !pod_scheduled)
-}
 
 fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(pod) = &chain.pod else {

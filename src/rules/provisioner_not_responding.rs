@@ -2,9 +2,11 @@
 //! provisioner that never picked it up (not running, or the class names a
 //! driver that does not exist).
 
-use super::provisioning_failed::short_name;
-use super::{closest, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::{Chain, ClaimChain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::evidence::{claim_state_line, confidence_given, scheduler_says};
+use super::support::names::closest;
+use super::support::provisioner_errors::short_name;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -14,23 +16,14 @@ pub const RULE: Rule = Rule {
     title: "no provisioner picks up the claim: its controller is not running or the class names an unknown driver",
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
-    precedence: 60,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/provisioner-not-responding.md"),
 };
 
 /// Claims younger than this may simply not have been provisioned yet.
 const GRACE_SECONDS: i64 = 60;
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    chain
-        .claims
-        .iter()
-        .filter_map(|c| claim_cause(ctx, chain, c))
-        .collect()
-}
-
-fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let class = c.class?;
     if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
         return None;
@@ -78,7 +71,7 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     )
     .object(c.object())
     .object(ObjectRef::class(class_name))
-    .evidence(super::claim_state_line(ctx, c));
+    .evidence(claim_state_line(ctx, c));
     if let Some(a) = annotated {
         cause = cause.evidence(format!(
             "the PV controller handed the claim to \"{a}\" (annotation volume.kubernetes.io/storage-provisioner)"
@@ -95,7 +88,7 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
     cause = cause.evidence(
         "no Provisioning, ProvisioningFailed or ProvisioningSucceeded event from the provisioner",
     );
-    if let Some(line) = scheduler_says(chain.pod.as_ref(), |k| {
+    if let Some(line) = scheduler_says(pod, |k| {
         matches!(
             k,
             ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError
@@ -174,7 +167,7 @@ fn claim_cause(ctx: &Ctx, chain: &Chain, c: &ClaimChain) -> Option<Cause> {
         ));
     let missing_data = ["csidrivers", "events"];
     cause.confidence = if repeats >= 2 || age >= 5 * 60 {
-        super::confidence_given(ctx, &missing_data, Confidence::High)
+        confidence_given(ctx, &missing_data, Confidence::High)
     } else {
         Confidence::Medium
     };

@@ -2,8 +2,11 @@
 //! error is classified (capacity, parameters, topology, volume mode, data
 //! source) so the fix fits it.
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::claim_state_line;
+use super::support::provisioner_errors::{brief, classify, short_name, underlying, ErrorKind};
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 
@@ -12,218 +15,82 @@ pub const RULE: Rule = Rule {
     title: "the provisioner tried to create the volume and failed",
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
-    precedence: 50,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/provisioning-failed.md"),
 };
 
-/// What a provisioning error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The class does not exist (rule `storageclass-not-found`).
-    ClassNotFound,
-    /// The driver cannot serve the access mode (rule `access-mode-unsupported`).
-    AccessMode,
-    /// Static class: nothing provisions (rule `no-matching-pv`).
-    NoProvisioner,
-    Capacity,
-    Parameters,
-    Topology,
-    VolumeMode,
-    DataSource,
-    Other,
-}
-
-impl ErrorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::ClassNotFound => "class not found",
-            ErrorKind::AccessMode => "access mode",
-            ErrorKind::NoProvisioner => "no provisioner",
-            ErrorKind::Capacity => "capacity",
-            ErrorKind::Parameters => "parameters",
-            ErrorKind::Topology => "topology",
-            ErrorKind::VolumeMode => "volume mode",
-            ErrorKind::DataSource => "data source",
-            ErrorKind::Other => "other",
-        }
+fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
+    if c.claim.is_none() || c.is_bound() {
+        return None;
     }
-}
-
-/// The driver's own error, without the wrappers the provisioner adds
-/// (`failed to provision volume with StorageClass "x": `, the ≥6.0
-/// infeasible prefix).
-pub fn underlying(message: &str) -> &str {
-    let mut m = message.trim();
-    for prefix in ["Volume provisioning failed with infeasible error. Retries will be delayed."] {
-        if let Some(rest) = m.strip_prefix(prefix) {
-            m = rest.trim();
-        }
+    let e = Timeline::new(&c.events).current("ProvisioningFailed")?;
+    let message = events::message(e);
+    let kind = classify(message);
+    if matches!(
+        kind,
+        ErrorKind::ClassNotFound | ErrorKind::AccessMode | ErrorKind::NoProvisioner
+    ) {
+        return None;
     }
-    for wrapper in [
-        "failed to provision volume with StorageClass",
-        "Failed to provision volume with StorageClass",
-    ] {
-        if let Some(rest) = m.strip_prefix(wrapper) {
-            if let Some(i) = rest.find("\": ") {
-                m = rest[i + 3..].trim();
-            }
-        }
-    }
-    m
-}
-
-pub fn classify(message: &str) -> ErrorKind {
-    let m = underlying(message);
-    let lower = m.to_ascii_lowercase();
-    if m.starts_with("storageclass.storage.k8s.io") && m.contains("not found") {
-        ErrorKind::ClassNotFound
-    } else if m.contains("no volume plugin matched") {
-        ErrorKind::NoProvisioner
-    } else if lower.contains("block volume") || lower.contains("volumemode") {
-        ErrorKind::VolumeMode
-    } else if m.contains("MULTI_NODE_MULTI_WRITER")
-        || m.contains("MULTI_NODE_READER_ONLY")
-        || m.contains("MULTI_NODE_SINGLE_WRITER")
-        || m.contains("only supports ReadWriteOnce")
-        || m.contains("does not support ReadOnlyMany and ReadWriteOnce")
-        || lower.contains("access mode")
-        || lower.contains("accessmode")
-        || lower.contains("volume capability not supported")
-        || lower.contains("volume capabilities not supported")
-    {
-        ErrorKind::AccessMode
-    } else if m.contains("error generating accessibility requirements")
-        || lower.contains("topology")
-        || lower.contains("allowed topologies")
-    {
-        ErrorKind::Topology
-    } else if m.contains("DataSource")
-        || lower.contains("data source")
-        || lower.contains("datasource")
-        || (lower.contains("snapshot") && lower.contains("not ready"))
-    {
-        ErrorKind::DataSource
-    } else if m.contains("ResourceExhausted")
-        || lower.contains("quota")
-        || lower.contains("insufficient capacity")
-        || lower.contains("limitexceeded")
-        || lower.contains("not enough space")
-        || lower.contains("out of capacity")
-    {
-        ErrorKind::Capacity
-    } else if m.contains("InvalidArgument")
-        || lower.contains("invalid parameter")
-        || lower.contains("invalidparameter")
-        || lower.contains("parameter")
-    {
-        ErrorKind::Parameters
-    } else {
-        ErrorKind::Other
-    }
-}
-
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        if c.claim.is_none() || c.is_bound() {
-            continue;
-        }
-        let Some(e) = Timeline::new(&c.events).current("ProvisioningFailed") else {
-            continue;
-        };
-        let message = events::message(e);
-        let kind = classify(message);
-        if matches!(
-            kind,
-            ErrorKind::ClassNotFound | ErrorKind::AccessMode | ErrorKind::NoProvisioner
-        ) {
-            continue;
-        }
-        let ns = c.namespace;
-        let class = c.class_name().unwrap_or("");
-        let who = match events::reporter(e) {
-            "" => "the provisioner".to_string(),
-            r => r.to_string(),
-        };
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "provisioning claim {ns}/{} failed ({}): {}",
-                c.name,
-                kind.as_str(),
-                brief(underlying(message))
-            ),
-        )
-        .object(c.object())
-        .evidence(super::claim_state_line(ctx, c))
-        .evidence(events::quote(e, ctx.snap.now))
-        .evidence(format!(
-            "error class: {} (reported by {who})",
-            kind.as_str()
-        ));
-        if !class.is_empty() {
-            cause = cause.object(ObjectRef::class(class));
-        }
-        let size = c.requested_size().unwrap_or("the requested size");
-        let params = c
-            .class
-            .and_then(|sc| sc.parameters.as_ref())
-            .map(|p| {
-                p.iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        cause = match kind {
-            ErrorKind::Capacity => {
-                cause = cause.fix(format!("the backend refused {size}: request less (recreate the claim; a Pending claim holds no data), or raise the cloud/backend quota or capacity"));
-                if c.is_wait_for_first_consumer() {
-                    cause = cause.fix("if the limit is per zone, let the pod run in another zone (this WaitForFirstConsumer class provisions where the pod is scheduled)");
-                }
-                cause
-            }
-            ErrorKind::Parameters => cause
-                .fix(format!("the driver rejected the request: check StorageClass \"{class}\" parameters ({params}) and the claim's size against the driver's documented limits"))
-                .fix(format!("StorageClass parameters cannot be edited: kubectl get sc {class} -o yaml > sc.yaml, fix, kubectl replace --force -f sc.yaml (existing volumes are not affected)")),
-            ErrorKind::Topology => cause
-                .fix(format!("the class's allowedTopologies or the selected node's zone do not fit the driver: compare kubectl get sc {class} -o yaml (allowedTopologies) with kubectl get nodes -L topology.kubernetes.io/zone and the CSINode topology keys"))
-                .fix(format!("if the selected node is gone, remove the annotation so the scheduler picks again: {} annotate pvc {} volume.kubernetes.io/selected-node-", kubectl_ns(ns), c.name)),
-            ErrorKind::VolumeMode => cause
-                .fix(format!("the driver cannot provision volumeMode {}: use volumeMode Filesystem or a class whose driver supports Block (recreate the claim)", c.volume_mode())),
-            ErrorKind::DataSource => cause
-                .fix(format!("the claim's dataSource must exist in {ns} and be ready: kubectl -n {ns} get volumesnapshot,pvc; a snapshot must show readyToUse: true, and a cloned claim must use the same driver and be at most the new claim's size")),
-            _ => cause
-                .fix(format!("read the provisioner's log for the full error: find its controller (kubectl get pods -A | grep -i {}) and run kubectl logs on its csi-provisioner container", short_name(c.class.map(|s| s.provisioner.as_str()).unwrap_or(class))))
-                .fix(format!("after fixing the cause the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
-        };
-        out.push(cause);
-    }
-    out
-}
-
-/// The gist of a driver error for a one-line summary: the gRPC description
-/// without the code wrapper, cut at a sentence end near 160 characters.
-pub fn brief(error: &str) -> String {
-    let gist = match error.split_once(" desc = ") {
-        Some((head, desc)) => {
-            let code = head.rsplit("code = ").next().unwrap_or("").trim();
-            format!("{code}: {desc}")
-        }
-        None => error.to_string(),
+    let ns = c.namespace;
+    let class = c.class_name().unwrap_or("");
+    let who = match events::reporter(e) {
+        "" => "the provisioner".to_string(),
+        r => r.to_string(),
     };
-    if gist.chars().count() <= 160 {
-        return gist;
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "provisioning claim {ns}/{} failed ({}): {}",
+            c.name,
+            kind.as_str(),
+            brief(underlying(message))
+        ),
+    )
+    .object(c.object())
+    .evidence(claim_state_line(ctx, c))
+    .evidence(events::quote(e, ctx.snap.now))
+    .evidence(format!(
+        "error class: {} (reported by {who})",
+        kind.as_str()
+    ));
+    if !class.is_empty() {
+        cause = cause.object(ObjectRef::class(class));
     }
-    let cut: String = gist.chars().take(160).collect();
-    format!("{}…", cut.trim_end())
-}
-
-/// `ebs.csi.aws.com` → `ebs`, to find a driver's pods by name.
-pub fn short_name(driver: &str) -> &str {
-    let last = driver.rsplit('/').next().unwrap_or(driver);
-    last.split('.').next().unwrap_or(last)
+    let size = c.requested_size().unwrap_or("the requested size");
+    let params = c
+        .class
+        .and_then(|sc| sc.parameters.as_ref())
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    cause = match kind {
+        ErrorKind::Capacity => {
+            cause = cause.fix(format!("the backend refused {size}: request less (recreate the claim; a Pending claim holds no data), or raise the cloud/backend quota or capacity"));
+            if c.is_wait_for_first_consumer() {
+                cause = cause.fix("if the limit is per zone, let the pod run in another zone (this WaitForFirstConsumer class provisions where the pod is scheduled)");
+            }
+            cause
+        }
+        ErrorKind::Parameters => cause
+            .fix(format!("the driver rejected the request: check StorageClass \"{class}\" parameters ({params}) and the claim's size against the driver's documented limits"))
+            .fix(format!("StorageClass parameters cannot be edited: kubectl get sc {class} -o yaml > sc.yaml, fix, kubectl replace --force -f sc.yaml (existing volumes are not affected)")),
+        ErrorKind::Topology => cause
+            .fix(format!("the class's allowedTopologies or the selected node's zone do not fit the driver: compare kubectl get sc {class} -o yaml (allowedTopologies) with kubectl get nodes -L topology.kubernetes.io/zone and the CSINode topology keys"))
+            .fix(format!("if the selected node is gone, remove the annotation so the scheduler picks again: {} annotate pvc {} volume.kubernetes.io/selected-node-", kubectl_ns(ns), c.name)),
+        ErrorKind::VolumeMode => cause
+            .fix(format!("the driver cannot provision volumeMode {}: use volumeMode Filesystem or a class whose driver supports Block (recreate the claim)", c.volume_mode())),
+        ErrorKind::DataSource => cause
+            .fix(format!("the claim's dataSource must exist in {ns} and be ready: kubectl -n {ns} get volumesnapshot,pvc; a snapshot must show readyToUse: true, and a cloned claim must use the same driver and be at most the new claim's size")),
+        _ => cause
+            .fix(format!("read the provisioner's log for the full error: find its controller (kubectl get pods -A | grep -i {}) and run kubectl logs on its csi-provisioner container", short_name(c.class.map(|s| s.provisioner.as_str()).unwrap_or(class))))
+            .fix(format!("after fixing the cause the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
+    };
+    Some(cause)
 }
 
 #[cfg(test)]

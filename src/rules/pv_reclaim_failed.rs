@@ -1,7 +1,8 @@
 //! `pv-reclaim-failed`: the PV is Failed: deleting or recycling its storage
 //! did not work.
 
-use super::{Cause, Ctx, Rule};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::provisioner_errors;
 use crate::chain::Chain;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -11,9 +12,8 @@ pub const RULE: Rule = Rule {
     title: "reclaiming the PersistentVolume (delete or recycle) failed",
     severity: Severity::Warning,
     link: Link::ClassToProvisioner,
-    precedence: 80,
-    fallback: false,
-    check,
+    check: Check::Subject(check),
+    runbook: include_str!("../../docs/runbooks/pv-reclaim-failed.md"),
 };
 
 const REASONS: &[&str] = &[
@@ -55,7 +55,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             "volume {name} is {phase}: its {} reclaim did not complete{}",
             policy.to_lowercase(),
             message
-                .map(|m| format!(": {}", super::provisioning_failed::brief(m)))
+                .map(|m| format!(": {}", provisioner_errors::brief(m)))
                 .unwrap_or_default()
         ),
     )

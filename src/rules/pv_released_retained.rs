@@ -1,7 +1,8 @@
 //! `pv-released-retained`: a PV Released under Retain keeps its data but
 //! cannot bind again until its claimRef is cleared.
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
 use crate::chain::Chain;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -12,9 +13,8 @@ pub const RULE: Rule = Rule {
     title: "a Released PersistentVolume under Retain keeps its data but cannot bind until its claimRef is cleared",
     severity: Severity::Warning,
     link: Link::ClaimToVolume,
-    precedence: 17,
-    fallback: false,
-    check,
+    check: Check::Subject(check),
+    runbook: include_str!("../../docs/runbooks/pv-released-retained.md"),
 };
 
 fn is_released_retained(pv: &PersistentVolume) -> bool {

@@ -1,7 +1,9 @@
 //! `rwop-conflict`: a ReadWriteOncePod claim is already used by another pod.
 
-use super::{kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::{is_finished, Chain};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::scheduler_says;
+use crate::chain::{is_finished, ClaimChain, PodChain};
 use crate::events;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -11,18 +13,14 @@ pub const RULE: Rule = Rule {
     title: "a ReadWriteOncePod claim is already in use by another pod",
     severity: Severity::Error,
     link: Link::PodToClaim,
-    precedence: 45,
-    fallback: false,
-    check,
+    check: Check::Pod(check),
+    runbook: include_str!("../../docs/runbooks/rwop-conflict.md"),
 };
 
 const KUBELET_TEXT: &str =
     "volume uses the ReadWriteOncePod access mode and is already in use by another pod";
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     if pod.healthy {
         return Vec::new();
     }
@@ -32,7 +30,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         .iter()
         .find(|e| events::message(e).contains(KUBELET_TEXT));
     let mut out = Vec::new();
-    for c in &chain.claims {
+    for c in claims {
         if !c.access_modes().contains(&"ReadWriteOncePod") {
             continue;
         }
@@ -47,8 +45,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             continue;
         }
         if holders.is_empty()
-            && chain
-                .claims
+            && claims
                 .iter()
                 .filter(|x| x.access_modes().contains(&"ReadWriteOncePod"))
                 .count()

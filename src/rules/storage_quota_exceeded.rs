@@ -1,7 +1,8 @@
 //! `storage-quota-exceeded`: a ResourceQuota or LimitRange refuses the
 //! claim, so a StatefulSet cannot create it (nor the pod that needs it).
 
-use super::{kubectl_ns, Cause, Ctx, Rule};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
 use crate::chain::Chain;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -12,9 +13,8 @@ pub const RULE: Rule = Rule {
     title: "a ResourceQuota or LimitRange refuses the claim",
     severity: Severity::Error,
     link: Link::PodToClaim,
-    precedence: 8,
-    fallback: false,
-    check,
+    check: Check::Subject(check),
+    runbook: include_str!("../../docs/runbooks/storage-quota-exceeded.md"),
 };
 
 fn is_quota_text(m: &str) -> bool {

@@ -1,8 +1,10 @@
 //! `storage-unexplained`: storage is involved in a broken chain, but no
 //! known failure mode matched. Shows the raw evidence instead of guessing.
 
-use super::not_storage::{claim_ok, VOLUME_EVENT_REASONS};
-use super::{kubectl_ns, Cause, Ctx, Rule};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::claims::{claim_ok, VOLUME_EVENT_REASONS};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::claim_state_line;
 use crate::chain::{is_finished, pod_state, Chain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, Severity};
@@ -12,9 +14,8 @@ pub const RULE: Rule = Rule {
     title: "storage blocks the subject, but no known failure mode matched",
     severity: Severity::Error,
     link: Link::ClaimToVolume,
-    precedence: 99,
-    fallback: true,
-    check,
+    check: Check::Fallback(check),
+    runbook: include_str!("../../docs/runbooks/storage-unexplained.md"),
 };
 
 /// A claim younger than this is still being provisioned, not failing.
@@ -83,7 +84,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if c.claim.is_none() || c.is_bound() {
             continue;
         }
-        evidence.push(super::claim_state_line(ctx, c));
+        evidence.push(claim_state_line(ctx, c));
         let age = c
             .claim
             .and_then(|x| x.metadata.creation_timestamp.as_ref())

@@ -1,7 +1,10 @@
 //! `storageclass-not-found`: the claim names a StorageClass that does not exist.
 
-use super::{class_list, closest, kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::{claim_state_line, gap_lines, scheduler_says};
+use super::support::names::{class_list, closest};
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -11,107 +14,99 @@ pub const RULE: Rule = Rule {
     title: "the claim names a StorageClass that does not exist",
     severity: Severity::Error,
     link: Link::ClaimToClass,
-    precedence: 20,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/storageclass-not-found.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        let Some(class_name) = c.class_name() else {
-            continue;
-        };
-        if c.claim.is_none() || c.class.is_some() || c.is_bound() {
-            continue;
-        }
-        let ns = c.namespace;
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "claim {ns}/{} asks for StorageClass \"{class_name}\", which does not exist",
-                c.name
-            ),
-        )
-        .object(c.object())
-        .object(ObjectRef::class(class_name))
-        .evidence(super::claim_state_line(ctx, c));
-        if let Some(pod) = &chain.pod {
-            cause = cause.object(pod.object());
-        }
-        let timeline = Timeline::new(&c.events);
-        let event = timeline
-            .current("ProvisioningFailed")
-            .filter(|e| events::message(e).contains("not found"));
-        match event {
-            Some(e) => cause = cause.evidence(events::quote(e, ctx.snap.now)),
-            None => {
-                cause = cause.evidence(format!(
-                    "no StorageClass named \"{class_name}\" exists (seen from object state; no ProvisioningFailed event in the input)"
-                ))
-            }
-        }
-        if let Some(line) = scheduler_says(chain.pod.as_ref(), |k| {
-            matches!(
-                k,
-                ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError
-            )
-        }) {
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let class_name = c.class_name()?;
+    if c.claim.is_none() || c.class.is_some() || c.is_bound() {
+        return None;
+    }
+    let ns = c.namespace;
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "claim {ns}/{} asks for StorageClass \"{class_name}\", which does not exist",
+            c.name
+        ),
+    )
+    .object(c.object())
+    .object(ObjectRef::class(class_name))
+    .evidence(claim_state_line(ctx, c));
+    if let Some(pod) = pod {
+        cause = cause.object(pod.object());
+    }
+    let timeline = Timeline::new(&c.events);
+    let event = timeline
+        .current("ProvisioningFailed")
+        .filter(|e| events::message(e).contains("not found"));
+    match event {
+        Some(e) => cause = cause.evidence(events::quote(e, ctx.snap.now)),
+        None => {
             cause = cause.evidence(format!(
-                "{line} (a claim whose class is missing counts as Immediate binding, so the pod waits for it)"
+                "no StorageClass named \"{class_name}\" exists (seen from object state; no ProvisioningFailed event in the input)"
+            ))
+        }
+    }
+    if let Some(line) = scheduler_says(pod, |k| {
+        matches!(
+            k,
+            ReasonKind::UnboundImmediateClaims | ReasonKind::VolumeBindingError
+        )
+    }) {
+        cause = cause.evidence(format!(
+            "{line} (a claim whose class is missing counts as Immediate binding, so the pod waits for it)"
+        ));
+    }
+    if !ctx.snap.has("storageclasses") {
+        cause = cause
+            .confidence(Confidence::Low)
+            .evidence_all(gap_lines(ctx, &["storageclasses"]));
+        return Some(cause);
+    }
+    let existing = class_list(ctx.snap);
+    cause = cause.evidence(format!("StorageClasses in the cluster: {existing}"));
+    let names: Vec<&str> = ctx
+        .snap
+        .objects
+        .classes
+        .iter()
+        .filter_map(|sc| sc.metadata.name.as_deref())
+        .collect();
+    let suggestion = closest(class_name, names.iter().copied())
+        .or_else(|| {
+            ctx.snap
+                .default_classes()
+                .first()
+                .and_then(|sc| sc.metadata.name.as_deref())
+        })
+        .or_else(|| names.iter().min().copied());
+    let target = suggestion.unwrap_or("<an existing class>");
+    if let Some(s) = suggestion {
+        cause = cause.object(ObjectRef::class(s));
+    }
+    cause = cause.fix(format!(
+        "storageClassName cannot be changed on an existing claim: recreate it with an existing class. The claim is not bound, so no data is lost: {k} get pvc {n} -o yaml > {n}.yaml; set spec.storageClassName: {target} (and drop metadata.uid, resourceVersion, status); {k} delete pvc {n}; {k} apply -f {n}.yaml",
+        k = kubectl_ns(ns),
+        n = c.name
+    ));
+    cause = cause.fix(format!(
+        "or, if \"{class_name}\" is the class that should exist, create a StorageClass named {class_name} with the provisioner and parameters meant for it; the claim then provisions as it is"
+    ));
+    if let Some(pod) = pod {
+        if let Some(owner) =
+            crate::chain::owner_of(ctx.snap, pod.pod).filter(|o| o.kind == "StatefulSet")
+        {
+            cause = cause.fix(format!(
+                "the claim comes from {}'s volumeClaimTemplates: fix storageClassName there too, or new replicas get the same claim (volumeClaimTemplates cannot be edited: {} delete {} --cascade=orphan, then re-apply it with the class changed)",
+                owner.kubectl_name(),
+                kubectl_ns(ns),
+                owner.kubectl_name()
             ));
         }
-        if !ctx.snap.has("storageclasses") {
-            cause = cause
-                .confidence(Confidence::Low)
-                .evidence_all(super::gap_lines(ctx, &["storageclasses"]));
-            out.push(cause);
-            continue;
-        }
-        let existing = class_list(ctx.snap);
-        cause = cause.evidence(format!("StorageClasses in the cluster: {existing}"));
-        let names: Vec<&str> = ctx
-            .snap
-            .objects
-            .classes
-            .iter()
-            .filter_map(|sc| sc.metadata.name.as_deref())
-            .collect();
-        let suggestion = closest(class_name, names.iter().copied())
-            .or_else(|| {
-                ctx.snap
-                    .default_classes()
-                    .first()
-                    .and_then(|sc| sc.metadata.name.as_deref())
-            })
-            .or_else(|| names.iter().min().copied());
-        let target = suggestion.unwrap_or("<an existing class>");
-        if let Some(s) = suggestion {
-            cause = cause.object(ObjectRef::class(s));
-        }
-        cause = cause.fix(format!(
-            "storageClassName cannot be changed on an existing claim: recreate it with an existing class. The claim is not bound, so no data is lost: {k} get pvc {n} -o yaml > {n}.yaml; set spec.storageClassName: {target} (and drop metadata.uid, resourceVersion, status); {k} delete pvc {n}; {k} apply -f {n}.yaml",
-            k = kubectl_ns(ns),
-            n = c.name
-        ));
-        cause = cause.fix(format!(
-            "or, if \"{class_name}\" is the class that should exist, create a StorageClass named {class_name} with the provisioner and parameters meant for it; the claim then provisions as it is"
-        ));
-        if let Some(pod) = &chain.pod {
-            if let Some(owner) =
-                crate::chain::owner_of(ctx.snap, pod.pod).filter(|o| o.kind == "StatefulSet")
-            {
-                cause = cause.fix(format!(
-                    "the claim comes from {}'s volumeClaimTemplates: fix storageClassName there too, or new replicas get the same claim (volumeClaimTemplates cannot be edited: {} delete {} --cascade=orphan, then re-apply it with the class changed)",
-                    owner.kubectl_name(),
-                    kubectl_ns(ns),
-                    owner.kubectl_name()
-                ));
-            }
-        }
-        out.push(cause);
     }
-    out
+    Some(cause)
 }
 
 #[cfg(test)]

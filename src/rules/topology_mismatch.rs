@@ -1,8 +1,10 @@
 //! `topology-mismatch`: WaitForFirstConsumer provisioning cannot find a
 //! node allowed by the class's allowedTopologies, or the selected node is gone.
 
-use super::{kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::evidence::scheduler_says;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 use crate::nodes;
@@ -13,122 +15,117 @@ pub const RULE: Rule = Rule {
     title: "no node the pod can use is allowed by the class's allowedTopologies, or the selected node is gone",
     severity: Severity::Error,
     link: Link::VolumeToNode,
-    precedence: 38,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/topology-mismatch.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let nodes_known = ctx.snap.has("nodes") && !ctx.snap.objects.nodes.is_empty();
-    for c in &chain.claims {
-        let Some(class) = c.class else { continue };
-        if !c.is_pending() || !c.is_wait_for_first_consumer() || c.volume.is_some() {
-            continue;
-        }
-        let ns = c.namespace;
-        let class_name = class.metadata.name.as_deref().unwrap_or("");
-        let provisioning_event = Timeline::new(&c.events).current("ProvisioningFailed");
-        // The selected node no longer exists.
-        if let Some(selected) = c.annotation("volume.kubernetes.io/selected-node") {
-            if nodes_known && ctx.snap.node(selected).is_none() {
-                let mut cause = Cause::new(
-                    &RULE,
-                    format!(
-                        "claim {ns}/{} was assigned to node {selected} (volume.kubernetes.io/selected-node), which no longer exists, so the volume cannot be provisioned there",
-                        c.name
-                    ),
-                )
-                .object(c.object())
-                .object(ObjectRef::node(selected))
-                .evidence(format!("annotation volume.kubernetes.io/selected-node: {selected}"))
-                .evidence(format!("no Node named {selected} exists"));
-                if let Some(e) = provisioning_event {
-                    cause = cause.evidence(events::quote(e, ctx.snap.now));
-                }
-                if let Some(p) = &chain.pod {
-                    cause = cause.object(p.object());
-                }
-                cause = cause.fix(format!(
-                    "remove the stale node so the scheduler picks again: {} annotate pvc {} volume.kubernetes.io/selected-node-",
-                    kubectl_ns(ns),
-                    c.name
-                ));
-                out.push(cause);
-                continue;
-            }
-        }
-        let Some(terms) = class.allowed_topologies.as_ref().filter(|t| !t.is_empty()) else {
-            continue;
-        };
-        let Some(pod) = &chain.pod else { continue };
-        if !nodes_known {
-            continue;
-        }
-        let allowed = terms
-            .iter()
-            .map(nodes::describe_topology_term)
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let mut per_node = Vec::new();
-        let mut usable = 0;
-        for n in &ctx.snap.objects.nodes {
-            let name = nodes::name(n);
-            let in_topology = terms.iter().any(|t| nodes::topology_term_matches(t, n));
-            match (in_topology, nodes::pod_allows(pod.pod, n)) {
-                (true, Ok(())) => usable += 1,
-                (true, Err(why)) => {
-                    per_node.push(format!("node {name} is allowed by the class, but {why}"))
-                }
-                (false, _) => {
-                    let keys: Vec<String> = terms
-                        .iter()
-                        .flat_map(|t| t.match_label_expressions.iter().flatten())
-                        .map(|r| {
-                            format!(
-                                "{}={}",
-                                r.key,
-                                nodes::label_value(n, &r.key).unwrap_or("<none>")
-                            )
-                        })
-                        .collect();
-                    per_node.push(format!(
-                        "node {name}: {} is outside the class's allowedTopologies",
-                        keys.join(", ")
-                    ))
-                }
-            }
-        }
-        if usable > 0 {
-            continue;
-        }
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "StorageClass \"{class_name}\" may only provision where {allowed}, and pod {ns}/{} cannot run on any such node, so claim {} is never provisioned",
-                pod.name,
-                c.name
-            ),
-        )
-        .object(pod.object())
-        .object(c.object())
-        .object(ObjectRef::class(class_name))
-        .evidence(format!("StorageClass {class_name} allowedTopologies: {allowed}"))
-        .evidence_all(per_node.into_iter().take(8));
-        if let Some(line) = scheduler_says(Some(pod), |k| *k == ReasonKind::NoVolumeToBind) {
-            cause = cause.evidence(line);
-        }
-        if let Some(e) = provisioning_event {
-            cause = cause.evidence(events::quote(e, ctx.snap.now));
-        }
-        cause = cause
-            .fix(format!("add nodes where {allowed}, or let the pod run there"))
-            .fix(format!(
-                "or use a class whose allowedTopologies include the zones the nodes are in (classes cannot be edited: kubectl get sc {class_name} -o yaml > sc.yaml, fix allowedTopologies, kubectl replace --force -f sc.yaml), then recreate the claim (it is not bound, nothing is lost)"
-            ));
-        out.push(cause);
+    let class = c.class?;
+    if !c.is_pending() || !c.is_wait_for_first_consumer() || c.volume.is_some() {
+        return None;
     }
-    out
+    let ns = c.namespace;
+    let class_name = class.metadata.name.as_deref().unwrap_or("");
+    let provisioning_event = Timeline::new(&c.events).current("ProvisioningFailed");
+    // The selected node no longer exists.
+    if let Some(selected) = c.annotation("volume.kubernetes.io/selected-node") {
+        if nodes_known && ctx.snap.node(selected).is_none() {
+            let mut cause = Cause::new(
+                &RULE,
+                format!(
+                    "claim {ns}/{} was assigned to node {selected} (volume.kubernetes.io/selected-node), which no longer exists, so the volume cannot be provisioned there",
+                    c.name
+                ),
+            )
+            .object(c.object())
+            .object(ObjectRef::node(selected))
+            .evidence(format!("annotation volume.kubernetes.io/selected-node: {selected}"))
+            .evidence(format!("no Node named {selected} exists"));
+            if let Some(e) = provisioning_event {
+                cause = cause.evidence(events::quote(e, ctx.snap.now));
+            }
+            if let Some(p) = pod {
+                cause = cause.object(p.object());
+            }
+            cause = cause.fix(format!(
+                "remove the stale node so the scheduler picks again: {} annotate pvc {} volume.kubernetes.io/selected-node-",
+                kubectl_ns(ns),
+                c.name
+            ));
+            return Some(cause);
+        }
+    }
+    let terms = class
+        .allowed_topologies
+        .as_ref()
+        .filter(|t| !t.is_empty())?;
+    let pod = pod?;
+    if !nodes_known {
+        return None;
+    }
+    let allowed = terms
+        .iter()
+        .map(nodes::describe_topology_term)
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let mut per_node = Vec::new();
+    let mut usable = 0;
+    for n in &ctx.snap.objects.nodes {
+        let name = nodes::name(n);
+        let in_topology = terms.iter().any(|t| nodes::topology_term_matches(t, n));
+        match (in_topology, nodes::pod_allows(pod.pod, n)) {
+            (true, Ok(())) => usable += 1,
+            (true, Err(why)) => {
+                per_node.push(format!("node {name} is allowed by the class, but {why}"))
+            }
+            (false, _) => {
+                let keys: Vec<String> = terms
+                    .iter()
+                    .flat_map(|t| t.match_label_expressions.iter().flatten())
+                    .map(|r| {
+                        format!(
+                            "{}={}",
+                            r.key,
+                            nodes::label_value(n, &r.key).unwrap_or("<none>")
+                        )
+                    })
+                    .collect();
+                per_node.push(format!(
+                    "node {name}: {} is outside the class's allowedTopologies",
+                    keys.join(", ")
+                ))
+            }
+        }
+    }
+    if usable > 0 {
+        return None;
+    }
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "StorageClass \"{class_name}\" may only provision where {allowed}, and pod {ns}/{} cannot run on any such node, so claim {} is never provisioned",
+            pod.name,
+            c.name
+        ),
+    )
+    .object(pod.object())
+    .object(c.object())
+    .object(ObjectRef::class(class_name))
+    .evidence(format!("StorageClass {class_name} allowedTopologies: {allowed}"))
+    .evidence_all(per_node.into_iter().take(8));
+    if let Some(line) = scheduler_says(Some(pod), |k| *k == ReasonKind::NoVolumeToBind) {
+        cause = cause.evidence(line);
+    }
+    if let Some(e) = provisioning_event {
+        cause = cause.evidence(events::quote(e, ctx.snap.now));
+    }
+    cause = cause
+        .fix(format!("add nodes where {allowed}, or let the pod run there"))
+        .fix(format!(
+            "or use a class whose allowedTopologies include the zones the nodes are in (classes cannot be edited: kubectl get sc {class_name} -o yaml > sc.yaml, fix allowedTopologies, kubectl replace --force -f sc.yaml), then recreate the claim (it is not bound, nothing is lost)"
+        ));
+    Some(cause)
 }
 
 #[cfg(test)]

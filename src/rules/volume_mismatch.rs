@@ -1,8 +1,10 @@
 //! `volume-mismatch`: the claim is pre-bound (`spec.volumeName`) to a PV it
 //! cannot bind to.
 
-use super::{kubectl_ns, matching, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::kubectl_ns;
+use super::support::matching;
+use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
@@ -11,9 +13,8 @@ pub const RULE: Rule = Rule {
     title: "the claim is pre-bound to a PersistentVolume it cannot bind to",
     severity: Severity::Error,
     link: Link::ClaimToVolume,
-    precedence: 18,
-    fallback: false,
-    check,
+    check: Check::Claim(check),
+    runbook: include_str!("../../docs/runbooks/volume-mismatch.md"),
 };
 
 /// A Released PV under Retain still naming its old claim: the rule
@@ -29,79 +30,72 @@ pub fn released_for_other(
         && r.is_some_and(|r| r.namespace.as_deref() != Some(ns) || r.name.as_deref() != Some(claim))
 }
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let mut out = Vec::new();
-    for c in &chain.claims {
-        let Some(claim) = c.claim else { continue };
-        if !c.is_pending() {
-            continue;
-        }
-        let Some(wanted) = claim
-            .spec
-            .as_ref()
-            .and_then(|s| s.volume_name.as_deref())
-            .filter(|v| !v.is_empty())
-        else {
-            continue;
-        };
-        let ns = c.namespace;
-        let pv = ctx.snap.volume(wanted);
-        let event = Timeline::new(&c.events).current("VolumeMismatch");
-        let why = match pv {
-            None if ctx.snap.has("persistentvolumes") => Some("it does not exist".to_string()),
-            None => None,
-            Some(pv) if released_for_other(pv, ns, &c.name) => continue,
-            Some(pv) => matching::mismatch(c, pv),
-        };
-        if why.is_none() && event.is_none() {
-            continue;
-        }
-        let mut cause = Cause::new(
-            &RULE,
-            format!(
-                "claim {ns}/{} is pre-bound to volume {wanted} but cannot bind to it: {}",
-                c.name,
-                why.clone().unwrap_or_else(|| "see the event".to_string())
-            ),
-        )
-        .object(c.object())
-        .object(ObjectRef::volume(wanted))
-        .evidence(format!(
-            "claim {ns}/{} sets spec.volumeName: {wanted}",
-            c.name
-        ));
-        if let Some(p) = &chain.pod {
-            cause = cause.object(p.object());
-        }
-        if let Some(w) = &why {
-            cause = cause.evidence(format!("PV {wanted}: {w}"));
-        }
-        match event {
-            Some(e) => cause = cause.evidence(events::quote(e, ctx.snap.now)),
-            None => {
-                cause = cause.evidence(
-                    "no VolumeMismatch event in the input: diagnosed from the claim and the volume",
-                )
-            }
-        }
-        if pv.is_none() && !ctx.snap.has("persistentvolumes") {
-            cause = cause.confidence(Confidence::Low);
-        }
-        cause = match pv {
-            None => cause.fix(format!(
-                "create PersistentVolume {wanted} (matching the claim's class, size, access modes and volumeMode), or recreate the claim without spec.volumeName so it binds or provisions normally: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml (it is not bound, nothing is lost)",
-                k = kubectl_ns(ns),
-                n = c.name
-            )),
-            Some(_) => cause.fix(format!(
-                "make the claim fit the volume or pick another volume: spec.volumeName, size, access modes, class and volumeMode cannot be edited on a Pending claim, so recreate it ({k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml; nothing is lost, it is not bound)",
-                k = kubectl_ns(ns),
-                n = c.name
-            )),
-        };
-        out.push(cause);
+fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let claim = c.claim?;
+    if !c.is_pending() {
+        return None;
     }
-    out
+    let wanted = claim
+        .spec
+        .as_ref()
+        .and_then(|s| s.volume_name.as_deref())
+        .filter(|v| !v.is_empty())?;
+    let ns = c.namespace;
+    let pv = ctx.snap.volume(wanted);
+    let event = Timeline::new(&c.events).current("VolumeMismatch");
+    let why = match pv {
+        None if ctx.snap.has("persistentvolumes") => Some("it does not exist".to_string()),
+        None => None,
+        Some(pv) if released_for_other(pv, ns, &c.name) => return None,
+        Some(pv) => matching::mismatch(c, pv),
+    };
+    if why.is_none() && event.is_none() {
+        return None;
+    }
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "claim {ns}/{} is pre-bound to volume {wanted} but cannot bind to it: {}",
+            c.name,
+            why.clone().unwrap_or_else(|| "see the event".to_string())
+        ),
+    )
+    .object(c.object())
+    .object(ObjectRef::volume(wanted))
+    .evidence(format!(
+        "claim {ns}/{} sets spec.volumeName: {wanted}",
+        c.name
+    ));
+    if let Some(p) = pod {
+        cause = cause.object(p.object());
+    }
+    if let Some(w) = &why {
+        cause = cause.evidence(format!("PV {wanted}: {w}"));
+    }
+    match event {
+        Some(e) => cause = cause.evidence(events::quote(e, ctx.snap.now)),
+        None => {
+            cause = cause.evidence(
+                "no VolumeMismatch event in the input: diagnosed from the claim and the volume",
+            )
+        }
+    }
+    if pv.is_none() && !ctx.snap.has("persistentvolumes") {
+        cause = cause.confidence(Confidence::Low);
+    }
+    cause = match pv {
+        None => cause.fix(format!(
+            "create PersistentVolume {wanted} (matching the claim's class, size, access modes and volumeMode), or recreate the claim without spec.volumeName so it binds or provisions normally: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml (it is not bound, nothing is lost)",
+            k = kubectl_ns(ns),
+            n = c.name
+        )),
+        Some(_) => cause.fix(format!(
+            "make the claim fit the volume or pick another volume: spec.volumeName, size, access modes, class and volumeMode cannot be edited on a Pending claim, so recreate it ({k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml; nothing is lost, it is not bound)",
+            k = kubectl_ns(ns),
+            n = c.name
+        )),
+    };
+    Some(cause)
 }
 
 #[cfg(test)]

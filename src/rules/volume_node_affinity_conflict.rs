@@ -2,8 +2,10 @@
 //! that the pod cannot run on (node gone, zone without usable nodes, the
 //! pod's own selector, affinity or taints excluding them).
 
-use super::{kubectl_ns, scheduler_says, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::{edit_pod_spec_hint, kubectl_ns};
+use super::support::evidence::{gap_lines, scheduler_says};
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::nodes;
 use crate::scheduler::ReasonKind;
@@ -13,15 +15,11 @@ pub const RULE: Rule = Rule {
     title: "the bound volume's node affinity matches no node the pod can run on",
     severity: Severity::Error,
     link: Link::VolumeToNode,
-    precedence: 40,
-    fallback: false,
-    check,
+    check: Check::Pod(check),
+    runbook: include_str!("../../docs/runbooks/volume-node-affinity-conflict.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(pod) = &chain.pod else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     if pod.node_name.is_some() {
         return Vec::new();
     }
@@ -32,7 +30,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         )
     });
     let mut out = Vec::new();
-    for c in &chain.claims {
+    for c in claims {
         let Some(pv) = c.volume else { continue };
         let Some(terms) = pv
             .spec
@@ -106,7 +104,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         if !nodes_known {
             cause = cause
                 .confidence(Confidence::Medium)
-                .evidence_all(super::gap_lines(ctx, &["nodes"]));
+                .evidence_all(gap_lines(ctx, &["nodes"]));
         } else if said.is_none() {
             cause = cause.evidence("no scheduler message in the input: diagnosed from the volume's node affinity and the nodes that exist");
         } else if usable > 0 {
@@ -137,7 +135,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 ));
         } else {
             cause = cause
-                .fix(super::edit_pod_spec_hint(
+                .fix(edit_pod_spec_hint(
                     ctx,
                     pod,
                     &format!("relax nodeSelector / affinity / tolerations so that a node where {required} is allowed"),

@@ -1,7 +1,8 @@
 //! `waiting-for-first-consumer`: normal waiting. A WaitForFirstConsumer
 //! claim binds only once a pod using it is scheduled.
 
-use super::{Cause, Ctx, Rule};
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::evidence::claim_state_line;
 use crate::chain::{is_finished, Chain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -11,9 +12,8 @@ pub const RULE: Rule = Rule {
     title: "normal: the claim binds once a pod that uses it is scheduled (WaitForFirstConsumer)",
     severity: Severity::Info,
     link: Link::ClaimToVolume,
-    precedence: 90,
-    fallback: false,
-    check,
+    check: Check::Subject(check),
+    runbook: include_str!("../../docs/runbooks/waiting-for-first-consumer.md"),
 };
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
@@ -42,7 +42,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         )
         .object(c.object())
         .object(ObjectRef::class(class))
-        .evidence(super::claim_state_line(ctx, c))
+        .evidence(claim_state_line(ctx, c))
         .evidence("no pod uses the claim yet");
         if let Some(e) = timeline.latest("WaitForFirstConsumer") {
             cause = cause.evidence(events::quote(e, ctx.snap.now));

@@ -1,8 +1,9 @@
 //! `wffc-node-name-bypass`: the pod sets `spec.nodeName`, so the scheduler
 //! never runs and a WaitForFirstConsumer claim never gets a node to bind on.
 
-use super::{edit_pod_spec_hint, Cause, Ctx, Rule};
-use crate::chain::Chain;
+use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::commands::edit_pod_spec_hint;
+use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
@@ -10,22 +11,18 @@ pub const RULE: Rule = Rule {
     title: "the pod sets spec.nodeName, bypassing the scheduler, so its WaitForFirstConsumer claim never binds",
     severity: Severity::Error,
     link: Link::ClaimToVolume,
-    precedence: 22,
-    fallback: false,
-    check,
+    check: Check::PodOnNode(check),
+    runbook: include_str!("../../docs/runbooks/wffc-node-name-bypass.md"),
 };
 
-fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some((pod, node)) = chain.stuck_on_node() else {
-        return Vec::new();
-    };
+fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     // Scheduled by the scheduler: it would have set selected-node first.
     let scheduled_by_scheduler = pod
         .events
         .iter()
         .any(|e| crate::events::reason(e) == "Scheduled");
     let mut out = Vec::new();
-    for c in &chain.claims {
+    for c in claims {
         if !c.is_pending() || !c.is_wait_for_first_consumer() || scheduled_by_scheduler {
             continue;
         }

@@ -3,6 +3,7 @@
 
 use crate::chain::{ClaimChain, RequestedClass};
 use crate::quantity;
+use crate::rules::rule::Ctx;
 use k8s_openapi::api::core::v1::PersistentVolume;
 
 /// Why `pv` cannot bind to the claim, or `None` if it can.
@@ -91,6 +92,44 @@ pub fn mismatch(c: &ClaimChain, pv: &PersistentVolume) -> Option<String> {
         }
     }
     None
+}
+
+/// The closest PVs of a class and why each does not fit, best first.
+pub fn candidates(ctx: &Ctx, c: &ClaimChain, class: &str) -> (Vec<String>, usize) {
+    let mut fits = 0;
+    let mut lines: Vec<(u8, String)> = ctx
+        .snap
+        .objects
+        .volumes
+        .iter()
+        .filter(|pv| {
+            pv.spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref())
+                .unwrap_or("")
+                == class
+        })
+        .filter_map(|pv| {
+            let name = pv.metadata.name.as_deref().unwrap_or("");
+            match mismatch(c, pv) {
+                None => {
+                    fits += 1;
+                    None
+                }
+                Some(why) => {
+                    // Size and mode mismatches are closer than volumes taken by others.
+                    let distance = if why.starts_with("reserved") || why.starts_with("Released") {
+                        2
+                    } else {
+                        1
+                    };
+                    Some((distance, format!("PV {name}: {why}")))
+                }
+            }
+        })
+        .collect();
+    lines.sort();
+    (lines.into_iter().map(|(_, l)| l).take(5).collect(), fits)
 }
 
 #[cfg(test)]

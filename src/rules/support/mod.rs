@@ -1,0 +1,10 @@
+//! Helpers shared by rules: facts several rules read and phrases several
+//! rules say. Rules import these, never each other.
+
+pub mod claims;
+pub mod commands;
+pub mod evidence;
+pub mod expansion;
+pub mod matching;
+pub mod names;
+pub mod provisioner_errors;
