@@ -1,6 +1,7 @@
 //! The human report: a summary table, then one block per finding with its
 //! chain (broken links marked), ranked causes, evidence and fix.
 
+use super::escape;
 use super::{Finding, Report};
 use crate::model::Severity;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
@@ -63,6 +64,7 @@ pub struct Layout {
 const EVIDENCE_LINES: usize = 5;
 
 pub fn render(report: &Report, layout: Layout) -> String {
+    let report = &report.escaped(|s| escape::terminal(s).into_owned());
     let st = layout.styles;
     let mut out = String::new();
     let s = &report.summary;

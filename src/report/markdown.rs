@@ -1,5 +1,6 @@
 //! The Markdown report: ready to paste into a ticket or a runbook.
 
+use super::escape::{markdown as md, markdown_code as code};
 use super::{Finding, Report};
 use std::fmt::Write;
 
@@ -11,8 +12,8 @@ fn cell(text: &str) -> String {
 fn subject(f: &Finding) -> String {
     let o = &f.subject;
     match &o.namespace {
-        Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
-        None => format!("{} {}", o.kind, o.name),
+        Some(ns) => format!("{} {}/{}", md(&o.kind), md(ns), md(&o.name)),
+        None => format!("{} {}", md(&o.kind), md(&o.name)),
     }
 }
 
@@ -23,18 +24,18 @@ pub fn render(report: &Report) -> String {
     let source = match report.source.kind.as_str() {
         "live" => format!(
             "cluster {} ({}), context {}",
-            report.source.server.as_deref().unwrap_or("?"),
-            report
+            md(report.source.server.as_deref().unwrap_or("?")),
+            md(report
                 .source
                 .server_version
                 .as_deref()
-                .unwrap_or("unknown version"),
-            report.source.context.as_deref().unwrap_or("?")
+                .unwrap_or("unknown version")),
+            md(report.source.context.as_deref().unwrap_or("?"))
         ),
         _ => format!(
             "capture {}, taken {}",
-            report.source.paths.join(", "),
-            report.source.captured_at.as_deref().unwrap_or("?")
+            md(&report.source.paths.join(", ")),
+            md(report.source.captured_at.as_deref().unwrap_or("?"))
         ),
     };
     let _ = writeln!(
@@ -54,7 +55,7 @@ pub fn render(report: &Report) -> String {
                 "| {} | {} | {} | `{rule}` |",
                 f.severity.as_str(),
                 cell(&subject(f)),
-                cell(&f.status)
+                cell(&md(&f.status))
             );
         }
         out.push('\n');
@@ -65,14 +66,19 @@ pub fn render(report: &Report) -> String {
             "## {}: {} ({})\n",
             f.severity.as_str(),
             subject(f),
-            f.status
+            md(&f.status)
         );
         let chain: Vec<String> = f
             .chain
             .iter()
             .map(|l| {
                 let mark = if l.ok { "✔" } else { "✖" };
-                format!("{mark} `{} {}` ({})", l.object.kind, l.object.name, l.state)
+                format!(
+                    "{mark} `{} {}` ({})",
+                    code(&l.object.kind),
+                    code(&l.object.name),
+                    md(&l.state)
+                )
             })
             .collect();
         let _ = writeln!(out, "Chain: {}\n", chain.join(" → "));
@@ -84,19 +90,19 @@ pub fn render(report: &Report) -> String {
                 c.rule,
                 c.link.as_str(),
                 c.confidence.as_str(),
-                c.summary
+                md(&c.summary)
             );
             if !c.evidence.is_empty() {
                 let _ = writeln!(out, "**Evidence**\n");
                 for e in &c.evidence {
-                    let _ = writeln!(out, "- {e}");
+                    let _ = writeln!(out, "- {}", md(e));
                 }
                 out.push('\n');
             }
             if !c.fix.is_empty() {
                 let _ = writeln!(out, "**Fix**\n");
                 for x in &c.fix {
-                    let _ = writeln!(out, "- {x}");
+                    let _ = writeln!(out, "- {}", md(x));
                 }
                 out.push('\n');
             }
@@ -105,14 +111,20 @@ pub fn render(report: &Report) -> String {
     if let Some(healthy) = &report.healthy {
         let _ = writeln!(out, "## Healthy\n");
         for o in healthy {
-            let _ = writeln!(out, "- {o}");
+            let _ = writeln!(out, "- {}", md(&o.to_string()));
         }
         out.push('\n');
     }
     if !report.gaps.is_empty() {
         let _ = writeln!(out, "## Could not read\n");
         for g in &report.gaps {
-            let _ = writeln!(out, "- `{}` ({}): {}", g.resource, g.reason, g.message);
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): {}",
+                code(&g.resource),
+                md(&g.reason),
+                md(&g.message)
+            );
         }
         out.push('\n');
     }

@@ -1,5 +1,6 @@
 //! The report: the JSON/YAML contract (`storage-doctor/v1`) and its renderers.
 
+pub mod escape;
 pub mod human;
 pub mod markdown;
 

@@ -1,0 +1,149 @@
+//! Text from the cluster is data, never commands for the reader's terminal
+//! or Markdown viewer. The human, wide and Markdown reports (and stderr)
+//! show control and bidi-override characters escaped, as kubectl shows ESC
+//! as `^[`; JSON and YAML keep the text exact.
+
+use super::{ChainLink, Finding, RankedCause, Report};
+use crate::model::ObjectRef;
+use crate::snapshot::Gap;
+use std::borrow::Cow;
+
+/// Characters that reorder or hide text: bidi embeddings, overrides and
+/// isolates, and the marks that steer them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t') || is_bidi_control(c)
+}
+
+/// `s` with every control character in caret notation (`^[` for ESC, `^J`
+/// for a line feed, `^?` for DEL), C1 controls and bidi controls as
+/// `<U+202E>`. Tabs stay.
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\u{7F}' => out.push_str("^?"),
+            c if (c as u32) < 0x20 && c != '\t' => {
+                out.push('^');
+                out.push(char::from(b'@' + c as u8));
+            }
+            c if needs_escape(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` safe to paste into Markdown: no HTML tag or autolink (every `<`
+/// escaped, our own `<pod>` placeholders included), no inline link or image
+/// (`](` broken), no code span; controls escaped.
+pub fn markdown(s: &str) -> String {
+    terminal(s)
+        .replace('<', "&lt;")
+        .replace("](", "]\\(")
+        .replace('`', "\\`")
+}
+
+/// Text for inside a Markdown code span: escaped for the terminal, with
+/// backticks (which would end the span) replaced.
+pub fn markdown_code(s: &str) -> String {
+    terminal(s).replace('`', "'")
+}
+
+impl Report {
+    /// The same report with every text from the cluster passed through
+    /// `escape`: what the human and Markdown renderers show.
+    pub fn escaped(&self, escape: impl Fn(&str) -> String) -> Report {
+        let object = |o: &ObjectRef| ObjectRef {
+            kind: escape(&o.kind),
+            namespace: o.namespace.as_deref().map(&escape),
+            name: escape(&o.name),
+        };
+        let lines = |v: &[String]| v.iter().map(|l| escape(l)).collect();
+        let mut r = self.clone();
+        r.source.context = self.source.context.as_deref().map(&escape);
+        r.source.server = self.source.server.as_deref().map(&escape);
+        r.source.server_version = self.source.server_version.as_deref().map(&escape);
+        r.source.paths = lines(&self.source.paths);
+        r.scope.namespaces = lines(&self.scope.namespaces);
+        r.scope.targets = lines(&self.scope.targets);
+        r.gaps = self
+            .gaps
+            .iter()
+            .map(|g| Gap {
+                resource: escape(&g.resource),
+                reason: escape(&g.reason),
+                message: escape(&g.message),
+            })
+            .collect();
+        r.findings = self
+            .findings
+            .iter()
+            .map(|f| Finding {
+                subject: object(&f.subject),
+                severity: f.severity,
+                status: escape(&f.status),
+                chain: f
+                    .chain
+                    .iter()
+                    .map(|l| ChainLink {
+                        object: object(&l.object),
+                        state: escape(&l.state),
+                        ok: l.ok,
+                    })
+                    .collect(),
+                causes: f
+                    .causes
+                    .iter()
+                    .map(|c| RankedCause {
+                        objects: c.objects.iter().map(object).collect(),
+                        summary: escape(&c.summary),
+                        evidence: lines(&c.evidence),
+                        fix: lines(&c.fix),
+                        ..c.clone()
+                    })
+                    .collect(),
+            })
+            .collect();
+        r.healthy = self
+            .healthy
+            .as_ref()
+            .map(|h| h.iter().map(object).collect());
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_and_bidi_overrides_are_shown_not_obeyed() {
+        let hostile = "ok\u{1b}]0;title\u{7}\u{1b}[2J\u{1b}[H\r\u{9b}31m\u{202E}gnp.exe\u{7f}";
+        let shown = terminal(hostile);
+        assert_eq!(
+            shown,
+            "ok^[]0;title^G^[[2J^[[H^M<U+009B>31m<U+202E>gnp.exe^?"
+        );
+        assert!(!shown.chars().any(needs_escape));
+        assert!(matches!(terminal("plain\ttext é"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn markdown_has_no_html_or_links() {
+        assert_eq!(
+            markdown("<img src=x onerror=alert(1)> [click](https://evil) `x`"),
+            "&lt;img src=x onerror=alert(1)> [click]\\(https://evil) \\`x\\`"
+        );
+        assert_eq!(markdown_code("a`b\u{1b}"), "a'b^[");
+    }
+}
