@@ -1,10 +1,12 @@
 //! Synthetic cluster snapshots at chosen sizes, for the benchmarks
-//! (`benches/pipeline.rs`) and the scale test (`tests/scale.rs`).
+//! (`benches/pipeline.rs`), the scale and property tests (`tests/scale.rs`,
+//! `tests/properties.rs`) and the `synth` binary. A dev-only workspace
+//! member: the shipped library and binary do not contain it.
 //!
 //! [`write`] streams what `kubectl get pods,pvc,pv,storageclass,csidriver,
 //! csinode,volumeattachment,nodes,events,deployments,replicasets,statefulsets
 //! -A -o json` prints: one `List`, 4-space indented like kubectl. The same
-//! file is read by [`crate::source::dump::load`]; with
+//! file is read by `kubectl_storage_doctor::source::dump::load`; with
 //! [`Config::server_fields`] off it is also what `kubectl create -f` takes.
 //!
 //! The cluster is mostly healthy: Deployments of stateless pods, StatefulSets
