@@ -7,7 +7,7 @@
 //! cargo bench --bench pipeline -- --measure FILE # one capture of your own
 //! ```
 //!
-//! For each size a synthetic snapshot ([`kubectl_storage_doctor::synth`],
+//! For each size a synthetic snapshot ([`storage_doctor_synth`],
 //! one `List` as `kubectl get -o json` prints it) is written to
 //! `target/synth/`, then measured in a fresh child process, so that its peak
 //! memory is that size's alone:
@@ -30,7 +30,6 @@ use kubectl_storage_doctor::chain::Scope;
 use kubectl_storage_doctor::drivers::Drivers;
 use kubectl_storage_doctor::report::SourceInfo;
 use kubectl_storage_doctor::source::dump;
-use kubectl_storage_doctor::synth::{self, Config, Size};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::io::BufWriter;
@@ -38,6 +37,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+use storage_doctor_synth::{self as synth, Config, Size};
 
 /// Named sizes: the large one divided by 16, 4 and 1.
 const SIZES: &[(&str, usize)] = &[("small", 16), ("medium", 4), ("large", 1)];

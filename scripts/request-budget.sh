@@ -19,7 +19,7 @@
 #   1. The cluster is scripts/live-cluster.sh's: a real kube-apiserver 1.20.2
 #      (with an audit log of every request), etcd, controller-manager and
 #      scheduler on loopback, no kubelet.
-#   2. examples/synth.rs writes a cluster (--for-create: without the fields
+#   2. crates/synth's `synth` writes a cluster (--for-create: without the fields
 #      only a server sets) that `kubectl create -f` loads in Lists of 500.
 #      The controllers then do their part (the PV controller binds the claims,
 #      the attach/detach controller creates the VolumeAttachments, the
@@ -78,11 +78,12 @@ command -v python3 >/dev/null || die "python3 is needed (JSON and audit-log proc
 # ---------------------------------------------------------------- binaries
 
 log "building the release binary and the generator"
-cargo build --locked --release --bin kubectl-storage_doctor --example synth >&2
+cargo build --locked --release --bin kubectl-storage_doctor >&2
+cargo build --locked --release -p storage-doctor-synth --bin synth >&2
 TARGET_DIR=$(cargo metadata --locked --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 DOCTOR=$TARGET_DIR/release/kubectl-storage_doctor
-SYNTH=$TARGET_DIR/release/examples/synth
+SYNTH=$TARGET_DIR/release/synth
 [[ -x $DOCTOR && -x $SYNTH ]] || die "cargo built no $DOCTOR or $SYNTH"
 
 # ---------------------------------------------------------------- the cluster

@@ -22,7 +22,6 @@ pub mod selector;
 pub mod snapshot;
 pub mod source;
 pub mod spinner;
-pub mod synth;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

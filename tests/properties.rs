@@ -1,5 +1,5 @@
 //! Properties of the whole pipeline on generated clusters
-//! (`kubectl_storage_doctor::synth` at small sizes and random seeds),
+//! (`storage_doctor_synth` at small sizes and random seeds),
 //! mangled the way real captures are: fields missing, absurd values, random
 //! text (any Unicode) in names and messages, objects read twice, any order.
 //!
@@ -12,10 +12,10 @@
 
 use clap::Parser;
 use kubectl_storage_doctor::cli::{run, Cli};
-use kubectl_storage_doctor::synth::{self, Config, Size};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{json, Value};
+use storage_doctor_synth::{self as synth, Config, Size};
 
 /// A small generated cluster, as one compact JSON `List`.
 fn cluster() -> impl Strategy<Value = Value> {

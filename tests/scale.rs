@@ -1,5 +1,5 @@
 //! The whole pipeline on generated clusters of a few thousand pods
-//! (`kubectl_storage_doctor::synth`): every subject broken on purpose is
+//! (`storage_doctor_synth`, `crates/synth`): every subject broken on purpose is
 //! reported with the rule it was broken for as its rank-1 cause, nothing
 //! else is reported, and the healthy pods are listed as healthy. Kept small
 //! for CI; how long it takes at 50,000 pods is `cargo bench --bench
@@ -7,10 +7,10 @@
 
 use clap::Parser;
 use kubectl_storage_doctor::cli::{run, Cli};
-use kubectl_storage_doctor::synth::{self, Config, Family, Manifest, Size};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufWriter;
+use storage_doctor_synth::{self as synth, Config, Family, Manifest, Size};
 
 /// A few thousand pods, with event storms of a few hundred events.
 const SIZE: Size = Size {

@@ -2,9 +2,9 @@
 //! prints it) for benchmarks, profiling or a test cluster:
 //!
 //! ```sh
-//! cargo run --release --example synth -- -o /tmp/large.json            # 50,000 pods
-//! cargo run --release --example synth -- --divide 16 -o /tmp/small.json
-//! cargo run --release --example synth -- --pods 2000 --claims 800 --volumes 800 --nodes 20 --events 8000
+//! cargo run --release -p storage-doctor-synth -- -o /tmp/large.json   # 50,000 pods
+//! cargo run --release -p storage-doctor-synth -- --divide 16 -o /tmp/small.json
+//! cargo run --release -p storage-doctor-synth -- --pods 2000 --claims 800 --volumes 800 --nodes 20 --events 8000
 //! kubectl-storage_doctor --from /tmp/large.json -o json > /dev/null
 //! ```
 //!
@@ -15,8 +15,8 @@
 //! `kubectl create -f`), `--list-injected`, `-o FILE` (default: stdout).
 //! Counts, and with `--list-injected` each broken subject, go to stderr.
 
-use kubectl_storage_doctor::synth::{self, Config, Size};
 use std::io::{BufWriter, Write};
+use storage_doctor_synth::{self as synth, Config, Size};
 
 fn main() {
     if let Err(e) = run() {
