@@ -5,7 +5,7 @@
 //! get and list requests are made.
 
 use super::request_log::RequestLog;
-use crate::chain::Target;
+use crate::scope::Target;
 use crate::snapshot::claim_names;
 use crate::snapshot::{Gap, Objects, Snapshot};
 use futures::future::{join, join3, join4, join5, join_all};
