@@ -10,6 +10,7 @@ pub mod chain;
 pub mod cli;
 pub mod drivers;
 pub mod events;
+pub mod kinds;
 pub mod model;
 pub mod nodes;
 pub mod owners;

@@ -5,6 +5,7 @@
 //! get and list requests are made.
 
 use super::request_log::RequestLog;
+use crate::kinds::Stored;
 use crate::scope::Target;
 use crate::snapshot::claim_names;
 use crate::snapshot::{Gap, Objects, Snapshot};
@@ -238,14 +239,9 @@ impl Connection {
     /// Every page of one LIST; a gap for an API error the diagnosis can
     /// live without, an error for anything that means the cluster is out of
     /// reach.
-    async fn list<K>(
-        &self,
-        api: Api<K>,
-        resource: &str,
-        params: ListParams,
-    ) -> Result<Outcome<K>, LiveError>
+    async fn list<K>(&self, api: Api<K>, params: ListParams) -> Result<Outcome<K>, LiveError>
     where
-        K: Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug,
     {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
@@ -273,7 +269,7 @@ impl Connection {
                         items.clear();
                         continue;
                     }
-                    Ok(Err(e)) => match gap_of(resource, &e) {
+                    Ok(Err(e)) => match gap_of(K::KIND.resource, &e) {
                         Some(gap) => return Ok(Outcome::Gap(gap)),
                         None => return Err(self.fatal(e)),
                     },
@@ -295,11 +291,10 @@ impl Connection {
     async fn namespaced<K>(
         &self,
         scope: &ScanScope,
-        resource: &str,
         selector: Option<&str>,
     ) -> Result<Outcome<K>, LiveError>
     where
-        K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
         K::DynamicType: Default,
     {
         let api = match &scope.namespace {
@@ -310,20 +305,16 @@ impl Connection {
         if let Some(s) = selector {
             params = params.labels(s);
         }
-        self.list(api, resource, params).await
+        self.list(api, params).await
     }
 
-    async fn cluster<K>(&self, resource: &str) -> Result<Outcome<K>, LiveError>
+    async fn cluster<K>(&self) -> Result<Outcome<K>, LiveError>
     where
-        K: Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug,
         K::DynamicType: Default,
     {
-        self.list(
-            Api::all(self.client.clone()),
-            resource,
-            ListParams::default(),
-        )
-        .await
+        self.list(Api::all(self.client.clone()), ListParams::default())
+            .await
     }
 
     /// Reads everything a diagnosis of the scope needs.
@@ -333,36 +324,33 @@ impl Connection {
             tokio::time::timeout(self.request_timeout, self.client.apiserver_version()).await
         };
         let core = join4(
-            self.namespaced::<Pod>(scope, "pods", sel),
+            self.namespaced::<Pod>(scope, sel),
             // Claims unfiltered: a selected pod's claim need not carry its labels.
-            self.namespaced::<PersistentVolumeClaim>(scope, "persistentvolumeclaims", None),
-            self.namespaced::<Event>(scope, "events", None),
-            join(
-                self.cluster::<PersistentVolume>("persistentvolumes"),
-                self.cluster::<Node>("nodes"),
-            ),
+            self.namespaced::<PersistentVolumeClaim>(scope, None),
+            self.namespaced::<Event>(scope, None),
+            join(self.cluster::<PersistentVolume>(), self.cluster::<Node>()),
         );
         let storage = join4(
-            self.cluster::<StorageClass>("storageclasses"),
-            self.cluster::<CSIDriver>("csidrivers"),
-            self.cluster::<CSINode>("csinodes"),
+            self.cluster::<StorageClass>(),
+            self.cluster::<CSIDriver>(),
+            self.cluster::<CSINode>(),
             join(
-                self.cluster::<VolumeAttachment>("volumeattachments"),
-                self.namespaced::<CSIStorageCapacity>(scope, "csistoragecapacities", None),
+                self.cluster::<VolumeAttachment>(),
+                self.namespaced::<CSIStorageCapacity>(scope, None),
             ),
         );
         let workloads = join4(
-            self.namespaced::<ResourceQuota>(scope, "resourcequotas", None),
-            self.namespaced::<LimitRange>(scope, "limitranges", None),
+            self.namespaced::<ResourceQuota>(scope, None),
+            self.namespaced::<LimitRange>(scope, None),
             join(
-                self.namespaced::<Deployment>(scope, "deployments", None),
-                self.namespaced::<ReplicaSet>(scope, "replicasets", None),
+                self.namespaced::<Deployment>(scope, None),
+                self.namespaced::<ReplicaSet>(scope, None),
             ),
             join4(
-                self.namespaced::<StatefulSet>(scope, "statefulsets", None),
-                self.namespaced::<DaemonSet>(scope, "daemonsets", None),
-                self.namespaced::<Job>(scope, "jobs", None),
-                self.namespaced::<CronJob>(scope, "cronjobs", None),
+                self.namespaced::<StatefulSet>(scope, None),
+                self.namespaced::<DaemonSet>(scope, None),
+                self.namespaced::<Job>(scope, None),
+                self.namespaced::<CronJob>(scope, None),
             ),
         );
         let (version, (core, storage, workloads)) =
@@ -408,9 +396,9 @@ impl Connection {
 impl Connection {
     /// One GET; `None` when the object does not exist, a gap when it may
     /// not be read.
-    async fn get<K>(&self, api: Api<K>, resource: &str, name: &str) -> Result<Outcome<K>, LiveError>
+    async fn get<K>(&self, api: Api<K>, name: &str) -> Result<Outcome<K>, LiveError>
     where
-        K: Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug,
     {
         match tokio::time::timeout(self.request_timeout, api.get_opt(name)).await {
             Err(_) => Err(LiveError::Timeout {
@@ -418,7 +406,7 @@ impl Connection {
                 seconds: self.request_timeout.as_secs(),
             }),
             Ok(Ok(found)) => Ok(Outcome::Items(found.into_iter().collect())),
-            Ok(Err(e)) => match gap_of(resource, &e) {
+            Ok(Err(e)) => match gap_of(K::KIND.resource, &e) {
                 Some(gap) => Ok(Outcome::Gap(gap)),
                 None => Err(self.fatal(e)),
             },
@@ -435,7 +423,7 @@ impl Connection {
         let params = ListParams::default().fields(&format!(
             "involvedObject.kind={kind},involvedObject.name={name}"
         ));
-        self.list(Api::namespaced(self.client.clone(), ns), "events", params)
+        self.list(Api::namespaced(self.client.clone(), ns), params)
             .await
     }
 
@@ -446,18 +434,13 @@ impl Connection {
         let version =
             async { tokio::time::timeout(self.request_timeout, c.apiserver_version()).await };
         let first = join4(
-            self.list::<Pod>(
-                Api::namespaced(c.clone(), ns),
-                "pods",
-                ListParams::default(),
-            ),
+            self.list::<Pod>(Api::namespaced(c.clone(), ns), ListParams::default()),
             self.list::<PersistentVolumeClaim>(
                 Api::namespaced(c.clone(), ns),
-                "persistentvolumeclaims",
                 ListParams::default(),
             ),
-            self.cluster::<StorageClass>("storageclasses"),
-            self.cluster::<CSIDriver>("csidrivers"),
+            self.cluster::<StorageClass>(),
+            self.cluster::<CSIDriver>(),
         );
         let (version, (pods, claims, classes, csi_drivers)) = join(version, first).await;
         let server_version = self.version_of(version)?;
@@ -529,18 +512,19 @@ impl Connection {
                     .map(|cl| self.events_about(ns, "PersistentVolumeClaim", cl)),
             ),
         );
-        let volumes =
-            join_all(volume_names.iter().map(|v| {
-                self.get::<PersistentVolume>(Api::all(c.clone()), "persistentvolumes", v)
-            }));
+        let volumes = join_all(
+            volume_names
+                .iter()
+                .map(|v| self.get::<PersistentVolume>(Api::all(c.clone()), v)),
+        );
         let nodes = async {
             if unscheduled {
-                vec![self.cluster::<Node>("nodes").await]
+                vec![self.cluster::<Node>().await]
             } else {
                 join_all(
                     node_names
                         .iter()
-                        .map(|n| self.get::<Node>(Api::all(c.clone()), "nodes", n)),
+                        .map(|n| self.get::<Node>(Api::all(c.clone()), n)),
                 )
                 .await
             }
@@ -548,19 +532,20 @@ impl Connection {
         let csi_nodes = join_all(
             node_names
                 .iter()
-                .map(|n| self.get::<CSINode>(Api::all(c.clone()), "csinodes", n)),
+                .map(|n| self.get::<CSINode>(Api::all(c.clone()), n)),
         );
         let attachments = async {
             if node_names.is_empty() {
                 None
             } else {
-                Some(self.cluster::<VolumeAttachment>("volumeattachments").await)
+                Some(self.cluster::<VolumeAttachment>().await)
             }
         };
-        let replica_sets =
-            join_all(owners.iter().map(|rs| {
-                self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), "replicasets", rs)
-            }));
+        let replica_sets = join_all(
+            owners
+                .iter()
+                .map(|rs| self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), rs)),
+        );
         let ((pod_events, claim_events), volumes, nodes, csi_nodes, (attachments, replica_sets)) =
             join5(
                 events,
