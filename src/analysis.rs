@@ -1,12 +1,13 @@
 //! The pure middle of the pipeline: subjects → chains → rules → ranked
 //! findings. No I/O.
 
-use crate::chain::{self, Chain, Scope, TargetNotFound};
+use crate::chain::{self, Chain};
 use crate::drivers::Drivers;
 use crate::model::{age, ObjectRef, Severity};
 use crate::rank;
 use crate::report::{ChainLink, Finding, Report, ScopeInfo, SourceInfo, Summary, API_VERSION};
 use crate::rules::{self, Ctx};
+use crate::scope::{Scope, TargetNotFound};
 use crate::snapshot::Snapshot;
 
 /// Findings of a run, most urgent first, with the subject counts.

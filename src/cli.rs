@@ -2,12 +2,12 @@
 //! (0 nothing broken, 1 a broken link found, 2 the tool could not do its job).
 
 use crate::analysis;
-use crate::chain::{Scope, Target};
 use crate::explain;
 use crate::model::Severity;
 use crate::report::human::{self, Layout, Styles};
 use crate::report::markdown;
 use crate::report::{Report, SourceInfo};
+use crate::scope::{Scope, Target};
 use crate::selector::Selector;
 use crate::source::drivers_file;
 use crate::source::{collect, dump, live};

@@ -2,14 +2,18 @@
 //! (single objects or `List`s), multi-document YAML, and folders such as the
 //! one `kubectl cluster-info dump --output-directory` writes.
 
+use crate::kinds;
 use crate::snapshot::{Gap, Objects, Snapshot};
 use k8s_openapi::api::core::v1::{Event, EventSource};
-use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use stream::DocSeed;
+
+mod stream;
 
 /// One `--from` argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +111,11 @@ pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError
         skipped: c.skipped,
         files: c.files,
     })
+}
+
+/// The API resource name of a kind, as gaps name them.
+fn resource_of(kind: &str) -> String {
+    kinds::by_kind(kind).map_or_else(|| kind.to_lowercase(), |k| k.resource.to_string())
 }
 
 fn is_capture_file(path: &Path) -> bool {
@@ -286,31 +295,16 @@ impl Collector {
             map.remove("kind");
         }
         let o = &mut self.objects;
-        let result = match (group, kind) {
-            ("", "Pod") => push(&mut o.pods, value),
-            ("", "PersistentVolumeClaim") => push(&mut o.claims, value),
-            ("", "PersistentVolume") => push(&mut o.volumes, value),
-            ("", "Node") => push(&mut o.nodes, value),
-            ("", "Event") => push(&mut o.events, value),
-            ("events.k8s.io", "Event") => decode::<k8s_openapi::api::events::v1::Event>(value)
-                .map(|e| o.events.push(core_event(e))),
-            ("", "ResourceQuota") => push(&mut o.quotas, value),
-            ("", "LimitRange") => push(&mut o.limit_ranges, value),
-            ("storage.k8s.io", "StorageClass") => push(&mut o.classes, value),
-            ("storage.k8s.io", "CSIDriver") => push(&mut o.csi_drivers, value),
-            ("storage.k8s.io", "CSINode") => push(&mut o.csi_nodes, value),
-            ("storage.k8s.io", "VolumeAttachment") => push(&mut o.attachments, value),
-            ("storage.k8s.io", "CSIStorageCapacity") => push(&mut o.capacities, value),
-            ("apps", "Deployment") => push(&mut o.deployments, value),
-            ("apps", "ReplicaSet") => push(&mut o.replica_sets, value),
-            ("apps", "StatefulSet") => push(&mut o.stateful_sets, value),
-            ("apps", "DaemonSet") => push(&mut o.daemon_sets, value),
-            ("batch", "Job") => push(&mut o.jobs, value),
-            ("batch", "CronJob") => push(&mut o.cron_jobs, value),
-            _ => {
-                *self.skipped.entry(kind.to_string()).or_default() += 1;
-                return;
-            }
+        let result = if (group, kind) == ("events.k8s.io", "Event") {
+            decode::<k8s_openapi::api::events::v1::Event>(value)
+                .map(|e| o.events.push(core_event(e)))
+        } else if let Some(k) = kinds::find(group, kind) {
+            let name = object_name(&value);
+            k.decode_into(o, value)
+                .map_err(|e| (name, decode_error_text(e)))
+        } else {
+            *self.skipped.entry(kind.to_string()).or_default() += 1;
+            return;
         };
         match result {
             Ok(()) => self.found += 1,
@@ -325,182 +319,6 @@ impl Collector {
             message: format!("{label}: document {doc}: {what}: {message}"),
         };
         self.invalid.push((self.files, doc, gap));
-    }
-}
-
-/// One top-level JSON document, streamed into the collector.
-struct DocSeed<'a> {
-    c: &'a mut Collector,
-    label: &'a str,
-    doc: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a Kubernetes object or list")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut fields = serde_json::Map::new();
-        let mut pending = Vec::new();
-        let mut streamed = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                let seed = ItemsSeed {
-                    c: &mut *self.c,
-                    label: self.label,
-                    doc: self.doc,
-                    inherited: list_item_kind(&fields),
-                    pending: &mut pending,
-                };
-                match map.next_value_seed(seed)? {
-                    Some(other) => {
-                        fields.insert(key, other);
-                    }
-                    None => streamed = true,
-                }
-            } else {
-                let value = map.next_value::<Value>()?;
-                fields.insert(key, value);
-            }
-        }
-        if streamed {
-            // Items without a kind waited for the list's own kind.
-            let inherited = list_item_kind(&fields);
-            let inherited = inherited.as_ref().map(|(a, k)| (a.as_str(), k.as_str()));
-            for item in pending {
-                self.c.add_value(self.label, self.doc, item, inherited);
-            }
-        } else {
-            self.c
-                .add_value(self.label, self.doc, Value::Object(fields), None);
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<Value>()? {
-            self.c.add_value(self.label, self.doc, item, None);
-        }
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.c.add_value(self.label, self.doc, Value::Bool(v), None);
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.c.add_value(self.label, self.doc, Value::from(v), None);
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.c.add_value(self.label, self.doc, Value::from(v), None);
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.c.add_value(self.label, self.doc, Value::from(v), None);
-        Ok(())
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.c.add_value(self.label, self.doc, Value::from(v), None);
-        Ok(())
-    }
-}
-
-/// `(apiVersion, kind)` that items of a typed list (`PodList`) inherit.
-fn list_item_kind(fields: &serde_json::Map<String, Value>) -> Option<(String, String)> {
-    let kind = fields.get("kind")?.as_str()?.strip_suffix("List")?;
-    let api = fields
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("v1");
-    (!kind.is_empty()).then(|| (api.to_string(), kind.to_string()))
-}
-
-/// The `items` of a list: each added as soon as it is parsed. `None` when
-/// they were a list; anything else is handed back as a plain field.
-struct ItemsSeed<'a> {
-    c: &'a mut Collector,
-    label: &'a str,
-    doc: usize,
-    inherited: Option<(String, String)>,
-    pending: &'a mut Vec<Value>,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
-    type Value = Option<Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemsSeed<'_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of Kubernetes objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
-        let inherited = self
-            .inherited
-            .as_ref()
-            .map(|(a, k)| (a.as_str(), k.as_str()));
-        while let Some(item) = seq.next_element::<Value>()? {
-            if inherited.is_some() || item.get("kind").is_some() {
-                self.c.add_value(self.label, self.doc, item, inherited);
-            } else {
-                self.pending.push(item);
-            }
-        }
-        Ok(None)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
-        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
-    }
-
-    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
-        Ok(Some(Value::Null))
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Option<Value>, E> {
-        Ok(Some(Value::Bool(v)))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Option<Value>, E> {
-        Ok(Some(Value::from(v)))
     }
 }
 
@@ -527,17 +345,14 @@ fn object_name(value: &Value) -> String {
 
 fn decode<T: DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
     let name = object_name(&value);
-    // The path (`spec.containers[0].name`) says what is wrong, not only how.
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        (name, format!("{path}: {inner}"))
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| (name, decode_error_text(e)))
 }
 
-fn push<T: DeserializeOwned>(list: &mut Vec<T>, value: Value) -> Result<(), (String, String)> {
-    list.push(decode(value)?);
-    Ok(())
+/// The path (`spec.containers[0].name`) says what is wrong, not only how.
+fn decode_error_text(e: kinds::DecodeError) -> String {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    format!("{path}: {inner}")
 }
 
 /// The documents of a file: JSON (one or several values) or multi-document YAML.
@@ -578,32 +393,6 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// The API resource name of a kind, as gaps name them.
-pub fn resource_of(kind: &str) -> String {
-    match kind {
-        "Pod" => "pods",
-        "PersistentVolumeClaim" => "persistentvolumeclaims",
-        "PersistentVolume" => "persistentvolumes",
-        "Node" => "nodes",
-        "Event" => "events",
-        "ResourceQuota" => "resourcequotas",
-        "LimitRange" => "limitranges",
-        "StorageClass" => "storageclasses",
-        "CSIDriver" => "csidrivers",
-        "CSINode" => "csinodes",
-        "VolumeAttachment" => "volumeattachments",
-        "CSIStorageCapacity" => "csistoragecapacities",
-        "Deployment" => "deployments",
-        "ReplicaSet" => "replicasets",
-        "StatefulSet" => "statefulsets",
-        "DaemonSet" => "daemonsets",
-        "Job" => "jobs",
-        "CronJob" => "cronjobs",
-        other => return other.to_lowercase(),
-    }
-    .to_string()
-}
-
 /// events.k8s.io/v1 events carry the same facts under other names.
 fn core_event(e: k8s_openapi::api::events::v1::Event) -> Event {
     Event {
@@ -638,7 +427,8 @@ fn core_event(e: k8s_openapi::api::events::v1::Event) -> Event {
 /// read as "the claim does not exist".
 fn uncaptured(o: &Objects) -> Vec<Gap> {
     let mut gaps = Vec::new();
-    let mut gap = |resource: &str, why: &str| {
+    let mut gap = |kind: &kinds::Kind, why: &str| {
+        let resource = kind.resource;
         gaps.push(Gap {
             resource: resource.into(),
             reason: "NotCaptured".into(),
@@ -650,7 +440,7 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
         .iter()
         .any(|p| !crate::snapshot::claim_names(p).is_empty());
     if o.claims.is_empty() && pods_use_claims {
-        gap("persistentvolumeclaims", "pods use claims");
+        gap(&kinds::PERSISTENT_VOLUME_CLAIM, "pods use claims");
     }
     let claims_bound = o.claims.iter().any(|c| {
         c.spec
@@ -659,7 +449,7 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
             .is_some()
     });
     if o.volumes.is_empty() && claims_bound {
-        gap("persistentvolumes", "claims are bound to volumes");
+        gap(&kinds::PERSISTENT_VOLUME, "claims are bound to volumes");
     }
     let classes_named = o.claims.iter().any(|c| {
         c.spec
@@ -668,7 +458,7 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
             .is_some_and(|n| !n.is_empty())
     });
     if o.classes.is_empty() && classes_named {
-        gap("storageclasses", "claims name storage classes");
+        gap(&kinds::STORAGE_CLASS, "claims name storage classes");
     }
     let pods_scheduled = o
         .pods
@@ -681,11 +471,11 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
             .is_some()
     });
     if o.nodes.is_empty() && (pods_scheduled || local_volumes) {
-        gap("nodes", "pods or volumes refer to nodes");
+        gap(&kinds::NODE, "pods or volumes refer to nodes");
     }
     if o.events.is_empty() {
         gap(
-            "events",
+            &kinds::EVENT,
             "events are the corroborating evidence (the diagnosis uses object state only)",
         );
     }

@@ -4,5 +4,6 @@
 pub mod collect;
 pub mod drivers_file;
 pub mod dump;
+pub mod error_text;
 pub mod live;
 pub mod request_log;

@@ -101,7 +101,7 @@ where
                 Ok(r) => log.note(format_args!("#{n} {what} → {} ({ms} ms)", r.status())),
                 Err(e) => log.note(format_args!(
                     "#{n} {what} → failed: {} ({ms} ms)",
-                    super::live::safe_error_text(e.as_ref())
+                    super::error_text::safe_error_text(e.as_ref())
                 )),
             }
             result

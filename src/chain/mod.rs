@@ -1,0 +1,66 @@
+//! Which subjects to look at, and for each the links of its storage chain:
+//! pod, claims, classes, volumes, drivers, node, attachments and events.
+
+mod claim;
+mod pod;
+mod subjects;
+
+pub use crate::owners::{belongs_to, owner_of};
+pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
+pub use claim::{ClaimChain, RequestedClass};
+pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
+pub use subjects::{find_subjects, subjects, Subject, WorkloadChain};
+
+use crate::model::ObjectRef;
+use k8s_openapi::api::core::v1::PersistentVolume;
+use k8s_openapi::api::storage::v1::StorageClass;
+
+/// One subject and its resolved links.
+#[derive(Debug, Clone)]
+pub struct Chain<'a> {
+    pub subject: ObjectRef,
+    pub pod: Option<PodChain<'a>>,
+    pub claims: Vec<ClaimChain<'a>>,
+    /// The subject itself when it is a PersistentVolume.
+    pub volume: Option<&'a PersistentVolume>,
+    /// The subject itself when it is a StorageClass.
+    pub class: Option<&'a StorageClass>,
+    /// The subject itself when it is a workload.
+    pub workload: Option<WorkloadChain<'a>>,
+}
+
+impl<'a> Chain<'a> {
+    /// The subject pod and its node, when it is scheduled but not Running
+    /// and Ready: the attach and mount rules look only at such pods.
+    pub fn stuck_on_node(&self) -> Option<(&PodChain<'a>, &str)> {
+        let pod = self.pod.as_ref()?;
+        let node = pod.node_name?;
+        (!pod.healthy).then_some((pod, node))
+    }
+}
+
+impl Chain<'_> {
+    /// Pods and claims are counted as subjects even when healthy; volumes,
+    /// classes and workloads only when something is wrong with them.
+    pub fn counts_when_healthy(&self) -> bool {
+        self.volume.is_none() && self.class.is_none() && self.workload.is_none()
+    }
+
+    fn of_pod_or_claim(subject: ObjectRef) -> Self {
+        Chain {
+            subject,
+            pod: None,
+            claims: Vec::new(),
+            volume: None,
+            class: None,
+            workload: None,
+        }
+    }
+}
+
+impl<'a> Chain<'a> {
+    fn with_pod(mut self, pod: PodChain<'a>) -> Self {
+        self.pod = Some(pod);
+        self
+    }
+}

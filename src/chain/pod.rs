@@ -1,0 +1,163 @@
+//! A pod, its node and its scheduling state, and what kubectl would say
+//! about a pod.
+
+use crate::model::ObjectRef;
+use crate::scheduler::{self, Verdict};
+use crate::snapshot::Snapshot;
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+
+/// Where the scheduler's verdict was read from.
+#[derive(Debug, Clone)]
+pub struct Scheduling {
+    pub verdict: Verdict,
+    /// `PodScheduled condition` or the event quoted.
+    pub source: String,
+}
+
+/// A pod and its scheduling state.
+#[derive(Debug, Clone)]
+pub struct PodChain<'a> {
+    pub pod: &'a Pod,
+    /// Running and Ready ([`is_healthy`]), read once: every rule asks.
+    pub healthy: bool,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub node: Option<&'a Node>,
+    pub node_name: Option<&'a str>,
+    pub events: Vec<&'a Event>,
+    pub scheduling: Option<Scheduling>,
+}
+
+impl<'a> PodChain<'a> {
+    pub fn resolve(snap: &'a Snapshot, pod: &'a Pod) -> Self {
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        let name = pod.metadata.name.as_deref().unwrap_or("");
+        let node_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .filter(|n| !n.is_empty());
+        let events = snap.events_for("Pod", namespace, name, pod.metadata.uid.as_deref());
+        let condition = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+            });
+        let from_condition = condition
+            .and_then(|c| c.message.as_deref())
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| Scheduling {
+                verdict: scheduler::parse(m),
+                source: "PodScheduled condition".to_string(),
+            });
+        let scheduling = from_condition.or_else(|| {
+            if node_name.is_some() {
+                return None;
+            }
+            crate::events::Timeline::new(&events)
+                .current("FailedScheduling")
+                .map(|e| Scheduling {
+                    verdict: scheduler::parse(crate::events::message(e)),
+                    source: "FailedScheduling event".to_string(),
+                })
+        });
+        PodChain {
+            pod,
+            healthy: is_healthy(pod),
+            node: node_name.and_then(|n| snap.node(n)),
+            namespace,
+            name,
+            node_name,
+            events,
+            scheduling,
+        }
+    }
+
+    pub fn phase(&self) -> &'a str {
+        self.pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("Pending")
+    }
+
+    pub fn object(&self) -> ObjectRef {
+        ObjectRef::pod(self.namespace, self.name)
+    }
+}
+
+/// Whether the pod is Running and Ready.
+pub fn is_healthy(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    let running = status.and_then(|s| s.phase.as_deref()) == Some("Running");
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    running && ready
+}
+
+/// Whether any volume of the pod is a claim (direct or generic ephemeral),
+/// without building the list.
+pub(super) fn uses_claims(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.volumes.as_ref())
+        .is_some_and(|v| {
+            v.iter()
+                .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
+        })
+}
+
+/// Whether the pod has finished (Succeeded or Failed) and so holds nothing up.
+pub fn is_finished(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// Pod failure reasons set because of volumes (1.34+: the attach limit).
+const STORAGE_FAILURE_REASONS: &[&str] = &["VolumeAttachmentLimitExceeded"];
+
+/// A finished pod that storage killed is still worth a diagnosis.
+pub fn failed_for_storage(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    status.and_then(|s| s.phase.as_deref()) == Some("Failed")
+        && status
+            .and_then(|s| s.reason.as_deref())
+            .is_some_and(|r| STORAGE_FAILURE_REASONS.contains(&r))
+}
+
+/// The state kubectl would show: `Pending`, `ContainerCreating`,
+/// `ImagePullBackOff`, `Running`, `Terminating` ...
+pub fn pod_state(pod: &Pod) -> String {
+    if pod.metadata.deletion_timestamp.is_some() {
+        return "Terminating".into();
+    }
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+    let waiting = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .chain(
+            status
+                .and_then(|s| s.init_container_statuses.as_ref())
+                .into_iter()
+                .flatten(),
+        )
+        .find_map(|c| {
+            c.state
+                .as_ref()
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.clone())
+        });
+    match (phase, waiting) {
+        ("Pending" | "Running", Some(reason)) => reason,
+        ("Running", None) if !is_healthy(pod) => "Running (not ready)".into(),
+        (phase, _) => phase.into(),
+    }
+}

@@ -1,0 +1,432 @@
+//! The subjects of a run: the pods, claims, volumes, classes and workloads
+//! the scope names or, without targets, everything in scope that has a
+//! claim or a problem of its own.
+
+use super::pod::uses_claims;
+use super::{failed_for_storage, is_finished, is_healthy, Chain, ClaimChain, PodChain};
+use crate::model::ObjectRef;
+use crate::owners::belongs_to;
+use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
+use crate::snapshot::{claim_names, Snapshot};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// A workload whose pods could not be created, with its events.
+#[derive(Debug, Clone)]
+pub struct WorkloadChain<'a> {
+    pub stateful_set: &'a StatefulSet,
+    pub namespace: String,
+    pub name: String,
+    pub events: Vec<&'a Event>,
+}
+
+/// What was found so far: the subject pods and claims, and the subjects a
+/// target names that are resolved when found.
+#[derive(Default)]
+struct Found<'a> {
+    pods: Vec<&'a Pod>,
+    claims: Vec<&'a PersistentVolumeClaim>,
+    /// Volumes, classes and workloads.
+    resolved: Vec<Chain<'a>>,
+}
+
+/// Borrowed keys: cloning both names on every comparison dominated at scale.
+fn key(meta: &ObjectMeta) -> (&str, &str) {
+    (
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+    )
+}
+
+/// Whether a pod still holds its claims, or storage is why it failed.
+fn is_active(pod: &Pod) -> bool {
+    !is_finished(pod) || failed_for_storage(pod)
+}
+
+/// The subjects of the scope, sorted as the report lists them.
+pub fn find_subjects<'a>(
+    snap: &'a Snapshot,
+    scope: &Scope,
+) -> Result<Vec<Subject<'a>>, TargetNotFound> {
+    let pods: Vec<&Pod> = snap
+        .objects
+        .pods
+        .iter()
+        .filter(|p| scope.selects(&p.metadata))
+        .collect();
+    let claims: Vec<&PersistentVolumeClaim> = snap
+        .objects
+        .claims
+        .iter()
+        .filter(|c| scope.selects(&c.metadata))
+        .collect();
+    let mut found = Found::default();
+    if scope.targets.is_empty() {
+        found.pods = pods
+            .into_iter()
+            .filter(|p| is_active(p) && uses_claims(p))
+            .collect();
+        found.claims = unused_claims(snap, scope, &claims);
+        if scope.selector.is_none() {
+            found.resolved = cluster_subjects(snap, scope);
+        }
+    } else {
+        for target in &scope.targets {
+            if !add_target(snap, scope, &pods, &claims, target, &mut found) {
+                return Err(TargetNotFound {
+                    target: target.to_string(),
+                    where_: scope.searched(),
+                });
+            }
+        }
+    }
+    Ok(in_report_order(found))
+}
+
+/// Claims no active selected pod uses: subjects of their own (the
+/// snapshot's index of pods by claim, instead of a set of owned names).
+fn unused_claims<'a>(
+    snap: &'a Snapshot,
+    scope: &Scope,
+    claims: &[&'a PersistentVolumeClaim],
+) -> Vec<&'a PersistentVolumeClaim> {
+    claims
+        .iter()
+        .copied()
+        .filter(|c| {
+            let (ns, name) = key(&c.metadata);
+            !snap
+                .pods_using(ns, name)
+                .any(|p| scope.selects(&p.metadata) && is_active(p))
+        })
+        .collect()
+}
+
+/// Pods first, then claims, each by namespace and name and each once; then
+/// the subjects resolved when found.
+fn in_report_order(mut found: Found<'_>) -> Vec<Subject<'_>> {
+    found
+        .pods
+        .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+    found
+        .pods
+        .dedup_by(|a, b| key(&a.metadata) == key(&b.metadata));
+    found
+        .claims
+        .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+    found
+        .claims
+        .dedup_by(|a, b| key(&a.metadata) == key(&b.metadata));
+    let mut subjects: Vec<Subject> = found.pods.into_iter().map(Subject::Pod).collect();
+    subjects.extend(found.claims.into_iter().map(Subject::Claim));
+    subjects.extend(
+        found
+            .resolved
+            .into_iter()
+            .map(|c| Subject::Resolved(Box::new(c))),
+    );
+    subjects
+}
+
+/// Adds the subjects one target names; `false` when it names nothing.
+fn add_target<'a>(
+    snap: &'a Snapshot,
+    scope: &Scope,
+    pods: &[&'a Pod],
+    claims: &[&'a PersistentVolumeClaim],
+    target: &Target,
+    found: &mut Found<'a>,
+) -> bool {
+    match target {
+        Target::Pod(name) => {
+            let named = pods
+                .iter()
+                .copied()
+                .filter(|p| p.metadata.name.as_deref() == Some(name));
+            let before = found.pods.len();
+            found.pods.extend(named);
+            found.pods.len() > before
+        }
+        Target::Claim(name) => {
+            let named: Vec<&PersistentVolumeClaim> = claims
+                .iter()
+                .copied()
+                .filter(|c| c.metadata.name.as_deref() == Some(name))
+                .collect();
+            for claim in &named {
+                add_claim(snap, claim, found);
+            }
+            !named.is_empty()
+        }
+        Target::Workload(kind, name) => {
+            let members: Vec<&Pod> = pods
+                .iter()
+                .copied()
+                .filter(|p| is_active(p))
+                .filter(|p| belongs_to(snap, p, *kind, name))
+                .collect();
+            let stuck: Vec<Chain> = if *kind == WorkloadKind::StatefulSet {
+                snap.objects
+                    .stateful_sets
+                    .iter()
+                    .filter(|s| {
+                        s.metadata.name.as_deref() == Some(name)
+                            && scope.includes_namespace(s.metadata.namespace.as_deref())
+                    })
+                    .filter_map(|s| workload_chain(snap, s))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let exists = !members.is_empty()
+                || !stuck.is_empty()
+                || workload_exists(snap, scope, *kind, name);
+            found.pods.extend(members);
+            found.resolved.extend(stuck);
+            exists
+        }
+        Target::Class(name) => {
+            let class = snap.class(name);
+            let named: Vec<&PersistentVolumeClaim> = claims
+                .iter()
+                .copied()
+                .filter(|c| {
+                    c.spec
+                        .as_ref()
+                        .and_then(|s| s.storage_class_name.as_deref())
+                        == Some(name.as_str())
+                })
+                .collect();
+            for claim in &named {
+                add_claim(snap, claim, found);
+            }
+            if let Some(sc) = class {
+                found.resolved.push(Chain {
+                    class: Some(sc),
+                    ..Chain::of_pod_or_claim(ObjectRef::class(name))
+                });
+            }
+            class.is_some() || !named.is_empty()
+        }
+        Target::Node(name) => {
+            let on_node = pods
+                .iter()
+                .copied()
+                .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
+                .filter(|p| !is_finished(p) && !claim_names(p).is_empty());
+            let before = found.pods.len();
+            found.pods.extend(on_node);
+            found.pods.len() > before || snap.node(name).is_some()
+        }
+        Target::Volume(name) => {
+            let Some(pv) = snap.volume(name) else {
+                return false;
+            };
+            let claim = pv
+                .spec
+                .as_ref()
+                .and_then(|s| s.claim_ref.as_ref())
+                .and_then(|r| snap.claim(r.namespace.as_deref()?, r.name.as_deref()?));
+            if let Some(c) = claim {
+                add_claim(snap, c, found);
+            }
+            found.resolved.push(Chain {
+                volume: Some(pv),
+                ..Chain::of_pod_or_claim(ObjectRef::volume(name))
+            });
+            true
+        }
+    }
+}
+
+/// Every subject of the scope with its chain resolved.
+pub fn subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Result<Vec<Chain<'a>>, TargetNotFound> {
+    Ok(find_subjects(snap, scope)?
+        .into_iter()
+        .map(|s| s.resolve(snap))
+        .collect())
+}
+
+/// A subject, in report order; pods and claims are resolved into chains
+/// only when asked, so that a whole-cluster run builds, diagnoses and drops
+/// one chain at a time while its objects are still in the cache.
+pub enum Subject<'a> {
+    Pod(&'a Pod),
+    Claim(&'a PersistentVolumeClaim),
+    /// Volumes, classes and workloads: few, resolved when found.
+    Resolved(Box<Chain<'a>>),
+}
+
+impl<'a> Subject<'a> {
+    pub fn resolve(self, snap: &'a Snapshot) -> Chain<'a> {
+        match self {
+            Subject::Pod(pod) => {
+                let pc = PodChain::resolve(snap, pod);
+                let claims = claim_names(pod)
+                    .into_iter()
+                    .map(|u| {
+                        let name = u.claim.clone();
+                        ClaimChain::resolve(snap, pc.namespace, &name, Some(u))
+                    })
+                    .collect();
+                Chain {
+                    claims,
+                    ..Chain::of_pod_or_claim(pc.object()).with_pod(pc)
+                }
+            }
+            Subject::Claim(claim) => {
+                let ns = claim.metadata.namespace.as_deref().unwrap_or("");
+                let name = claim.metadata.name.as_deref().unwrap_or("");
+                Chain {
+                    claims: vec![ClaimChain::resolve(snap, ns, name, None)],
+                    ..Chain::of_pod_or_claim(ObjectRef::claim(ns, name))
+                }
+            }
+            Subject::Resolved(chain) => *chain,
+        }
+    }
+}
+
+/// A claim target: the pods it blocks, or the claim itself when no pod
+/// using it is broken.
+fn add_claim<'a>(snap: &'a Snapshot, claim: &'a PersistentVolumeClaim, found: &mut Found<'a>) {
+    let ns = claim.metadata.namespace.as_deref().unwrap_or("");
+    let name = claim.metadata.name.as_deref().unwrap_or("");
+    let users: Vec<&Pod> = snap
+        .pods_using(ns, name)
+        .filter(|p| !is_finished(p))
+        .collect();
+    if users.iter().any(|p| !is_healthy(p)) {
+        found
+            .pods
+            .extend(users.into_iter().filter(|p| !is_healthy(p)));
+    } else {
+        found.claims.push(claim);
+    }
+}
+
+fn workload_exists(snap: &Snapshot, scope: &Scope, kind: WorkloadKind, name: &str) -> bool {
+    let o = &snap.objects;
+    let metas: Vec<&ObjectMeta> = match kind {
+        WorkloadKind::Deployment => o.deployments.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::StatefulSet => o.stateful_sets.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::ReplicaSet => o.replica_sets.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::DaemonSet => o.daemon_sets.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::Job => o.jobs.iter().map(|x| &x.metadata).collect(),
+        WorkloadKind::CronJob => o.cron_jobs.iter().map(|x| &x.metadata).collect(),
+    };
+    metas.iter().any(|m| {
+        m.name.as_deref() == Some(name) && scope.includes_namespace(m.namespace.as_deref())
+    })
+}
+
+/// A StatefulSet that failed to create its pods, as a subject.
+fn workload_chain<'a>(snap: &'a Snapshot, sts: &'a StatefulSet) -> Option<Chain<'a>> {
+    let ns = sts.metadata.namespace.clone().unwrap_or_default();
+    let name = sts.metadata.name.clone().unwrap_or_default();
+    let events = snap.events_for("StatefulSet", &ns, &name, sts.metadata.uid.as_deref());
+    crate::events::Timeline::new(&events).current("FailedCreate")?;
+    Some(Chain {
+        workload: Some(WorkloadChain {
+            stateful_set: sts,
+            namespace: ns.clone(),
+            name: name.clone(),
+            events,
+        }),
+        ..Chain::of_pod_or_claim(ObjectRef::namespaced("StatefulSet", &ns, &name))
+    })
+}
+
+/// Volumes that outlived their claim, every class (cluster-wide scans
+/// only), and StatefulSets that failed to create pods: subjects that count
+/// only when a rule finds something.
+fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {
+    let mut out = Vec::new();
+    for pv in &snap.objects.volumes {
+        let phase = pv.status.as_ref().and_then(|s| s.phase.as_deref());
+        if !matches!(phase, Some("Released" | "Failed")) {
+            continue;
+        }
+        let claim_ns = pv
+            .spec
+            .as_ref()
+            .and_then(|s| s.claim_ref.as_ref())
+            .and_then(|r| r.namespace.as_deref());
+        if scope.namespaces.is_some() && !scope.includes_namespace(claim_ns) {
+            continue;
+        }
+        out.push(Chain {
+            volume: Some(pv),
+            ..Chain::of_pod_or_claim(ObjectRef::volume(pv.metadata.name.as_deref().unwrap_or("")))
+        });
+    }
+    if scope.namespaces.is_none() {
+        for sc in &snap.objects.classes {
+            out.push(Chain {
+                class: Some(sc),
+                ..Chain::of_pod_or_claim(ObjectRef::class(
+                    sc.metadata.name.as_deref().unwrap_or(""),
+                ))
+            });
+        }
+    }
+    out.extend(
+        snap.objects
+            .stateful_sets
+            .iter()
+            .filter(|s| scope.includes_namespace(s.metadata.namespace.as_deref()))
+            .filter_map(|s| workload_chain(snap, s)),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn default_subjects_are_pods_with_claims_and_claims_no_subject_uses() {
+        let snap = snapshot(|o| {
+            o.pods.push(pod("web").claim("data").running());
+            o.pods.push(pod("job").claim("scratch").phase("Succeeded"));
+            o.pods.push(pod("plain"));
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.claims.push(pvc("scratch").bound("pv-2"));
+            o.claims.push(pvc("orphan"));
+        });
+        let chains = subjects(&snap, &Scope::default()).unwrap();
+        let names: Vec<String> = chains.iter().map(|c| c.subject.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "Pod/default/web",
+                "PersistentVolumeClaim/default/orphan",
+                "PersistentVolumeClaim/default/scratch"
+            ]
+        );
+    }
+
+    #[test]
+    fn ephemeral_volume_claims_are_named_after_pod_and_volume() {
+        let snap = snapshot(|o| o.pods.push(pod("web-0").ephemeral("scratch")));
+        let chains = subjects(&snap, &Scope::default()).unwrap();
+        assert_eq!(chains[0].claims[0].name, "web-0-scratch");
+        assert!(chains[0].claims[0].claim.is_none());
+    }
+
+    #[test]
+    fn missing_target_is_an_error() {
+        let snap = snapshot(|o| o.pods.push(pod("web")));
+        let scope = Scope {
+            targets: vec![Target::Pod("nope".into())],
+            ..Default::default()
+        };
+        let err = subjects(&snap, &scope).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod/nope not found in any namespace of the input"
+        );
+    }
+}

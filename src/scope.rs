@@ -1,0 +1,159 @@
+//! What to diagnose: the namespaces, the `TYPE/NAME` targets and the label
+//! selector, as the command line gives them and the sources read them.
+
+use crate::selector::Selector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeSet;
+
+/// What to analyse.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// `None`: every namespace.
+    pub namespaces: Option<BTreeSet<String>>,
+    pub targets: Vec<Target>,
+    /// `-l`: only pods and claims whose labels match.
+    pub selector: Option<Selector>,
+}
+
+impl Scope {
+    /// Whether an object in namespace `ns` (`None`: cluster-scoped) is in scope.
+    pub fn includes_namespace(&self, ns: Option<&str>) -> bool {
+        match (&self.namespaces, ns) {
+            (None, _) => true,
+            (Some(set), Some(ns)) => set.contains(ns),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Whether a pod or claim is in scope: its namespace and its labels.
+    pub fn selects(&self, meta: &ObjectMeta) -> bool {
+        self.includes_namespace(meta.namespace.as_deref())
+            && self
+                .selector
+                .as_ref()
+                .is_none_or(|s| s.matches(meta.labels.as_ref()))
+    }
+
+    /// Where targets are looked for, as [`TargetNotFound`] says it.
+    pub fn searched(&self) -> String {
+        match &self.namespaces {
+            None => "any namespace of the input".to_string(),
+            Some(set) => format!(
+                "namespace {}",
+                set.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
+/// A workload kind a target can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    ReplicaSet,
+    DaemonSet,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+}
+
+/// A `TYPE/NAME` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Pod(String),
+    Claim(String),
+    Workload(WorkloadKind, String),
+    Class(String),
+    Node(String),
+    Volume(String),
+}
+
+impl Target {
+    /// Parses `pod/x`, `pvc/x`, `deploy/x`, `sts/x`, `sc/x`, `node/x`,
+    /// `pv/x` ... with kubectl's aliases.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (kind, name) = text
+            .split_once('/')
+            .filter(|(k, n)| !k.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| {
+                format!("target {text:?} is not TYPE/NAME (for example pod/trainer or pvc/data)")
+            })?;
+        let name = name.to_string();
+        let workload = |k| Ok(Target::Workload(k, name.clone()));
+        match kind.to_ascii_lowercase().as_str() {
+            "pod" | "pods" | "po" => Ok(Target::Pod(name)),
+            "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" => {
+                Ok(Target::Claim(name))
+            }
+            "deploy" | "deployment" | "deployments" => workload(WorkloadKind::Deployment),
+            "sts" | "statefulset" | "statefulsets" => workload(WorkloadKind::StatefulSet),
+            "rs" | "replicaset" | "replicasets" => workload(WorkloadKind::ReplicaSet),
+            "ds" | "daemonset" | "daemonsets" => workload(WorkloadKind::DaemonSet),
+            "job" | "jobs" => workload(WorkloadKind::Job),
+            "cj" | "cronjob" | "cronjobs" => workload(WorkloadKind::CronJob),
+            "sc" | "storageclass" | "storageclasses" => Ok(Target::Class(name)),
+            "no" | "node" | "nodes" => Ok(Target::Node(name)),
+            "pv" | "pvs" | "persistentvolume" | "persistentvolumes" => Ok(Target::Volume(name)),
+            other => Err(format!(
+                "target type {other:?} is not supported: use pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node or pv"
+            )),
+        }
+    }
+
+    /// Targets that are not in a namespace: their scan covers every namespace.
+    pub fn is_cluster_wide(&self) -> bool {
+        matches!(self, Target::Class(_) | Target::Node(_) | Target::Volume(_))
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Pod(n) => write!(f, "pod/{n}"),
+            Target::Claim(n) => write!(f, "pvc/{n}"),
+            Target::Workload(k, n) => write!(f, "{}/{n}", k.as_str().to_lowercase()),
+            Target::Class(n) => write!(f, "storageclass/{n}"),
+            Target::Node(n) => write!(f, "node/{n}"),
+            Target::Volume(n) => write!(f, "pv/{n}"),
+        }
+    }
+}
+
+/// A target that names nothing in scope.
+#[derive(Debug, thiserror::Error)]
+#[error("{target} not found in {where_}")]
+pub struct TargetNotFound {
+    pub target: String,
+    pub where_: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_like_kubectl() {
+        assert_eq!(Target::parse("po/x").unwrap(), Target::Pod("x".into()));
+        assert_eq!(Target::parse("pods/x").unwrap(), Target::Pod("x".into()));
+        assert_eq!(
+            Target::parse("persistentvolumeclaim/d").unwrap(),
+            Target::Claim("d".into())
+        );
+        assert!(Target::parse("pod/").is_err());
+        assert!(Target::parse("x").is_err());
+        assert!(Target::parse("secret/x").is_err());
+    }
+}
