@@ -2,18 +2,18 @@
 //! (0 nothing broken, 1 a broken link found, 2 the tool could not do its job).
 
 use crate::analysis;
+use crate::drivers::Drivers;
 use crate::explain;
 use crate::model::Severity;
 use crate::report::human::{self, Layout, Styles};
 use crate::report::markdown;
-use crate::report::{Report, SourceInfo};
+use crate::report::Report;
 use crate::scope::{Scope, Target};
 use crate::selector::Selector;
-use crate::source::drivers_file;
-use crate::source::{collect, dump, live};
+use crate::source::{self, collect, drivers_file, live, Input, Request, Source, SourceSpec};
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -221,83 +221,6 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     })
 }
 
-/// The state to diagnose, and where it came from.
-struct Input {
-    snapshot: crate::snapshot::Snapshot,
-    source: SourceInfo,
-    /// Namespaces in scope; `None` for all.
-    namespaces: Option<BTreeSet<String>>,
-}
-
-fn read_dump(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Input> {
-    let inputs: Vec<dump::Input> = cli.from.iter().map(|p| dump::Input::parse(p)).collect();
-    let loaded = dump::load(&inputs, stdin)?;
-    let captured_at = loaded.snapshot.now.to_string();
-    Ok(Input {
-        snapshot: loaded.snapshot,
-        source: SourceInfo::capture(cli.from.clone(), captured_at),
-        namespaces: cli.namespace.clone().map(|ns| BTreeSet::from([ns])),
-    })
-}
-
-fn read_live(cli: &Cli, targets: &[Target]) -> Result<Input> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the I/O runtime")?;
-    // The request log and a spinner would overwrite each other.
-    let _spinner =
-        (!cli.verbose).then(|| crate::spinner::Spinner::start("reading the cluster…".to_string()));
-    runtime.block_on(async {
-        let conn = live::connect(&live::LiveOptions {
-            kubeconfig: cli.kubeconfig.clone(),
-            context: cli.context.clone(),
-            request_timeout: cli.request_timeout,
-            verbose: cli.verbose,
-        })
-        .await?;
-        let namespace = match (&cli.namespace, cli.all_namespaces) {
-            (Some(ns), _) => Some(ns.clone()),
-            (None, true) => None,
-            // Classes, nodes and volumes are not in a namespace: look everywhere.
-            (None, false) if !targets.is_empty() && targets.iter().all(Target::is_cluster_wide) => {
-                None
-            }
-            (None, false) => Some(conn.default_namespace.clone()),
-        };
-        let collected = match (targets, &namespace) {
-            // One pod or claim: read just its chain, as `kubectl describe` would.
-            ([target @ (Target::Pod(_) | Target::Claim(_))], Some(ns))
-                if cli.selector.is_none() =>
-            {
-                conn.target_chain(ns, target).await?
-            }
-            _ => {
-                conn.scan(&live::ScanScope {
-                    namespace: namespace.clone(),
-                    selector: cli.selector.clone(),
-                })
-                .await?
-            }
-        };
-        if let Some(log) = &conn.log {
-            log.note(log.summary());
-        }
-        Ok(Input {
-            snapshot: collected.snapshot,
-            source: SourceInfo {
-                kind: "live".into(),
-                context: conn.context.clone(),
-                server: Some(conn.server.clone()),
-                server_version: collected.server_version,
-                paths: Vec::new(),
-                captured_at: None,
-            },
-            namespaces: namespace.map(|ns| BTreeSet::from([ns])),
-        })
-    })
-}
-
 fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
     args.iter()
         .map(|t| Target::parse(t))
@@ -305,12 +228,33 @@ fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
         .map_err(anyhow::Error::msg)
 }
 
-fn read(cli: &Cli, targets: &[Target], stdin: &mut dyn std::io::Read) -> Result<Input> {
+fn source_spec(cli: &Cli) -> SourceSpec {
     if cli.from.is_empty() {
-        read_live(cli, targets)
+        SourceSpec::Live(live::LiveOptions {
+            kubeconfig: cli.kubeconfig.clone(),
+            context: cli.context.clone(),
+            request_timeout: cli.request_timeout,
+            verbose: cli.verbose,
+        })
     } else {
-        read_dump(cli, stdin)
+        SourceSpec::Dump(cli.from.clone())
     }
+}
+
+fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
+    Request {
+        targets,
+        namespace: cli.namespace.as_deref(),
+        all_namespaces: cli.all_namespaces,
+        selector: cli.selector.as_deref(),
+    }
+}
+
+/// A spinner while a live cluster answers; the request log and a spinner
+/// would overwrite each other.
+fn spinner(cli: &Cli) -> Option<crate::spinner::Spinner> {
+    (cli.from.is_empty() && !cli.verbose)
+        .then(|| crate::spinner::Spinner::start("reading the cluster…".to_string()))
 }
 
 /// Writes the output; a reader that closed the pipe (`| head`) is not an error.
@@ -349,7 +293,10 @@ pub fn run(
         }
         Some(Command::Collect { targets, file }) => {
             let targets = parse_targets(targets)?;
-            let input = read(cli, &targets, stdin)?;
+            let input = {
+                let _spinner = spinner(cli);
+                source::read(&request(cli, &targets), &source_spec(cli), stdin)?
+            };
             let text = collect::render(&input.snapshot, cli.output == Output::Json)?;
             // The file cannot say what it lacks; whoever sends it should know.
             for gap in &input.snapshot.gaps {
@@ -368,8 +315,14 @@ pub fn run(
     }
 }
 
-/// Reads the state and analyses it into the report.
-fn build_report(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Report> {
+/// What the run is told besides where to read: parsed once.
+struct Settings {
+    targets: Vec<Target>,
+    selector: Option<Selector>,
+    drivers: Drivers,
+}
+
+fn settings(cli: &Cli) -> Result<Settings> {
     let targets = parse_targets(&cli.targets)?;
     let selector = cli
         .selector
@@ -378,16 +331,23 @@ fn build_report(cli: &Cli, stdin: &mut dyn std::io::Read) -> Result<Report> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let drivers = drivers_file::load(cli.drivers.as_deref())?;
-    let input = read(cli, &targets, stdin)?;
-    let snap = &input.snapshot;
-    let namespaces = input.namespaces.clone();
-    let scope = Scope {
-        namespaces: namespaces.clone(),
+    Ok(Settings {
         targets,
         selector,
+        drivers,
+    })
+}
+
+/// Analyses what was read into the report.
+fn build_report(cli: &Cli, settings: &Settings, input: Input) -> Result<Report> {
+    let scope = Scope {
+        namespaces: input.namespaces,
+        targets: settings.targets.clone(),
+        selector: settings.selector.clone(),
     };
-    let analysis = analysis::analyze(snap, &drivers, &scope)?;
-    Ok(analysis.into_report(snap, input.source.clone(), &scope, cli.show_healthy))
+    let snap = &input.snapshot;
+    let analysis = analysis::analyze(snap, &settings.drivers, &scope)?;
+    Ok(analysis.into_report(snap, input.source, &scope, cli.show_healthy))
 }
 
 fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {
@@ -430,7 +390,12 @@ fn diagnose(
     if cli.watch {
         return watch(cli, out, stdout_is_terminal);
     }
-    let report = build_report(cli, stdin)?;
+    let settings = settings(cli)?;
+    let input = {
+        let _spinner = spinner(cli);
+        source::read(&request(cli, &settings.targets), &source_spec(cli), stdin)?
+    };
+    let report = build_report(cli, &settings, input)?;
     emit(out, &render(cli, &report, stdout_is_terminal))?;
     Ok(report.exit_code(cli.fail_on.severity()))
 }
@@ -463,18 +428,26 @@ pub fn changes(before: &BTreeMap<String, &str>, now: &BTreeMap<String, &str>) ->
 }
 
 /// `--watch`: read, diagnose and redraw every interval until nothing is
-/// broken (exit 0) or Ctrl-C (exit 0).
+/// broken (exit 0) or Ctrl-C (exit 0). One runtime and one client serve
+/// every round.
 fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8> {
     if cli.from.iter().any(|f| f == "-") {
         anyhow::bail!("--watch cannot re-read standard input: pass a file or a live cluster");
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the I/O runtime")?;
+    let settings = settings(cli)?;
+    let runtime = source::runtime()?;
+    let source = {
+        let _spinner = spinner(cli);
+        Source::open(&source_spec(cli), &runtime)?
+    };
+    let request = request(cli, &settings.targets);
     let mut previous: Option<BTreeMap<String, &'static str>> = None;
     loop {
-        let report = build_report(cli, &mut std::io::empty())?;
+        let input = {
+            let _spinner = spinner(cli);
+            source.read(&request, &mut std::io::empty())?
+        };
+        let report = build_report(cli, &settings, input)?;
         let now = root_causes(&report);
         let mut text = String::new();
         if stdout_is_terminal {

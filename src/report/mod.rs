@@ -8,6 +8,9 @@ use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::snapshot::Gap;
 use serde::Serialize;
 
+/// Where the state came from; the source layer defines it.
+pub use crate::source::SourceInfo;
+
 pub const API_VERSION: &str = "storage-doctor/v1";
 
 /// The whole document `-o json` prints.
@@ -23,40 +26,6 @@ pub struct Report {
     /// Subjects with no finding, with `--show-healthy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthy: Option<Vec<ObjectRef>>,
-}
-
-/// Where the state came from.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceInfo {
-    /// `live` or `dump`.
-    pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    /// For a dump: the files and folders read.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub paths: Vec<String>,
-    /// For a dump: the newest moment it shows, taken as the time of capture.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub captured_at: Option<String>,
-}
-
-impl SourceInfo {
-    /// A capture read from `paths`, as of the newest moment it shows.
-    pub fn capture(paths: Vec<String>, captured_at: String) -> Self {
-        SourceInfo {
-            kind: "dump".into(),
-            context: None,
-            server: None,
-            server_version: None,
-            paths,
-            captured_at: Some(captured_at),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,5 +1,7 @@
 //! Sources: the only code that reads files or talks to a cluster. Each turns
-//! what it reads into a [`Snapshot`](crate::snapshot::Snapshot).
+//! what it reads into a [`Snapshot`]; [`read`] and [`Source`] are the one
+//! way in: the scope the command line gives, read from captured files or a
+//! live cluster, and where the state came from.
 
 pub mod collect;
 pub mod drivers_file;
@@ -7,3 +9,181 @@ pub mod dump;
 pub mod error_text;
 pub mod live;
 pub mod request_log;
+
+use crate::scope::Target;
+use crate::snapshot::Snapshot;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::io::Read;
+use tokio::runtime::Runtime;
+
+/// Where the state came from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    /// `live` or `dump`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// For a dump: the files and folders read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// For a dump: the newest moment it shows, taken as the time of capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+}
+
+impl SourceInfo {
+    /// A capture read from `paths`, as of the newest moment it shows.
+    pub fn capture(paths: Vec<String>, captured_at: String) -> Self {
+        SourceInfo {
+            kind: "dump".into(),
+            context: None,
+            server: None,
+            server_version: None,
+            paths,
+            captured_at: Some(captured_at),
+        }
+    }
+}
+
+/// What to read, as the command line says it, before any default.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub targets: &'a [Target],
+    /// `-n`.
+    pub namespace: Option<&'a str>,
+    /// `-A`.
+    pub all_namespaces: bool,
+    /// `-l`, as given: the live source passes it to the API server.
+    pub selector: Option<&'a str>,
+}
+
+/// Where to read from.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// `--from`: files, folders, or `-` for standard input.
+    Dump(Vec<String>),
+    Live(live::LiveOptions),
+}
+
+/// The state to diagnose, where it came from, and the namespaces in scope.
+pub struct Input {
+    pub snapshot: Snapshot,
+    pub source: SourceInfo,
+    /// `None`: every namespace.
+    pub namespaces: Option<BTreeSet<String>>,
+}
+
+/// An opened source. A live one keeps its client, so that reading again
+/// (`--watch`) neither reconnects nor runs an exec credential plugin each
+/// time: kube's client refreshes expiring credentials itself.
+pub enum Source<'rt> {
+    Dump(Vec<String>),
+    Live {
+        runtime: &'rt Runtime,
+        conn: live::Connection,
+    },
+}
+
+/// The runtime live reads run on.
+pub fn runtime() -> Result<Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")
+}
+
+/// Reads the scope once from where `spec` says.
+pub fn read(request: &Request, spec: &SourceSpec, stdin: &mut dyn Read) -> Result<Input> {
+    match spec {
+        SourceSpec::Dump(paths) => read_dump(paths, request, stdin),
+        SourceSpec::Live(_) => {
+            let runtime = runtime()?;
+            Source::open(spec, &runtime)?.read(request, stdin)
+        }
+    }
+}
+
+impl<'rt> Source<'rt> {
+    /// Opens the source: connects to a live cluster on `runtime`; files are
+    /// read only by [`Source::read`].
+    pub fn open(spec: &SourceSpec, runtime: &'rt Runtime) -> Result<Self> {
+        Ok(match spec {
+            SourceSpec::Dump(paths) => Source::Dump(paths.clone()),
+            SourceSpec::Live(options) => Source::Live {
+                runtime,
+                conn: runtime.block_on(live::connect(options))?,
+            },
+        })
+    }
+
+    /// Reads the scope: every file again, or the cluster through the same client.
+    pub fn read(&self, request: &Request, stdin: &mut dyn Read) -> Result<Input> {
+        match self {
+            Source::Dump(paths) => read_dump(paths, request, stdin),
+            Source::Live { runtime, conn } => Ok(runtime.block_on(read_live(conn, request))?),
+        }
+    }
+}
+
+fn read_dump(paths: &[String], request: &Request, stdin: &mut dyn Read) -> Result<Input> {
+    let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
+    let loaded = dump::load(&inputs, stdin)?;
+    let captured_at = loaded.snapshot.now.to_string();
+    Ok(Input {
+        snapshot: loaded.snapshot,
+        source: SourceInfo::capture(paths.to_vec(), captured_at),
+        namespaces: request.namespace.map(|ns| BTreeSet::from([ns.to_string()])),
+    })
+}
+
+async fn read_live(
+    conn: &live::Connection,
+    request: &Request<'_>,
+) -> Result<Input, live::LiveError> {
+    let targets = request.targets;
+    let namespace = match (request.namespace, request.all_namespaces) {
+        (Some(ns), _) => Some(ns.to_string()),
+        (None, true) => None,
+        // Classes, nodes and volumes are not in a namespace: look everywhere.
+        (None, false) if !targets.is_empty() && targets.iter().all(Target::is_cluster_wide) => None,
+        (None, false) => Some(conn.default_namespace.clone()),
+    };
+    let mark = conn.log.as_ref().map(request_log::RequestLog::mark);
+    let collected = match (targets, &namespace) {
+        // One pod or claim: read just its chain, as `kubectl describe` would.
+        ([target @ (Target::Pod(_) | Target::Claim(_))], Some(ns))
+            if request.selector.is_none() =>
+        {
+            conn.target_chain(ns, target).await?
+        }
+        _ => {
+            conn.scan(&live::ScanScope {
+                namespace: namespace.clone(),
+                selector: request.selector.map(str::to_string),
+            })
+            .await?
+        }
+    };
+    if let (Some(log), Some(mark)) = (&conn.log, mark) {
+        log.note(log.summary_since(mark));
+    }
+    Ok(Input {
+        snapshot: collected.snapshot,
+        source: SourceInfo {
+            kind: "live".into(),
+            context: conn.context.clone(),
+            server: Some(conn.server.clone()),
+            server_version: collected.server_version,
+            paths: Vec::new(),
+            captured_at: None,
+        },
+        namespaces: namespace.map(|ns| BTreeSet::from([ns])),
+    })
+}

@@ -18,14 +18,19 @@ use tower::{Layer, Service};
 #[derive(Clone)]
 pub struct RequestLog {
     requests: Arc<AtomicUsize>,
-    started: Instant,
+}
+
+/// The start of one read, for its summary.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    requests: usize,
+    at: Instant,
 }
 
 impl RequestLog {
     pub fn new() -> Self {
         RequestLog {
             requests: Arc::new(AtomicUsize::new(0)),
-            started: Instant::now(),
         }
     }
 
@@ -33,13 +38,22 @@ impl RequestLog {
         eprintln!("storage-doctor: {line}");
     }
 
-    /// The total, for the end of a run.
-    pub fn summary(&self) -> String {
-        let n = self.requests.load(Ordering::Relaxed);
+    /// Where a read starts: the count so far and the time.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            requests: self.requests.load(Ordering::Relaxed),
+            at: Instant::now(),
+        }
+    }
+
+    /// The total of one read, for its end; a connection reused by
+    /// `--watch` counts each round on its own.
+    pub fn summary_since(&self, mark: Mark) -> String {
+        let n = self.requests.load(Ordering::Relaxed) - mark.requests;
         format!(
             "{n} request{} in {} ms",
             if n == 1 { "" } else { "s" },
-            self.started.elapsed().as_millis()
+            mark.at.elapsed().as_millis()
         )
     }
 }
