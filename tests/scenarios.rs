@@ -236,6 +236,13 @@ fn main() {
         rule_table_in_the_docs_is_current();
         Ok(())
     }));
+    trials.push(Trial::test(
+        "every_rule_has_a_scenario_and_a_runbook",
+        || {
+            every_rule_has_a_scenario_and_a_runbook();
+            Ok(())
+        },
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -311,6 +318,43 @@ fn rule_table_in_the_docs_is_current() {
     assert!(
         current == table,
         "docs/rules.md is out of date; run UPDATE_DOCS=1 cargo test --test scenarios\n\n{table}"
+    );
+}
+
+/// Every rule is named by the expectations of some scenario and has a
+/// runbook page, `docs/runbooks/<id>.md`, that `explain` prints and the
+/// reports link to. `storage-unexplained` is what is left when no other
+/// rule explains a subject, so no scenario expects it.
+fn every_rule_has_a_scenario_and_a_runbook() {
+    use kubectl_storage_doctor::rules::RULES;
+    use std::collections::BTreeSet;
+
+    let mut named = BTreeSet::new();
+    for dir in dirs("tests/scenarios").into_iter().filter(|d| d.is_dir()) {
+        let path = dir.join("expected.yaml");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let exp: Expected =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        named.extend(exp.findings.into_iter().flat_map(|f| f.rules));
+    }
+    let no_scenario: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id != "storage-unexplained" && !named.contains(*id))
+        .collect();
+    let no_runbook: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !Path::new(&format!("docs/runbooks/{id}.md")).is_file())
+        .collect();
+    assert!(
+        no_scenario.is_empty(),
+        "rules no scenario's expected.yaml names: {no_scenario:?}"
+    );
+    assert!(
+        no_runbook.is_empty(),
+        "rules without a page in docs/runbooks/: {no_runbook:?}"
     );
 }
 
