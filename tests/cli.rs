@@ -6,6 +6,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 use std::fs;
 
+mod support;
+
 const TRIAGE: &str = "examples/triage-day.yaml";
 const HEALTHY: &str = "tests/scenarios/healthy-cluster/snapshot.yaml";
 
@@ -140,16 +142,14 @@ fn usage_errors_exit_two() {
         .stderr(predicate::str::contains("invalid duration"));
 }
 
+/// A kubeconfig for `server`, its certificate unchecked, as a user with a token.
 fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
-    let path = dir.join("config");
-    fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: test\n  context: {{cluster: test, user: test, namespace: team}}\nusers:\n- name: test\n  user: {{token: abc}}\n"
-        ),
+    support::kubeconfig::write(
+        dir,
+        &format!("{{server: '{server}', insecure-skip-tls-verify: true}}"),
+        "{token: abc}",
+        "team",
     )
-    .unwrap();
-    path
 }
 
 #[test]
@@ -187,15 +187,7 @@ fn live_cluster_errors_are_one_line_and_exit_two() {
 /// within --request-timeout.
 #[test]
 fn a_stalled_server_times_out() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hold = std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().take(4) {
-            held.push(conn);
-        }
-        std::thread::sleep(std::time::Duration::from_secs(5));
-    });
+    let port = support::http::listen(support::http::stall);
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"));
     let started = std::time::Instant::now();
@@ -216,7 +208,6 @@ fn a_stalled_server_times_out() {
         "{stderr}"
     );
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
-    drop(hold);
 }
 
 #[test]

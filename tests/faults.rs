@@ -5,12 +5,16 @@
 //! No credential (token, key, exec-plugin output) may show in any output,
 //! `-v`'s request log included.
 
+mod support;
+
 use assert_cmd::cargo::cargo_bin;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::http;
+use support::rank::first_rank_one;
 
 /// What the fake server does with one request.
 enum Answer {
@@ -26,9 +30,7 @@ fn ok(body: &str) -> Answer {
 fn status(code: u16, reason: &str) -> Answer {
     Answer::Json(
         code,
-        format!(
-            r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"injected {reason}","reason":"{reason}","code":{code}}}"#
-        ),
+        http::status_body(code, reason, &format!("injected {reason}")),
         Vec::new(),
     )
 }
@@ -58,21 +60,11 @@ struct FakeServer {
 
 /// Starts a server answering with `answer(n, path)` for the n-th request.
 fn serve(answer: impl Fn(usize, &str) -> Answer + Send + Sync + 'static) -> FakeServer {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(AtomicUsize::new(0));
     let authorizations = Arc::new(Mutex::new(Vec::new()));
     let counter = requests.clone();
     let seen = authorizations.clone();
-    let answer = Arc::new(answer);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let counter = counter.clone();
-            let seen = seen.clone();
-            let answer = answer.clone();
-            std::thread::spawn(move || handle(stream, &counter, &seen, &*answer));
-        }
-    });
+    let port = http::listen(move |stream| handle(stream, &counter, &seen, &answer));
     FakeServer {
         port,
         requests,
@@ -80,6 +72,7 @@ fn serve(answer: impl Fn(usize, &str) -> Answer + Send + Sync + 'static) -> Fake
     }
 }
 
+/// Answers the requests of one connection until it is closed or cut.
 fn handle(
     mut stream: TcpStream,
     counter: &AtomicUsize,
@@ -87,42 +80,16 @@ fn handle(
     answer: &(dyn Fn(usize, &str) -> Answer + Sync),
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-        // Skip the headers; requests carry no body.
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = h.split_once(':') {
-                if name.eq_ignore_ascii_case("authorization") {
-                    authorizations
-                        .lock()
-                        .unwrap()
-                        .push(value.trim().to_string());
-                }
-            }
+    while let Some(request) = http::read_request(&mut reader) {
+        if let Some(value) = request.header("authorization") {
+            authorizations.lock().unwrap().push(value.to_string());
         }
         let n = counter.fetch_add(1, Ordering::SeqCst);
-        match answer(n, &path) {
+        match answer(n, &request.path) {
             Answer::Cut => return,
             Answer::Json(code, body, headers) => {
-                let mut head = format!(
-                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
                 if stream
-                    .write_all(head.as_bytes())
-                    .and_then(|_| stream.write_all(body.as_bytes()))
+                    .write_all(&http::response(code, "X", &headers, &body))
                     .is_err()
                 {
                     return;
@@ -146,15 +113,12 @@ struct Run {
 /// entry) with `args`, and checks that none of `secrets` shows in its output.
 fn run_as(server: &FakeServer, user: &str, args: &[&str], secrets: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    std::fs::write(
-        &config,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster: {{server: 'http://127.0.0.1:{}'}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: u, namespace: default}}\nusers:\n- name: u\n  user: {user}\n",
-            server.port
-        ),
-    )
-    .unwrap();
+    let config = support::kubeconfig::write(
+        dir.path(),
+        &format!("{{server: 'http://127.0.0.1:{}'}}", server.port),
+        user,
+        "default",
+    );
     let started = Instant::now();
     let out = std::process::Command::new(cargo_bin!("kubectl-storage_doctor"))
         .arg("--kubeconfig")
@@ -197,10 +161,6 @@ fn routes(path: &str) -> Answer {
     }
 }
 
-fn rank_one(report: &serde_json::Value) -> Option<&str> {
-    report["findings"][0]["causes"][0]["rule"].as_str()
-}
-
 #[test]
 fn throttling_with_retry_after_is_waited_out() {
     let server = serve(|n, path| {
@@ -212,7 +172,7 @@ fn throttling_with_retry_after_is_waited_out() {
     });
     let (code, report, stderr, _) = run_against(&server, "10s");
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(rank_one(&report), Some("claim-not-found"));
+    assert_eq!(first_rank_one(&report), Some("claim-not-found"));
     assert!(server.requests.load(Ordering::SeqCst) > 2);
 }
 
@@ -242,7 +202,7 @@ fn forbidden_and_failing_kinds_become_gaps() {
         .collect();
     assert!(gaps.contains(&("storageclasses", "Forbidden")), "{gaps:?}");
     assert!(gaps.contains(&("nodes", "InternalError")), "{gaps:?}");
-    assert_eq!(rank_one(&report), Some("claim-not-found"));
+    assert_eq!(first_rank_one(&report), Some("claim-not-found"));
 }
 
 #[test]
@@ -331,7 +291,7 @@ fn verbose_logs_each_request_and_never_the_token() {
     let server = serve(|_, path| routes(path));
     let run = run_as(&server, TOKEN_USER, &["-v"], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(rank_one(&run.report), Some("claim-not-found"));
+    assert_eq!(first_rank_one(&run.report), Some("claim-not-found"));
     assert!(
         run.stderr.contains("credentials: bearer token"),
         "{}",

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{rank_one, Cluster, Run};
+use support::cluster::{Cluster, Run};
+use support::rank::rank_one;
 
 async fn admin_client(cluster: &Cluster) -> kube::Client {
     let kubeconfig = kube::config::Kubeconfig::read_from(cluster.kubeconfig("admin")).unwrap();

@@ -19,16 +19,18 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use support::{rank_one, Cluster, Run};
+use support::cluster::{Cluster, Run};
+use support::http;
+use support::rank::rank_one;
 
 const NS: &str = "lf-faults";
 
@@ -130,17 +132,9 @@ fn timed(run: impl FnOnce() -> Run) -> (Run, Duration) {
     (out, started.elapsed())
 }
 
-/// A kubeconfig of one cluster, user and context.
+/// A kubeconfig of one cluster, user and context, in the namespace of the cases.
 fn kubeconfig(dir: &Path, cluster: &str, user: &str) -> PathBuf {
-    let path = dir.join("kubeconfig");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster: {cluster}\nusers:\n- name: u\n  user: {user}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u, namespace: {NS}}}\n"
-        ),
-    )
-    .unwrap();
-    path
+    support::kubeconfig::write(dir, cluster, user, NS)
 }
 
 fn server_url() -> String {
@@ -230,19 +224,11 @@ impl FaultProxy {
     /// path and query as the tool sent them).
     fn start(cluster: &Cluster, decide: impl Fn(&str) -> Fault + Send + Sync + 'static) -> Self {
         let upstream = Upstream::start(cluster);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let log = Arc::new(Mutex::new(Vec::new()));
-        let decide: Arc<Decide> = Arc::new(decide);
         let upstream_port = upstream.port;
         let requests = log.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let decide = decide.clone();
-                let log = requests.clone();
-                std::thread::spawn(move || serve(stream, upstream_port, &*decide, &log));
-            }
-        });
+        let port = http::listen(move |stream| serve(stream, upstream_port, &decide, &requests));
+        let url = format!("http://127.0.0.1:{port}");
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = kubeconfig(dir.path(), &format!("{{server: '{url}'}}"), "{}");
         FaultProxy {
@@ -282,24 +268,18 @@ impl FaultProxy {
 /// close, so no connection outlives a fault.
 fn serve(mut client: TcpStream, upstream: u16, decide: &Decide, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+    let Some(request) = http::read_request(&mut reader) else {
         return;
-    }
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-            break;
-        }
-        let name = h.split(':').next().unwrap_or("").to_ascii_lowercase();
-        if name != "host" && name != "connection" {
-            headers.push(h);
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or("GET").to_string();
-    let path = parts.next().unwrap_or("/").to_string();
+    };
+    let headers: Vec<String> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("connection")
+        })
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let (method, path) = (request.method, request.path);
     let fault = decide(&path);
     let what = match &fault {
         Fault::Forward => "forwarded".to_string(),
@@ -326,8 +306,7 @@ fn serve(mut client: TcpStream, upstream: u16, decide: &Decide, log: &Mutex<Vec<
         Fault::Status(code, reason, retry_after) => {
             let _ = client.write_all(&status(code, reason, retry_after));
         }
-        // Holds the connection until the client gives up on it.
-        Fault::Stall => while matches!(reader.read(&mut [0; 512]), Ok(n) if n > 0) {},
+        Fault::Stall => http::stall(reader),
         Fault::Drop => {}
     }
 }
@@ -360,20 +339,15 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// An API server's Status answer.
 fn status(code: u16, reason: &str, retry_after: Option<u32>) -> Vec<u8> {
-    let body = json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": format!("{reason} (injected by the test's fault proxy)"),
-        "reason": reason, "code": code,
-    })
-    .to_string();
-    let retry = retry_after
-        .map(|s| format!("Retry-After: {s}\r\n"))
-        .unwrap_or_default();
-    format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{retry}\r\n{body}",
-        body.len()
+    let mut headers = vec![("Connection", "close".to_string())];
+    headers.extend(retry_after.map(|s| ("Retry-After", s.to_string())));
+    let message = format!("{reason} (injected by the test's fault proxy)");
+    http::response(
+        code,
+        reason,
+        &headers,
+        &http::status_body(code, reason, &message),
     )
-    .into_bytes()
 }
 
 /// True the first time a path (without its query) is seen.
@@ -397,11 +371,7 @@ fn is_pods(path: &str) -> bool {
 #[ignore = "needs the live control plane: see .ci/run"]
 fn an_unreachable_server_is_one_line_and_fast() {
     let cluster = cluster();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = http::unused_port();
     let server = format!("https://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let config = kubeconfig(

@@ -10,12 +10,12 @@
 //! Kept fast for CI; `PROPTEST_CASES=1000 cargo test --release --test
 //! properties` searches further.
 
-use clap::Parser;
-use kubectl_storage_doctor::cli::{run, Cli};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{json, Value};
 use storage_doctor_synth::{self as synth, Config, Size};
+
+mod support;
 
 /// A small generated cluster, as one compact JSON `List`.
 fn cluster() -> impl Strategy<Value = Value> {
@@ -268,17 +268,7 @@ fn input(items: Vec<Value>) -> Vec<u8> {
 
 /// The tool's output for `--from -` in one format.
 fn diagnose(stdin: &[u8], output: &str) -> String {
-    let cli = Cli::parse_from([
-        "kubectl storage-doctor",
-        "--from",
-        "-",
-        "--show-healthy",
-        "-o",
-        output,
-    ]);
-    let mut out = Vec::new();
-    run(&cli, &mut &stdin[..], &mut out, false).unwrap_or_else(|e| panic!("{e:#}"));
-    String::from_utf8(out).expect("the output is UTF-8")
+    support::diagnose::text(&["--from", "-", "--show-healthy", "-o", output], stdin)
 }
 
 proptest! {

@@ -5,12 +5,13 @@
 //! for CI; how long it takes at 50,000 pods is `cargo bench --bench
 //! pipeline`'s business (BENCHMARKS.md), not this test's.
 
-use clap::Parser;
-use kubectl_storage_doctor::cli::{run, Cli};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufWriter;
 use storage_doctor_synth::{self as synth, Config, Family, Manifest, Size};
+use support::rank::subject_key;
+
+mod support;
 
 /// A few thousand pods, with event storms of a few hundred events.
 const SIZE: Size = Size {
@@ -23,27 +24,7 @@ const SIZE: Size = Size {
 
 /// Runs the tool with `-o json --show-healthy`; the exit code and report.
 fn diagnose(from: &str, stdin: &[u8]) -> (u8, Value) {
-    let cli = Cli::parse_from([
-        "kubectl storage-doctor",
-        "--from",
-        from,
-        "-o",
-        "json",
-        "--show-healthy",
-    ]);
-    let mut out = Vec::new();
-    let code = run(&cli, &mut &stdin[..], &mut out, false).unwrap_or_else(|e| panic!("{e:#}"));
-    (code, serde_json::from_slice(&out).expect("a JSON report"))
-}
-
-/// `Pod/ns/name`, as [`synth::Injected::subject`] names it.
-fn subject_key(subject: &Value) -> String {
-    let kind = subject["kind"].as_str().unwrap_or("");
-    let name = subject["name"].as_str().unwrap_or("");
-    match subject["namespace"].as_str() {
-        Some(ns) => format!("{kind}/{ns}/{name}"),
-        None => format!("{kind}/{name}"),
-    }
+    support::diagnose::json(&["--from", from, "--show-healthy"], stdin)
 }
 
 /// What is wrong with the report, given what was generated.

@@ -6,12 +6,18 @@
 //! each example under `examples/` has its expectations in
 //! `examples/expected/`. The full JSON report is also kept as an insta
 //! snapshot next to the scenario, so any change in wording shows in review.
+//!
+//! Each scenario and each example is a test of its own, named after its
+//! folder or file with `_` for `-`: `cargo test --test scenarios --
+//! multi_attach` runs the multi-attach scenarios, `-- --list` lists them all.
 
-use clap::Parser;
-use kubectl_storage_doctor::cli::{run, Cli};
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use support::rank::{rank_one_rule, subject_key};
+
+mod support;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -42,15 +48,6 @@ struct ExpectedFinding {
     mentions: Vec<String>,
 }
 
-fn subject_key(subject: &Value) -> String {
-    let kind = subject["kind"].as_str().unwrap_or("");
-    let name = subject["name"].as_str().unwrap_or("");
-    match subject["namespace"].as_str() {
-        Some(ns) => format!("{kind}/{ns}/{name}"),
-        None => format!("{kind}/{name}"),
-    }
-}
-
 fn cause_text(cause: &Value) -> String {
     let mut parts = vec![cause["summary"].as_str().unwrap_or("").to_string()];
     for key in ["evidence", "fix"] {
@@ -59,17 +56,6 @@ fn cause_text(cause: &Value) -> String {
         }
     }
     parts.join("\n")
-}
-
-/// Runs the tool on `input` with `-o json`; returns the exit code and report.
-fn diagnose(input: &Path) -> (u8, Value) {
-    let path = input.to_str().expect("utf-8 path");
-    let cli = Cli::parse_from(["kubectl storage-doctor", "--from", path, "-o", "json"]);
-    let mut out = Vec::new();
-    let code = run(&cli, &mut std::io::empty(), &mut out, false)
-        .unwrap_or_else(|e| panic!("{path}: {e:#}"));
-    let report: Value = serde_json::from_slice(&out).expect("JSON report");
-    (code, report)
 }
 
 /// Checks a report against expectations; returns what is wrong.
@@ -89,7 +75,7 @@ fn check(expected: &Expected, code: u8, report: &Value) -> Vec<String> {
     for f in &findings {
         let key = subject_key(&f["subject"]);
         if !expected.findings.iter().any(|e| e.subject == key) {
-            let rule = f["causes"][0]["rule"].as_str().unwrap_or("");
+            let rule = rank_one_rule(f);
             problems.push(format!("unexpected finding for {key}: {rule}"));
         }
     }
@@ -135,26 +121,35 @@ fn check(expected: &Expected, code: u8, report: &Value) -> Vec<String> {
     problems
 }
 
-fn run_case(name: &str, input: &Path, expected: &Path, snapshot_dir: &Path) -> Vec<String> {
+/// Diagnoses `input`, checks the report against `expected`, then its
+/// wording against the snapshot `<name>.report` in `snapshot_dir`. Each
+/// problem is named after `case`, the folder or file of the case.
+fn run_case(
+    case: &str,
+    name: &str,
+    input: &Path,
+    expected: &Path,
+    snapshot_dir: &Path,
+) -> Result<(), Failed> {
     let text =
         std::fs::read_to_string(expected).unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
     let exp: Expected =
         serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
-    let (code, report) = diagnose(input);
-    let problems: Vec<String> = check(&exp, code, &report)
-        .into_iter()
-        .map(|p| format!("{name}: {p}"))
-        .collect();
-    // Wording is compared only once the diagnosis itself is right.
-    if problems.is_empty() {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(snapshot_dir.canonicalize().expect("snapshot dir"));
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_omit_expression(true);
-        settings.set_description(name);
-        settings.bind(|| insta::assert_json_snapshot!(format!("{name}.report"), report));
+    let input = input.to_str().expect("UTF-8 path");
+    let (code, report) = support::diagnose::json(&["--from", input], b"");
+    let problems = check(&exp, code, &report);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("{case}: {p}")).collect();
+        return Err(format!("{} problem(s):\n{}", lines.len(), lines.join("\n")).into());
     }
-    problems
+    // Wording is compared only once the diagnosis itself is right.
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(snapshot_dir.canonicalize().expect("snapshot dir"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(name);
+    settings.bind(|| insta::assert_json_snapshot!(format!("{name}.report"), report));
+    Ok(())
 }
 
 fn dirs(root: &str) -> Vec<PathBuf> {
@@ -166,33 +161,38 @@ fn dirs(root: &str) -> Vec<PathBuf> {
     out
 }
 
-#[test]
-fn scenarios_diagnose_as_expected() {
-    let mut problems = Vec::new();
-    let mut count = 0;
-    for dir in dirs("tests/scenarios").into_iter().filter(|d| d.is_dir()) {
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        problems.extend(run_case(
-            &name,
-            &dir.join("snapshot.yaml"),
-            &dir.join("expected.yaml"),
-            &dir,
-        ));
-        count += 1;
-    }
-    assert!(count > 0, "no scenarios found");
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+/// The name of a case's test: its folder or file name, `_` for `-`.
+fn test_name(name: &str) -> String {
+    name.replace('-', "_")
 }
 
-#[test]
-fn examples_diagnose_as_expected() {
-    let mut problems = Vec::new();
-    let mut count = 0;
+/// One test per folder under `tests/scenarios/`.
+fn scenarios() -> Vec<Trial> {
+    let trials: Vec<Trial> = dirs("tests/scenarios")
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            Trial::test(test_name(&name), move || {
+                run_case(
+                    &dir.display().to_string(),
+                    &name,
+                    &dir.join("snapshot.yaml"),
+                    &dir.join("expected.yaml"),
+                    &dir,
+                )
+            })
+        })
+        .collect();
+    assert!(!trials.is_empty(), "no scenarios found");
+    trials
+}
+
+/// One test per example under `examples/` with expectations in
+/// `examples/expected/`, and one per example whose human and Markdown
+/// reports are kept.
+fn examples() -> Vec<Trial> {
+    let mut trials = Vec::new();
     for file in dirs("examples")
         .into_iter()
         .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
@@ -202,30 +202,53 @@ fn examples_diagnose_as_expected() {
         if !expected.exists() {
             continue;
         }
-        problems.extend(run_case(
-            &stem,
-            &file,
-            &expected,
-            Path::new("examples/expected"),
-        ));
-        count += 1;
+        let name = format!("examples::{}", test_name(&stem));
+        trials.push(Trial::test(name, move || {
+            run_case(
+                &file.display().to_string(),
+                &stem,
+                &file,
+                &expected,
+                Path::new("examples/expected"),
+            )
+        }));
     }
     assert!(
-        count >= 3,
-        "expected the three seed examples, found {count}"
+        trials.len() >= 3,
+        "expected the three seed examples, found {}",
+        trials.len()
     );
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    for stem in ["triage-day", "pending-pvc-faq", "model-weights"] {
+        let name = format!("examples::{}::reports", test_name(stem));
+        trials.push(Trial::test(name, move || {
+            example_reports_read_as_before(stem);
+            Ok(())
+        }));
+    }
+    trials
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = scenarios();
+    trials.extend(examples());
+    trials.push(Trial::test("rule_table_in_the_docs_is_current", || {
+        rule_table_in_the_docs_is_current();
+        Ok(())
+    }));
+    trials.push(Trial::test(
+        "every_rule_has_a_scenario_and_a_runbook",
+        || {
+            every_rule_has_a_scenario_and_a_runbook();
+            Ok(())
+        },
+    ));
+    libtest_mimic::run(&args, trials).exit();
 }
 
 /// `docs/rules.md` lists every rule with its severity, link and the
 /// scenarios whose rank-1 cause it is; this keeps it true. Run with
 /// `UPDATE_DOCS=1` to rewrite it.
-#[test]
 fn rule_table_in_the_docs_is_current() {
     use kubectl_storage_doctor::rules::RULES;
     use std::collections::{BTreeMap, BTreeSet};
@@ -298,30 +321,54 @@ fn rule_table_in_the_docs_is_current() {
     );
 }
 
-/// The human and Markdown reports of the examples, colours off: what
-/// people paste into tickets and runbooks.
-#[test]
-fn example_reports_read_as_before() {
-    for stem in ["triage-day", "pending-pvc-faq", "model-weights"] {
-        let input = format!("examples/{stem}.yaml");
-        for (format, ext) in [("human", "txt"), ("markdown", "md")] {
-            let cli = Cli::parse_from([
-                "kubectl storage-doctor",
-                "--from",
-                &input,
-                "-o",
-                format,
-                "--color",
-                "never",
-            ]);
-            let mut out = Vec::new();
-            run(&cli, &mut std::io::empty(), &mut out, false).unwrap();
-            let text = String::from_utf8(out).unwrap();
-            let mut settings = insta::Settings::clone_current();
-            settings.set_snapshot_path(Path::new("examples/expected").canonicalize().unwrap());
-            settings.set_prepend_module_to_snapshot(false);
-            settings.set_omit_expression(true);
-            settings.bind(|| insta::assert_snapshot!(format!("{stem}.{ext}"), text));
-        }
+/// Every rule is named by the expectations of some scenario and has a
+/// runbook page, `docs/runbooks/<id>.md`, that `explain` prints and the
+/// reports link to. `storage-unexplained` is what is left when no other
+/// rule explains a subject, so no scenario expects it.
+fn every_rule_has_a_scenario_and_a_runbook() {
+    use kubectl_storage_doctor::rules::RULES;
+    use std::collections::BTreeSet;
+
+    let mut named = BTreeSet::new();
+    for dir in dirs("tests/scenarios").into_iter().filter(|d| d.is_dir()) {
+        let path = dir.join("expected.yaml");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let exp: Expected =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        named.extend(exp.findings.into_iter().flat_map(|f| f.rules));
+    }
+    let no_scenario: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id != "storage-unexplained" && !named.contains(*id))
+        .collect();
+    let no_runbook: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !Path::new(&format!("docs/runbooks/{id}.md")).is_file())
+        .collect();
+    assert!(
+        no_scenario.is_empty(),
+        "rules no scenario's expected.yaml names: {no_scenario:?}"
+    );
+    assert!(
+        no_runbook.is_empty(),
+        "rules without a page in docs/runbooks/: {no_runbook:?}"
+    );
+}
+
+/// The human and Markdown reports of an example, colours off: what people
+/// paste into tickets and runbooks.
+fn example_reports_read_as_before(stem: &str) {
+    let input = format!("examples/{stem}.yaml");
+    for (format, ext) in [("human", "txt"), ("markdown", "md")] {
+        let args = ["--from", &input, "-o", format, "--color", "never"];
+        let text = support::diagnose::text(&args, b"");
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(Path::new("examples/expected").canonicalize().unwrap());
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(format!("{stem}.{ext}"), text));
     }
 }
