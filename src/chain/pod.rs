@@ -1,6 +1,7 @@
 //! A pod, its node and its scheduling state, and what kubectl would say
 //! about a pod.
 
+use super::volumes::{pod_volumes, PodVolume};
 use crate::model::ObjectRef;
 use crate::scheduler::{self, Verdict};
 use crate::snapshot::Snapshot;
@@ -26,6 +27,8 @@ pub struct PodChain<'a> {
     pub node_name: Option<&'a str>,
     pub events: Vec<&'a Event>,
     pub scheduling: Option<Scheduling>,
+    /// Every volume of the pod, claims included, with its mounts.
+    pub volumes: Vec<PodVolume<'a>>,
 }
 
 impl<'a> PodChain<'a> {
@@ -73,6 +76,7 @@ impl<'a> PodChain<'a> {
             node_name,
             events,
             scheduling,
+            volumes: pod_volumes(pod),
         }
     }
 

@@ -8,3 +8,4 @@ pub mod expansion;
 pub mod matching;
 pub mod names;
 pub mod provisioner_errors;
+pub mod workload_errors;
