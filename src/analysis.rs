@@ -250,6 +250,18 @@ fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
             });
         }
     }
+    // A source of a pod volume blamed as missing (volume-source-missing):
+    // the link that breaks between the pod and its volume.
+    for o in blamed
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "ConfigMap" | "Secret"))
+    {
+        out.push(ChainLink {
+            object: o.clone(),
+            state: "missing".to_string(),
+            ok: false,
+        });
+    }
     if let Some(p) = &c.pod {
         if let Some(name) = &p.node_name {
             let (state, ok) = match p.node {

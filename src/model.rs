@@ -142,6 +142,8 @@ impl Confidence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Link {
     PodToClaim,
+    /// A volume of the pod that is not a claim: ConfigMap, Secret, hostPath ...
+    PodToVolume,
     ClaimToClass,
     ClaimToVolume,
     ClassToProvisioner,
@@ -155,6 +157,7 @@ impl Link {
     pub fn as_str(self) -> &'static str {
         match self {
             Link::PodToClaim => "Pod→PersistentVolumeClaim",
+            Link::PodToVolume => "Pod→Volume",
             Link::ClaimToClass => "PersistentVolumeClaim→StorageClass",
             Link::ClaimToVolume => "PersistentVolumeClaim→PersistentVolume",
             Link::ClassToProvisioner => "StorageClass→CSIDriver",

@@ -17,6 +17,8 @@ pub enum ReasonKind {
     ClaimNotFound(String),
     ClaimBeingDeleted(String),
     EphemeralClaimNotCreated(String),
+    /// `PVC ns/x was not created for pod ns/p (pod is not owner)`: the claim.
+    EphemeralClaimNotOwned(String),
     ClaimBoundToMissingVolume,
     NoVolumeToBind,
     VolumeNodeAffinityConflict,
@@ -155,6 +157,12 @@ fn classify(text: &str) -> ReasonKind {
         ReasonKind::EphemeralClaimNotCreated(
             quoted(t, "persistentvolumeclaim ").unwrap_or_default(),
         )
+    } else if let Some(claim) = t
+        .split_once("PVC ")
+        .filter(|(_, rest)| rest.contains(" was not created for pod "))
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+    {
+        ReasonKind::EphemeralClaimNotOwned(claim.rsplit('/').next().unwrap_or(claim).to_string())
     } else if t.starts_with("persistentvolumeclaim \"") && t.ends_with("not found") {
         ReasonKind::ClaimNotFound(quoted(t, "persistentvolumeclaim ").unwrap_or_default())
     } else if t.starts_with("persistentvolumeclaim \"") && t.contains("is being deleted") {
@@ -194,6 +202,14 @@ mod tests {
             .into_iter()
             .map(|r| (r.nodes, r.kind))
             .collect()
+    }
+
+    #[test]
+    fn ephemeral_claim_of_another_pod() {
+        assert_eq!(
+            kinds("0/3 nodes are available: PVC team/web-0-scratch was not created for pod team/web-0 (pod is not owner). preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."),
+            vec![(None, ReasonKind::EphemeralClaimNotOwned("web-0-scratch".into()))]
+        );
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! claim or a problem of its own.
 
 use super::pod::uses_claims;
+use super::volumes::container_messages;
 use super::{failed_for_storage, is_finished, is_healthy, Chain, ClaimChain, PodChain};
 use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 use crate::snapshot::{claim_names, Snapshot};
+use crate::volume_errors::{fs_errors, subpath_failure};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -44,6 +46,34 @@ fn is_active(pod: &Pod) -> bool {
     !is_finished(pod) || failed_for_storage(pod)
 }
 
+/// Kubelet events about a pod's volumes, other than claims'.
+const VOLUME_TROUBLE_REASONS: &[&str] = &[
+    "FailedMount",
+    "FailedMapVolume",
+    "VolumePermissionChangeInProgress",
+];
+
+/// A pod without claims is a subject only when it is not Running and
+/// Ready and its volumes show trouble: a kubelet volume event, or a
+/// container that reports a file-system or subPath error.
+fn shows_volume_trouble(snap: &Snapshot, pod: &Pod) -> bool {
+    if is_healthy(pod) {
+        return false;
+    }
+    let meta = &pod.metadata;
+    let events = snap.events_for(
+        "Pod",
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+        meta.uid.as_deref(),
+    );
+    events.iter().any(|e| {
+        crate::events::is_warning(e) && VOLUME_TROUBLE_REASONS.contains(&crate::events::reason(e))
+    }) || container_messages(pod)
+        .iter()
+        .any(|c| !fs_errors(c.message).is_empty() || subpath_failure(c.message).is_some())
+}
+
 /// The subjects of the scope, sorted as the report lists them.
 pub fn find_subjects<'a>(
     snap: &'a Snapshot,
@@ -65,7 +95,7 @@ pub fn find_subjects<'a>(
     if scope.targets.is_empty() {
         found.pods = pods
             .into_iter()
-            .filter(|p| is_active(p) && uses_claims(p))
+            .filter(|p| is_active(p) && (uses_claims(p) || shows_volume_trouble(snap, p)))
             .collect();
         found.claims = unused_claims(snap, scope, &claims);
         if scope.selector.is_none() {

@@ -13,6 +13,7 @@ pub mod claim_not_found;
 pub mod claim_terminating;
 pub mod csi_driver_not_registered;
 pub mod csidriver_missing;
+pub mod ephemeral_claim_not_owned;
 pub mod expansion_failed;
 pub mod expansion_not_allowed;
 pub mod filesystem_resize_pending;
@@ -33,9 +34,11 @@ pub mod rwop_conflict;
 pub mod storage_quota_exceeded;
 pub mod storage_unexplained;
 pub mod storageclass_not_found;
+pub mod subpath_failed;
 pub mod topology_mismatch;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
+pub mod volume_source_missing;
 pub mod waiting_for_first_consumer;
 pub mod wffc_node_name_bypass;
 
@@ -51,6 +54,7 @@ pub const RULES: &[&Rule] = &[
     &claim_lost::RULE,
     &storage_quota_exceeded::RULE,
     &claim_not_found::RULE,
+    &ephemeral_claim_not_owned::RULE,
     &claim_terminating::RULE,
     &claim_misbound::RULE,
     &pv_released_retained::RULE,
@@ -70,7 +74,9 @@ pub const RULES: &[&Rule] = &[
     &csi_driver_not_registered::RULE,
     &multi_attach::RULE,
     &attach_failed::RULE,
+    &volume_source_missing::RULE,
     &mount_failed::RULE,
+    &subpath_failed::RULE,
     &expansion_failed::RULE,
     &modify_volume_failed::RULE,
     &pv_reclaim_failed::RULE,

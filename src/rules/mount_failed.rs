@@ -6,6 +6,8 @@ use super::support::commands::kubectl_ns;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, Severity};
+use crate::volume_errors::{missing_source, named_volume};
+use k8s_openapi::api::core::v1::Event;
 
 pub const RULE: Rule = Rule {
     id: "mount-failed",
@@ -80,32 +82,48 @@ fn explained_elsewhere(message: &str) -> bool {
     message.contains("not found in the list of registered CSI drivers")
         || message.contains("is being deleted")
         || message.contains("ReadWriteOncePod access mode")
+        || missing_source(message).is_some()
+}
+
+/// Whether a claim is the pod volume the kubelet names: the pod's volume
+/// name, or its PersistentVolume's (the kubelet names a claim's volume
+/// by the PV).
+fn is_named(c: &ClaimChain, volume: &str) -> bool {
+    c.usage.as_ref().is_some_and(|u| u.volume == volume)
+        || c.volume
+            .and_then(|v| v.metadata.name.as_deref())
+            .is_some_and(|pv| pv == volume)
 }
 
 fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Cause> {
     let timeline = Timeline::new(&pod.events);
-    let failures: Vec<_> = ["FailedMount", "FailedMapVolume"]
+    let (explained, failures): (Vec<_>, Vec<_>) = ["FailedMount", "FailedMapVolume"]
         .iter()
         .flat_map(|r| timeline.current_all(r).collect::<Vec<_>>())
-        .filter(|e| !explained_elsewhere(events::message(e)))
-        .collect();
-    if failures.is_empty() {
+        .partition(|e| explained_elsewhere(events::message(e)));
+    let is_summary =
+        |e: &&Event| events::message(e).starts_with("Unable to attach or mount volumes");
+    // The kubelet's summary only repeats a failure another rule explains.
+    if failures.is_empty() || (!explained.is_empty() && failures.iter().all(is_summary)) {
         return Vec::new();
     }
     // The specific error first; the kubelet's summary ("Unable to attach or mount volumes") only when alone.
     let specific = failures
         .iter()
-        .find(|e| !events::message(e).starts_with("Unable to attach or mount volumes"))
+        .find(|e| !is_summary(e))
         .or(failures.first())
         .copied();
     let Some(e) = specific else { return Vec::new() };
     let message = events::message(e);
     let kind = classify(message);
     let ns = pod.namespace;
-    let volume = message
-        .split_once("for volume \"")
-        .and_then(|(_, rest)| rest.split('"').next())
-        .unwrap_or("");
+    let volume = named_volume(message).unwrap_or("");
+    // Blame the volume the kubelet names; its claim when it is one.
+    let named_claim = claims.iter().any(|c| is_named(c, volume));
+    let other_volume = pod
+        .volumes
+        .iter()
+        .find(|v| v.name == volume && !v.is_claim());
     let mut cause = Cause::new(
         &RULE,
         format!(
@@ -131,7 +149,17 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
     for other in failures.iter().filter(|x| !std::ptr::eq(**x, e)).take(2) {
         cause = cause.evidence(events::quote(other, ctx.snap.now));
     }
-    for c in claims {
+    if let Some(v) = other_volume {
+        cause = cause.evidence(format!(
+            "volume \"{}\" is a {} volume, not a claim",
+            v.name,
+            v.kind()
+        ));
+    }
+    let blamed = claims
+        .iter()
+        .filter(|c| other_volume.is_none() && (!named_claim || is_named(c, volume)));
+    for c in blamed {
         let pv = c
             .volume
             .and_then(|v| v.metadata.name.as_deref())
@@ -157,6 +185,10 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
             .fix(format!("create the secret the volume refers to (nodePublishSecretRef / nodeStageSecretRef in the PV or class) in the namespace it names; {} get secret", kubectl_ns(ns))),
         MountError::Timeout => cause
             .fix(format!("the mount did not finish in time: look at the node plugin's log on {node} (kubectl get pods -A -o wide --field-selector spec.nodeName={node}, then kubectl logs <csi-node-pod> -c <driver container>) and whether the volume is attached (kubectl get volumeattachment | grep <pv>)")),
+        MountError::Other if other_volume.is_some() => cause.fix(format!(
+            "the kubelet could not set up the {} volume \"{volume}\": the event's error says why; the kubelet's log on {node} has the full text (journalctl -u kubelet | grep {volume})",
+            other_volume.map_or("", |v| v.kind())
+        )),
         MountError::Other => cause
             .fix(format!("read the node plugin's log on {node}: kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i csi, then kubectl logs <pod> -c <driver container>")),
     };

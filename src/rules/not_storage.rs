@@ -5,9 +5,10 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::claims::{claim_ok, VOLUME_EVENT_REASONS};
 use super::support::commands::kubectl_ns;
-use crate::chain::{pod_state, Chain};
+use crate::chain::{container_messages, has_failing_container, pod_state, Chain, PodChain};
 use crate::events::Timeline;
-use crate::model::{Link, Severity};
+use crate::model::{Confidence, Link, Severity};
+use crate::volume_errors::fs_errors;
 
 pub const RULE: Rule = Rule {
     id: "not-storage",
@@ -18,7 +19,43 @@ pub const RULE: Rule = Rule {
     runbook: include_str!("../../docs/runbooks/not-storage.md"),
 };
 
-fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
+/// What could still hide a storage cause: each line says what was not
+/// checked. Only a pod whose every volume was checked earns high confidence.
+fn not_checked(ctx: &Ctx, pod: &PodChain) -> Vec<String> {
+    let mut lines = Vec::new();
+    let data: Vec<&str> = pod
+        .volumes
+        .iter()
+        .filter(|v| v.holds_data())
+        .map(|v| v.name)
+        .collect();
+    if has_failing_container(pod.pod) && !data.is_empty() {
+        lines.push(format!(
+            "not checked: the logs of the failing container(s) and how full volume(s) {} are; a crash on a full or unwritable volume shows only there (kubectl -n {} logs {} --previous)",
+            data.join(", "),
+            pod.namespace,
+            pod.name
+        ));
+    }
+    for says in container_messages(pod.pod) {
+        let errors = fs_errors(says.message);
+        if let Some(e) = errors.first() {
+            lines.push(format!(
+                "container {} reports \"{}\" ({}: {}), on no volume this tool could name",
+                says.container,
+                e.as_str(),
+                says.origin,
+                says.message
+            ));
+        }
+    }
+    if pod.node_name.is_some() && !ctx.snap.has("events") {
+        lines.push("not checked: the kubelet's events, which could not be read".to_string());
+    }
+    lines
+}
+
+fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(pod) = &chain.pod else {
         return Vec::new();
     };
@@ -64,7 +101,7 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
         )
     } else {
         format!(
-            "pod {ns}/{} is {state}, which is not a storage problem: its claims are fine",
+            "pod {ns}/{} is {state}, which is not a storage problem: its claims and volumes show no error",
             pod.name
         )
     };
@@ -110,6 +147,10 @@ fn check(_: &Ctx, chain: &Chain) -> Vec<Cause> {
             w.reason.unwrap_or_default(),
             w.message.map(|m| format!(": {m}")).unwrap_or_default()
         ));
+    }
+    let unchecked = not_checked(ctx, pod);
+    if !unchecked.is_empty() {
+        cause = cause.confidence(Confidence::Medium).evidence_all(unchecked);
     }
     cause = cause.fix(format!(
         "storage is not what blocks this pod; read the scheduler's and kubelet's reasons: {} describe pod {}",
