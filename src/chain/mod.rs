@@ -4,12 +4,14 @@
 mod claim;
 mod pod;
 mod subjects;
+mod terminating;
 
 pub use crate::owners::{belongs_to, owner_of};
 pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 pub use claim::{ClaimChain, RequestedClass};
 pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
 pub use subjects::{find_subjects, subjects, Subject, WorkloadChain};
+pub use terminating::{overdue, storage_volumes, Overdue, STUCK_MARGIN_SECONDS};
 
 use crate::model::ObjectRef;
 use k8s_openapi::api::core::v1::PersistentVolume;

@@ -3,7 +3,10 @@
 //! claim or a problem of its own.
 
 use super::pod::uses_claims;
-use super::{failed_for_storage, is_finished, is_healthy, Chain, ClaimChain, PodChain};
+use super::{
+    failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain, ClaimChain,
+    PodChain,
+};
 use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
@@ -39,9 +42,16 @@ fn key(meta: &ObjectMeta) -> (&str, &str) {
     )
 }
 
-/// Whether a pod still holds its claims, or storage is why it failed.
-fn is_active(pod: &Pod) -> bool {
-    !is_finished(pod) || failed_for_storage(pod)
+/// Whether a pod still holds its claims, or storage is why it failed, or
+/// its deletion is overdue (it may still hold its volumes).
+fn is_active(snap: &Snapshot, pod: &Pod) -> bool {
+    !is_finished(pod) || failed_for_storage(pod) || overdue(pod, snap.now).is_some()
+}
+
+/// A pod past its deletion's grace period that still has storage volumes
+/// (claims or others): stuck, and maybe holding them.
+fn stuck_with_storage(snap: &Snapshot, pod: &Pod) -> bool {
+    overdue(pod, snap.now).is_some() && storage_volumes(pod).next().is_some()
 }
 
 /// The subjects of the scope, sorted as the report lists them.
@@ -65,7 +75,7 @@ pub fn find_subjects<'a>(
     if scope.targets.is_empty() {
         found.pods = pods
             .into_iter()
-            .filter(|p| is_active(p) && uses_claims(p))
+            .filter(|p| (is_active(snap, p) && uses_claims(p)) || stuck_with_storage(snap, p))
             .collect();
         found.claims = unused_claims(snap, scope, &claims);
         if scope.selector.is_none() {
@@ -98,7 +108,7 @@ fn unused_claims<'a>(
             let (ns, name) = key(&c.metadata);
             !snap
                 .pods_using(ns, name)
-                .any(|p| scope.selects(&p.metadata) && is_active(p))
+                .any(|p| scope.selects(&p.metadata) && is_active(snap, p))
         })
         .collect()
 }
@@ -163,7 +173,7 @@ fn add_target<'a>(
             let members: Vec<&Pod> = pods
                 .iter()
                 .copied()
-                .filter(|p| is_active(p))
+                .filter(|p| is_active(snap, p))
                 .filter(|p| belongs_to(snap, p, *kind, name))
                 .collect();
             let stuck: Vec<Chain> = if *kind == WorkloadKind::StatefulSet {
