@@ -419,6 +419,36 @@ mod tests {
     }
 
     #[test]
+    fn pods_stuck_terminating_with_storage_are_subjects_even_without_claims() {
+        use k8s_openapi::api::core::v1::{NFSVolumeSource, Volume};
+        let stuck = |mut p: Pod| {
+            p.metadata.deletion_timestamp = Some(time("2026-11-20T09:00:00Z"));
+            p
+        };
+        let mut nfs = stuck(pod("nfs-user"));
+        nfs.spec.as_mut().unwrap().volumes = Some(vec![Volume {
+            name: "share".into(),
+            nfs: Some(NFSVolumeSource {
+                server: "10.0.0.5".into(),
+                path: "/export".into(),
+                read_only: None,
+            }),
+            ..Default::default()
+        }]);
+        let snap = snapshot(|o| {
+            o.pods.push(nfs);
+            o.pods.push(stuck(pod("plain")));
+            o.pods
+                .push(stuck(pod("done").claim("data").phase("Succeeded")));
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.events.push(event("X", "y").at("2026-11-20T10:00:00Z"));
+        });
+        let chains = subjects(&snap, &Scope::default()).unwrap();
+        let names: Vec<String> = chains.iter().map(|c| c.subject.to_string()).collect();
+        assert_eq!(names, ["Pod/default/done", "Pod/default/nfs-user"]);
+    }
+
+    #[test]
     fn ephemeral_volume_claims_are_named_after_pod_and_volume() {
         let snap = snapshot(|o| o.pods.push(pod("web-0").ephemeral("scratch")));
         let chains = subjects(&snap, &Scope::default()).unwrap();

@@ -4,10 +4,10 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::evidence::{claim_state_line, confidence_given, gap_lines};
-use super::support::in_tree::{install_hint, migrated_driver};
+use super::support::in_tree::{handed_to_missing_driver, install_hint, migrated_driver, Handed};
 use super::support::provisioner_errors::short_name;
 use crate::chain::{ClaimChain, PodChain};
-use crate::events::{self, Timeline};
+use crate::events;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
@@ -19,62 +19,18 @@ pub const RULE: Rule = Rule {
     runbook: include_str!("../../docs/runbooks/in-tree-driver-missing.md"),
 };
 
-/// The provisioner an `ExternalProvisioning` event waits for:
-/// `... external provisioner 'x' ...` (1.28+) or `"x"` (older).
-fn waited_for(message: &str) -> Option<&str> {
-    let (_, rest) = message.split_once("external provisioner ")?;
-    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-    let rest = &rest[quote.len_utf8()..];
-    let end = rest.find(quote)?;
-    Some(&rest[..end]).filter(|s| !s.is_empty())
-}
-
 fn check(ctx: &Ctx, c: &ClaimChain, _pod: Option<&PodChain>) -> Option<Cause> {
     let class = c.class?;
     let in_tree = class.provisioner.as_str();
     let expected = migrated_driver(in_tree)?;
-    if !c.is_pending() || c.volume.is_some() || c.pre_bound().is_some() {
+    let Some(Handed {
+        driver,
+        source,
+        event: waiting,
+    }) = handed_to_missing_driver(ctx, c)
+    else {
         return None;
-    }
-    let timeline = Timeline::new(&c.events);
-    // The driver answered: it is installed, and other rules read what it said.
-    if timeline.current("ProvisioningFailed").is_some() || timeline.latest("Provisioning").is_some()
-    {
-        return None;
-    }
-    // State first: the annotations the PV controller set; then its events.
-    let annotated = c
-        .storage_provisioner()
-        .filter(|p| *p != in_tree)
-        .map(|p| (p, "annotation volume.kubernetes.io/storage-provisioner"))
-        .or_else(|| {
-            c.annotation("pv.kubernetes.io/migrated-to")
-                .filter(|p| !p.is_empty())
-                .map(|p| (p, "annotation pv.kubernetes.io/migrated-to"))
-        });
-    let waiting = timeline
-        .current_all("ExternalProvisioning")
-        .find(|e| waited_for(events::message(e)).is_some_and(|p| p != in_tree));
-    let (driver, source) = match (annotated, waiting) {
-        (Some(a), _) => a,
-        (None, Some(e)) => (
-            waited_for(events::message(e)).unwrap_or(expected),
-            "the ExternalProvisioning event",
-        ),
-        (None, None) => return None,
     };
-    if ctx.snap.csi_driver(driver).is_some() {
-        return None;
-    }
-    let registered = ctx
-        .snap
-        .objects
-        .csi_nodes
-        .iter()
-        .any(|n| n.spec.drivers.iter().any(|d| d.name == driver));
-    if registered {
-        return None;
-    }
     let ns = c.namespace;
     let class_name = class.metadata.name.as_deref().unwrap_or("");
     let mut cause = Cause::new(
@@ -238,19 +194,5 @@ mod tests {
                 .push(pvc("other").class("gp3").provisioner("ebs.csi.aws.com"));
         });
         assert!(causes(&RULE, &snap).is_empty());
-    }
-
-    #[test]
-    fn waited_for_reads_both_quotes() {
-        assert_eq!(
-            waited_for("by the external provisioner 'a.b' or"),
-            Some("a.b")
-        );
-        assert_eq!(
-            waited_for("by external provisioner \"c.d\" or"),
-            Some("c.d")
-        );
-        assert_eq!(waited_for("by external provisioner x"), None);
-        assert_eq!(waited_for("external provisioner '"), None);
     }
 }

@@ -173,10 +173,13 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
                     l.name, l.state
                 ));
         }
-        (None, Some(n)) => {
+        (None, Some(n)) if ctx.snap.node(n).is_some() => {
             cause = cause.evidence(format!(
-                "node {n} is Ready (or its state is not in the input): its kubelet runs but has not finished the pod"
+                "node {n} is Ready: its kubelet runs but has not finished the pod"
             ));
+        }
+        (None, Some(n)) => {
+            cause = cause.evidence(format!("the state of node {n} is not in the input"));
         }
         (None, None) => {
             cause = cause.evidence("the pod was never scheduled to a node");
@@ -263,7 +266,7 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
         )
     };
     cause = cause.fix(format!(
-        "{} delete pod {} --grace-period=0 --force removes only the API object, not the containers or mounts on the node: {risk}. Use it only once the node is confirmed off (then the out-of-service taint does the same, safely)",
+        "{} delete pod {} --grace-period=0 --force removes only the API object, not the containers or mounts on the node: {risk}. Use it only once the node is confirmed off, and then prefer the out-of-service taint, which also detaches the volumes",
         kubectl_ns(ns),
         pod.name
     ));

@@ -162,10 +162,16 @@ fn cause(
     first: &Lost,
 ) -> Cause {
     let ns = c.namespace;
+    let modes = c.access_modes();
+    let modes = if modes.is_empty() {
+        "ReadWriteOnce".to_string()
+    } else {
+        modes.join(",")
+    };
     let mut cause = Cause::new(
         &RULE,
         format!(
-            "volume {pv_name} (claim {ns}/{}, ReadWriteOnce) is still attached to node {}, which is {}, so it cannot attach to node {here} where pod {} runs",
+            "volume {pv_name} (claim {ns}/{}, {modes}) is still attached to node {}, which is {}, so it cannot attach to node {here} where pod {} runs",
             c.name, first.name, first.state, pod.name
         ),
     )

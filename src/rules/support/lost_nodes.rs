@@ -37,7 +37,7 @@ fn has_taint(node: &Node, key: &str) -> Option<String> {
         .and_then(|s| s.taints.as_ref())
         .into_iter()
         .flatten()
-        .find(|t| t.key == key)
+        .filter(|t| t.key == key)
         .map(|t| {
             let value = t.value.as_deref().filter(|v| !v.is_empty());
             let mut s = match value {
@@ -49,6 +49,7 @@ fn has_taint(node: &Node, key: &str) -> Option<String> {
             }
             s
         })
+        .reduce(|a, b| format!("{a}, {b}"))
 }
 
 /// The node, when it is lost; `None` when it is Ready, or when the input
@@ -64,7 +65,7 @@ pub fn lost<'a>(ctx: &Ctx<'a>, name: &'a str) -> Option<Lost<'a>> {
         return Some(Lost {
             name,
             node: None,
-            state: "deleted".into(),
+            state: "gone (its Node object was deleted)".into(),
             evidence: vec![format!(
                 "node {name} no longer exists: no Node object of that name among the {} in the input",
                 ctx.snap.objects.nodes.len()
@@ -118,7 +119,7 @@ pub fn lost<'a>(ctx: &Ctx<'a>, name: &'a str) -> Option<Lost<'a>> {
         .into_iter()
         .flatten()
     {
-        evidence.push(format!("node {name} has the taint {taint}"));
+        evidence.push(format!("node {name} has the taint(s) {taint}"));
     }
     if state.is_empty() {
         state = if unreachable.is_some() {
@@ -202,7 +203,10 @@ mod tests {
             Some("NotReady (Ready=False) for 8m0s")
         );
         assert_eq!(ctx_lost(&snap, "cut").as_deref(), Some("unreachable"));
-        assert_eq!(ctx_lost(&snap, "gone").as_deref(), Some("deleted"));
+        assert_eq!(
+            ctx_lost(&snap, "gone").as_deref(),
+            Some("gone (its Node object was deleted)")
+        );
         assert_eq!(ctx_lost(&snap, ""), None);
     }
 
