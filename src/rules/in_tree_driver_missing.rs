@@ -23,14 +23,11 @@ fn check(ctx: &Ctx, c: &ClaimChain, _pod: Option<&PodChain>) -> Option<Cause> {
     let class = c.class?;
     let in_tree = class.provisioner.as_str();
     let expected = migrated_driver(in_tree)?;
-    let Some(Handed {
+    let Handed {
         driver,
         source,
         event: waiting,
-    }) = handed_to_missing_driver(ctx, c)
-    else {
-        return None;
-    };
+    } = handed_to_missing_driver(ctx, c)?;
     let ns = c.namespace;
     let class_name = class.metadata.name.as_deref().unwrap_or("");
     let mut cause = Cause::new(
