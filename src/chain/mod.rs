@@ -4,6 +4,7 @@
 mod claim;
 mod pod;
 mod subjects;
+mod terminating;
 mod volumes;
 
 pub use crate::owners::{belongs_to, owner_of};
@@ -11,6 +12,7 @@ pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 pub use claim::{ClaimChain, RequestedClass};
 pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
 pub use subjects::{find_subjects, subjects, Subject, WorkloadChain};
+pub use terminating::{overdue, storage_volumes, Overdue, STUCK_MARGIN_SECONDS};
 pub use volumes::{
     container_messages, has_failing_container, mount_of, pod_volumes, ContainerSays, Mount,
     PodVolume,

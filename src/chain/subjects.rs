@@ -4,7 +4,10 @@
 
 use super::pod::uses_claims;
 use super::volumes::container_messages;
-use super::{failed_for_storage, is_finished, is_healthy, Chain, ClaimChain, PodChain};
+use super::{
+    failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain, ClaimChain,
+    PodChain,
+};
 use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
@@ -41,9 +44,16 @@ fn key(meta: &ObjectMeta) -> (&str, &str) {
     )
 }
 
-/// Whether a pod still holds its claims, or storage is why it failed.
-fn is_active(pod: &Pod) -> bool {
-    !is_finished(pod) || failed_for_storage(pod)
+/// Whether a pod still holds its claims, or storage is why it failed, or
+/// its deletion is overdue (it may still hold its volumes).
+fn is_active(snap: &Snapshot, pod: &Pod) -> bool {
+    !is_finished(pod) || failed_for_storage(pod) || overdue(pod, snap.now).is_some()
+}
+
+/// A pod past its deletion's grace period that still has storage volumes
+/// (claims or others): stuck, and maybe holding them.
+fn stuck_with_storage(snap: &Snapshot, pod: &Pod) -> bool {
+    overdue(pod, snap.now).is_some() && storage_volumes(pod).next().is_some()
 }
 
 /// Kubelet events about a pod's volumes, other than claims'.
@@ -95,7 +105,10 @@ pub fn find_subjects<'a>(
     if scope.targets.is_empty() {
         found.pods = pods
             .into_iter()
-            .filter(|p| is_active(p) && (uses_claims(p) || shows_volume_trouble(snap, p)))
+            .filter(|p| {
+                (is_active(snap, p) && (uses_claims(p) || shows_volume_trouble(snap, p)))
+                    || stuck_with_storage(snap, p)
+            })
             .collect();
         found.claims = unused_claims(snap, scope, &claims);
         if scope.selector.is_none() {
@@ -128,7 +141,7 @@ fn unused_claims<'a>(
             let (ns, name) = key(&c.metadata);
             !snap
                 .pods_using(ns, name)
-                .any(|p| scope.selects(&p.metadata) && is_active(p))
+                .any(|p| scope.selects(&p.metadata) && is_active(snap, p))
         })
         .collect()
 }
@@ -193,7 +206,7 @@ fn add_target<'a>(
             let members: Vec<&Pod> = pods
                 .iter()
                 .copied()
-                .filter(|p| is_active(p))
+                .filter(|p| is_active(snap, p))
                 .filter(|p| belongs_to(snap, p, *kind, name))
                 .collect();
             let stuck: Vec<Chain> = if *kind == WorkloadKind::StatefulSet {
@@ -436,6 +449,36 @@ mod tests {
                 "PersistentVolumeClaim/default/scratch"
             ]
         );
+    }
+
+    #[test]
+    fn pods_stuck_terminating_with_storage_are_subjects_even_without_claims() {
+        use k8s_openapi::api::core::v1::{NFSVolumeSource, Volume};
+        let stuck = |mut p: Pod| {
+            p.metadata.deletion_timestamp = Some(time("2026-11-20T09:00:00Z"));
+            p
+        };
+        let mut nfs = stuck(pod("nfs-user"));
+        nfs.spec.as_mut().unwrap().volumes = Some(vec![Volume {
+            name: "share".into(),
+            nfs: Some(NFSVolumeSource {
+                server: "10.0.0.5".into(),
+                path: "/export".into(),
+                read_only: None,
+            }),
+            ..Default::default()
+        }]);
+        let snap = snapshot(|o| {
+            o.pods.push(nfs);
+            o.pods.push(stuck(pod("plain")));
+            o.pods
+                .push(stuck(pod("done").claim("data").phase("Succeeded")));
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.events.push(event("X", "y").at("2026-11-20T10:00:00Z"));
+        });
+        let chains = subjects(&snap, &Scope::default()).unwrap();
+        let names: Vec<String> = chains.iter().map(|c| c.subject.to_string()).collect();
+        assert_eq!(names, ["Pod/default/done", "Pod/default/nfs-user"]);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod ephemeral_claim_not_owned;
 pub mod expansion_failed;
 pub mod expansion_not_allowed;
 pub mod filesystem_resize_pending;
+pub mod in_tree_driver_missing;
 pub mod insufficient_capacity;
 pub mod modify_volume_failed;
 pub mod mount_failed;
@@ -26,6 +27,7 @@ pub mod no_matching_pv;
 pub mod no_storageclass_no_pv;
 pub mod node_volume_limit;
 pub mod not_storage;
+pub mod pod_stuck_terminating;
 pub mod provisioner_not_responding;
 pub mod provisioning_failed;
 pub mod pv_reclaim_failed;
@@ -36,6 +38,7 @@ pub mod storage_unexplained;
 pub mod storageclass_not_found;
 pub mod subpath_failed;
 pub mod topology_mismatch;
+pub mod volume_held_by_lost_node;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
 pub mod volume_source_missing;
@@ -70,8 +73,11 @@ pub const RULES: &[&Rule] = &[
     &node_volume_limit::RULE,
     &rwop_conflict::RULE,
     &provisioning_failed::RULE,
+    &in_tree_driver_missing::RULE,
     &provisioner_not_responding::RULE,
     &csi_driver_not_registered::RULE,
+    &volume_held_by_lost_node::RULE,
+    &pod_stuck_terminating::RULE,
     &multi_attach::RULE,
     &attach_failed::RULE,
     &volume_source_missing::RULE,

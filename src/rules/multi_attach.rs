@@ -3,6 +3,7 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
+use super::support::lost_nodes::lost;
 use crate::chain::{is_finished, ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
@@ -84,6 +85,21 @@ fn check(ctx: &Ctx, pod: &PodChain, here: &str, claims: &[ClaimChain]) -> Vec<Ca
             .iter()
             .filter(|p| p.metadata.name.as_deref() != Some(pod.name) && !is_finished(p))
             .collect();
+        // A holder on a lost node is volume-held-by-lost-node: the
+        // workload is not what needs changing.
+        let holder_nodes =
+            elsewhere
+                .iter()
+                .map(|va| va.spec.node_name.as_str())
+                .chain(others.iter().filter_map(|p| {
+                    p.spec
+                        .as_ref()
+                        .and_then(|s| s.node_name.as_deref())
+                        .filter(|n| *n != here)
+                }));
+        if holder_nodes.into_iter().any(|n| lost(ctx, n).is_some()) {
+            continue;
+        }
         for p in &others {
             cause = cause.evidence(format!(
                 "pod {ns}/{} ({}) uses the same claim on node {}",
@@ -190,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn node_down_suggests_out_of_service_taint() {
+    fn a_holder_on_a_lost_node_is_left_to_volume_held_by_lost_node() {
         let snap = snapshot(|o| {
             o.nodes.extend([node("node-a").not_ready(), node("node-b")]);
             o.claims.push(pvc("data").bound("pv-1"));
@@ -207,9 +223,7 @@ mod tests {
                     .waiting("ContainerCreating"),
             );
         });
-        let c = causes(&RULE, &snap);
-        assert_eq!(c[0].confidence, Confidence::Medium);
-        assert!(text(&c[0]).contains("out-of-service"));
+        assert!(causes(&RULE, &snap).is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::evidence::{claim_state_line, confidence_given, scheduler_says};
+use super::support::in_tree::handed_to_missing_driver;
 use super::support::names::closest;
 use super::support::provisioner_errors::short_name;
 use crate::chain::{ClaimChain, PodChain};
@@ -33,6 +34,11 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if provisioner == "kubernetes.io/no-provisioner"
         || ctx.drivers.get(provisioner).is_some_and(|d| d.static_only)
     {
+        return None;
+    }
+    // An in-tree class handed to a CSI driver that is not installed:
+    // in-tree-driver-missing says why nothing answers.
+    if handed_to_missing_driver(ctx, c).is_some() {
         return None;
     }
     let timeline = Timeline::new(&c.events);
@@ -248,6 +254,17 @@ mod tests {
         });
         let t = text(&causes(&RULE, &snap)[0]);
         assert!(t.contains("set provisioner: nfs.csi.k8s.io"), "{t}");
+    }
+
+    #[test]
+    fn migrated_in_tree_class_without_its_driver_is_left_to_in_tree_driver_missing() {
+        let snap = snapshot(|o| {
+            o.classes.push(class("gp2", "kubernetes.io/aws-ebs"));
+            o.claims
+                .push(pvc("ckpt").class("gp2").provisioner("ebs.csi.aws.com"));
+            o.events.push(waiting_event(42));
+        });
+        assert!(causes(&RULE, &snap).is_empty());
     }
 
     #[test]

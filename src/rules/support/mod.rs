@@ -5,6 +5,8 @@ pub mod claims;
 pub mod commands;
 pub mod evidence;
 pub mod expansion;
+pub mod in_tree;
+pub mod lost_nodes;
 pub mod matching;
 pub mod names;
 pub mod provisioner_errors;
