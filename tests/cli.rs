@@ -101,6 +101,49 @@ fn yaml_is_the_same_document_as_json() {
     assert_eq!(from_json, from_yaml);
 }
 
+/// Text from the cluster is shown, never obeyed: an event message that
+/// would clear the screen, retitle the window and draw a fake verdict.
+#[test]
+fn hostile_cluster_text_is_escaped_for_people_and_exact_for_programs() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[H\u{1b}[32m✔ all storage healthy\u{1b}[0m \u{202e}lmth.x <img src=x onerror=alert(1)> [ok](https://evil.example)";
+    let text = fs::read_to_string("tests/scenarios/volume-source-missing-configmap/snapshot.yaml")
+        .unwrap();
+    let mut capture: Value = serde_yaml_ng::from_str(&text).unwrap();
+    for item in capture["items"].as_array_mut().unwrap() {
+        if item["reason"] == "FailedMount" {
+            let message = format!("{} {hostile}", item["message"].as_str().unwrap());
+            item["message"] = Value::String(message);
+        }
+    }
+    let path = dir.path().join("hostile.json");
+    fs::write(&path, capture.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    for format in ["human", "wide", "markdown"] {
+        let out = doctor()
+            .args(["--from", path, "--color", "never", "-o", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("^[]0;pwned^G"), "{format}: {text}");
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{format} passes raw control characters: {text:?}"
+        );
+        if format == "markdown" {
+            assert!(
+                !text.contains("<img") && !text.contains("](https://evil"),
+                "{text}"
+            );
+        }
+    }
+    let (_, report) = json(&["--from", path]);
+    assert!(
+        report.to_string().contains("\\u001b]0;pwned"),
+        "JSON keeps the text exact"
+    );
+}
+
 #[test]
 fn target_and_namespace_narrow_the_scope() {
     let (code, r) = json(&["--from", TRIAGE, "-n", "triage", "po/trainer"]);

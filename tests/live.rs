@@ -9,7 +9,7 @@
 //! VolumeAttachment reported attached or failed.
 
 use assert_cmd::cargo::cargo_bin;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::api::storage::v1::VolumeAttachment;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
@@ -46,6 +46,26 @@ async fn report_running(client: &kube::Client, ns: &str, name: &str) {
     pods.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
         .await
         .unwrap_or_else(|e| panic!("report {ns}/{name} running: {e}"));
+}
+
+/// What a kubelet posts when a volume's source is missing.
+async fn report_failed_mount(client: &kube::Client, ns: &str, pod: &str, message: &str) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let uid = pods.get(pod).await.unwrap().metadata.uid;
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    let now = jiff::Timestamp::now().to_string();
+    let event: Event = serde_json::from_value(json!({
+        "metadata": {"generateName": format!("{pod}."), "namespace": ns},
+        "involvedObject": {"apiVersion": "v1", "kind": "Pod", "namespace": ns, "name": pod, "uid": uid},
+        "reason": "FailedMount", "type": "Warning", "message": message, "count": 3,
+        "firstTimestamp": now, "lastTimestamp": now,
+        "source": {"component": "kubelet", "host": "node-a"}
+    }))
+    .unwrap();
+    events
+        .create(&Default::default(), &event)
+        .await
+        .unwrap_or_else(|e| panic!("post FailedMount for {ns}/{pod}: {e}"));
 }
 
 /// What an external-attacher reports for a VolumeAttachment of `volume`.
@@ -88,6 +108,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("Pod/lv-terminating/holder", "claim-terminating"),
     ("PersistentVolumeClaim/lv-lost/data", "claim-lost"),
     ("Pod/lv-cpu/trainer", "not-storage"),
+    ("Pod/lv-configmap/app", "volume-source-missing"),
 ];
 
 /// Subjects that must not be reported at all.
@@ -126,6 +147,13 @@ async fn live_cluster_diagnosis() {
     ] {
         report_running(&client, ns, pod).await;
     }
+    report_failed_mount(
+        &client,
+        "lv-configmap",
+        "app",
+        r#"MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found"#,
+    )
+    .await;
     // A claim deleted while its pod runs; a volume deleted under its claim.
     cluster.kubectl(&[
         "-n",

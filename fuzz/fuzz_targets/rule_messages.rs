@@ -8,6 +8,7 @@
 
 use jiff::Timestamp;
 use kubectl_storage_doctor::rules::mount_failed;
+use kubectl_storage_doctor::volume_errors;
 use kubectl_storage_doctor::rules::support::{names, provisioner_errors};
 use kubectl_storage_doctor::snapshot::{Gap, Objects, Snapshot};
 use kubectl_storage_doctor::source::dump::{self, Input};
@@ -75,6 +76,14 @@ fn set_messages(o: &mut Objects, messages: &mut impl Iterator<Item = String>) {
             if let Some(w) = c.state.as_mut().and_then(|s| s.waiting.as_mut()) {
                 w.message = next();
             }
+            // What the container says of its volumes: the last termination.
+            let terminated = [c.state.as_mut(), c.last_state.as_mut()]
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.terminated.as_mut());
+            for t in terminated {
+                t.message = next();
+            }
         }
     }
     for c in &mut o.claims {
@@ -111,6 +120,12 @@ fuzz_target!(|data: &[u8]| {
         provisioner_errors::brief(provisioner_errors::underlying(line));
         provisioner_errors::short_name(line);
         mount_failed::classify(line);
+        volume_errors::fs_errors(line);
+        volume_errors::paths(line);
+        volume_errors::named_volume(line);
+        volume_errors::listed_volumes(line, "unmounted volumes");
+        volume_errors::missing_source(line);
+        volume_errors::subpath_failure(line);
     }
     // Typo suggestions compare one name with the names around it; all
     // pairs of lines would be quadratic in the input.

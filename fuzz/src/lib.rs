@@ -36,13 +36,48 @@ pub fn diagnose_and_render(snap: &Snapshot) {
         "the JSON report is JSON"
     );
     report.to_yaml();
-    markdown::render(&report);
-    human::render(
-        &report,
-        Layout {
-            styles: Styles { enabled: true },
-            width: Some(60),
-            wide: true,
-        },
-    );
+    assert_shown_safely(&markdown::render(&report), "Markdown");
+    for styles in [Styles { enabled: true }, Styles { enabled: false }] {
+        let text = human::render(
+            &report,
+            Layout {
+                styles,
+                width: Some(60),
+                wide: true,
+            },
+        );
+        // Our own colours are the only escape sequences allowed.
+        let text = if styles.enabled { strip_colours(&text) } else { text };
+        assert_shown_safely(&text, "human");
+    }
+}
+
+/// No text from the cluster reaches a terminal as a control or bidi
+/// character: only line breaks and tabs are left raw.
+fn assert_shown_safely(text: &str, format: &str) {
+    let raw = text.chars().find(|&c| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    });
+    assert!(raw.is_none(), "the {format} report holds a raw {raw:?}");
+}
+
+/// The text without the SGR colour sequences the renderer adds.
+fn strip_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 2..];
+        let end = tail.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+        match end {
+            Some(e) if tail[e..].starts_with('m') => rest = &tail[e + 1..],
+            _ => {
+                out.push_str("\u{1b}[");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
