@@ -36,6 +36,7 @@ pub mod storageclass_not_found;
 pub mod topology_mismatch;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
+pub mod volume_permission_denied;
 pub mod waiting_for_first_consumer;
 pub mod wffc_node_name_bypass;
 
@@ -78,6 +79,7 @@ pub const RULES: &[&Rule] = &[
     &multiple_default_storageclasses::RULE,
     &filesystem_resize_pending::RULE,
     &waiting_for_first_consumer::RULE,
+    &volume_permission_denied::RULE,
     &not_storage::RULE,
     &csidriver_missing::RULE,
     &storage_unexplained::RULE,

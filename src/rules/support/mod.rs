@@ -8,4 +8,5 @@ pub mod expansion;
 pub mod matching;
 pub mod names;
 pub mod provisioner_errors;
+pub mod security;
 pub mod workload_errors;
