@@ -34,6 +34,7 @@ pub mod storage_quota_exceeded;
 pub mod storage_unexplained;
 pub mod storageclass_not_found;
 pub mod topology_mismatch;
+pub mod volume_full;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
 pub mod volume_permission_denied;
@@ -80,6 +81,7 @@ pub const RULES: &[&Rule] = &[
     &filesystem_resize_pending::RULE,
     &waiting_for_first_consumer::RULE,
     &volume_permission_denied::RULE,
+    &volume_full::RULE,
     &not_storage::RULE,
     &csidriver_missing::RULE,
     &storage_unexplained::RULE,
