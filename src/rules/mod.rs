@@ -35,6 +35,7 @@ pub mod storage_unexplained;
 pub mod storageclass_not_found;
 pub mod topology_mismatch;
 pub mod volume_full;
+pub mod volume_io_error;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
 pub mod volume_permission_denied;
@@ -82,6 +83,7 @@ pub const RULES: &[&Rule] = &[
     &waiting_for_first_consumer::RULE,
     &volume_permission_denied::RULE,
     &volume_full::RULE,
+    &volume_io_error::RULE,
     &not_storage::RULE,
     &csidriver_missing::RULE,
     &storage_unexplained::RULE,
