@@ -16,6 +16,7 @@ pub mod csidriver_missing;
 pub mod expansion_failed;
 pub mod expansion_not_allowed;
 pub mod filesystem_resize_pending;
+pub mod fsgroup_slow_mount;
 pub mod insufficient_capacity;
 pub mod modify_volume_failed;
 pub mod mount_failed;
@@ -84,6 +85,7 @@ pub const RULES: &[&Rule] = &[
     &volume_permission_denied::RULE,
     &volume_full::RULE,
     &volume_io_error::RULE,
+    &fsgroup_slow_mount::RULE,
     &not_storage::RULE,
     &csidriver_missing::RULE,
     &storage_unexplained::RULE,
