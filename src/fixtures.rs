@@ -273,14 +273,14 @@ impl PodVolumeExt for Pod {
 fn add_mount(mut p: Pod, volume: &str, path: &str, read_only: bool) -> Pod {
     let spec = p.spec.get_or_insert_with(Default::default);
     if let Some(c) = spec.containers.first_mut() {
-        c.volume_mounts
-            .get_or_insert_with(Vec::new)
-            .push(k8s_openapi::api::core::v1::VolumeMount {
+        c.volume_mounts.get_or_insert_with(Vec::new).push(
+            k8s_openapi::api::core::v1::VolumeMount {
                 name: volume.into(),
                 mount_path: path.into(),
                 read_only: read_only.then_some(true),
                 ..Default::default()
-            });
+            },
+        );
     }
     p
 }

@@ -16,7 +16,8 @@ use k8s_openapi::api::core::v1::Pod;
 
 pub const RULE: Rule = Rule {
     id: "fsgroup-slow-mount",
-    title: "the kubelet spends minutes changing the ownership of a large volume to the pod's fsGroup",
+    title:
+        "the kubelet spends minutes changing the ownership of a large volume to the pod's fsGroup",
     severity: Severity::Warning,
     link: Link::Mount,
     check: Check::PodOnNode(check),
@@ -54,9 +55,7 @@ fn not_started(pod: &Pod) -> bool {
                 .and_then(|st| st.waiting.as_ref())
                 .and_then(|w| w.reason.as_deref());
             waiting
-                && s.last_state
-                    .as_ref()
-                    .is_none_or(|l| l.terminated.is_none())
+                && s.last_state.as_ref().is_none_or(|l| l.terminated.is_none())
                 && matches!(reason, None | Some("ContainerCreating" | "PodInitializing"))
         })
 }
@@ -109,6 +108,12 @@ fn check(ctx: &Ctx, pod: &PodChain, _node: &str, claims: &[ClaimChain]) -> Vec<C
             ),
         )
         .evidence(events::quote(e, ctx.snap.now));
+        if let Some(since) = scheduled_at(pod.pod) {
+            cause = cause.evidence(format!(
+                "scheduled {} ago, no container started yet",
+                age(since, ctx.snap.now)
+            ));
+        }
         if let Some(n) = processed(message) {
             cause = cause.evidence(format!("{n} files processed so far"));
         }
@@ -127,10 +132,7 @@ fn check(ctx: &Ctx, pod: &PodChain, _node: &str, claims: &[ClaimChain]) -> Vec<C
         if who.on_root_mismatch() {
             return Vec::new();
         }
-        if MOUNT_TROUBLE
-            .iter()
-            .any(|r| timeline.latest(r).is_some())
-        {
+        if MOUNT_TROUBLE.iter().any(|r| timeline.latest(r).is_some()) {
             return Vec::new();
         }
         let chowned: Vec<&PodVolume> = mounted_claims(pod)
@@ -267,13 +269,19 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].confidence, Confidence::Medium);
         // OnRootMismatch, no fsGroup, or a mount error: not this rule.
-        let snap = with(creating(Some(1000), Some("OnRootMismatch")), vec![clock.clone()]);
+        let snap = with(
+            creating(Some(1000), Some("OnRootMismatch")),
+            vec![clock.clone()],
+        );
         assert!(causes(&RULE, &snap).is_empty());
         let snap = with(creating(None, None), vec![clock.clone()]);
         assert!(causes(&RULE, &snap).is_empty());
-        let failed = event("FailedMount", "MountVolume.SetUp failed for volume \"pvc-0a1b\" : rpc error")
-            .warning()
-            .about("Pod", "default", "es-0");
+        let failed = event(
+            "FailedMount",
+            "MountVolume.SetUp failed for volume \"pvc-0a1b\" : rpc error",
+        )
+        .warning()
+        .about("Pod", "default", "es-0");
         let snap = with(creating(Some(1000), None), vec![clock, failed]);
         assert!(causes(&RULE, &snap).is_empty());
     }

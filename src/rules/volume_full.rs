@@ -112,16 +112,17 @@ fn cause(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain], hit: &Hit
             size.map_or("of unknown size".to_string(), |s| format!("{s}")),
             match (class, expandable) {
                 (Some(_), true) => format!("its StorageClass {class_name} allows volume expansion"),
-                (Some(_), false) => format!(
-                    "its StorageClass {class_name} does not allow volume expansion"
-                ),
+                (Some(_), false) =>
+                    format!("its StorageClass {class_name} does not allow volume expansion"),
                 (None, _) if class_name.is_empty() => "it has no StorageClass".to_string(),
                 (None, _) => format!("its StorageClass {class_name} could not be read"),
             }
         ));
         cause = cause.fix(measure);
         if expandable {
-            let new = size.and_then(doubled).unwrap_or_else(|| "<new size>".to_string());
+            let new = size
+                .and_then(doubled)
+                .unwrap_or_else(|| "<new size>".to_string());
             cause = cause
                 .fix(format!(
                     "grow the claim: {} patch pvc {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{new}\"}}}}}}}}'",
@@ -231,7 +232,10 @@ mod tests {
 
     #[test]
     fn fixed_class_says_clean_up_or_migrate() {
-        let snap = mysql(false, "OSError: [Errno 28] No space left on device: '/var/lib/mysql/x'");
+        let snap = mysql(
+            false,
+            "OSError: [Errno 28] No space left on device: '/var/lib/mysql/x'",
+        );
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         let t = text(&c[0]);
@@ -244,16 +248,24 @@ mod tests {
         let snap = snapshot(|o| {
             o.claims.push(pvc("data").bound("pv-1"));
             o.volumes.push(pv("pv-1").bound_to("default", "data"));
-            o.pods.push(pod("web").claim("data").mount("vol0", "/data").crash_looping("ok"));
+            o.pods.push(
+                pod("web")
+                    .claim("data")
+                    .mount("vol0", "/data")
+                    .crash_looping("ok"),
+            );
             o.events.push(
                 event("Failed", "Failed to pull image \"nginx\": failed to register layer: write /var/lib/containerd/x: no space left on device")
                     .warning()
                     .about("Pod", "default", "web"),
             );
             o.events.push(
-                event("Failed", "Error: failed to create containerd task: no space left on device")
-                    .warning()
-                    .about("Pod", "default", "web"),
+                event(
+                    "Failed",
+                    "Error: failed to create containerd task: no space left on device",
+                )
+                .warning()
+                .about("Pod", "default", "web"),
             );
         });
         assert!(causes(&RULE, &snap).is_empty());

@@ -32,8 +32,7 @@ const WANTED: &[FsError] = &[
 fn meant_writable(hit: &Hit) -> bool {
     hit.volume.is_some_and(|(v, m)| {
         !m.read_only
-            && v
-                .spec
+            && v.spec
                 .persistent_volume_claim
                 .as_ref()
                 .is_none_or(|c| c.read_only != Some(true))
@@ -197,11 +196,8 @@ mod tests {
         let message = message.to_string();
         snapshot(move |o| {
             o.claims.push(pvc("data").bound("pv-1"));
-            o.volumes.push(
-                pv("pv-1")
-                    .bound_to("default", "data")
-                    .csi("s3.csi.aws.com"),
-            );
+            o.volumes
+                .push(pv("pv-1").bound_to("default", "data").csi("s3.csi.aws.com"));
             let p = pod("app").claim("data");
             let p = if read_only {
                 p.mount_read_only("vol0", "/data")
@@ -217,12 +213,14 @@ mod tests {
             {
                 s.clear();
             }
-            plugin.status.get_or_insert_with(Default::default).container_statuses =
-                Some(vec![k8s_openapi::api::core::v1::ContainerStatus {
-                    name: "s3-plugin".into(),
-                    restart_count: 3,
-                    ..Default::default()
-                }]);
+            plugin
+                .status
+                .get_or_insert_with(Default::default)
+                .container_statuses = Some(vec![k8s_openapi::api::core::v1::ContainerStatus {
+                name: "s3-plugin".into(),
+                restart_count: 3,
+                ..Default::default()
+            }]);
             o.pods.push(plugin);
         })
     }
@@ -242,12 +240,18 @@ mod tests {
 
     #[test]
     fn read_only_remount_of_a_writable_mount() {
-        let snap = app("OSError: [Errno 30] Read-only file system: '/data/out'", false);
+        let snap = app(
+            "OSError: [Errno 30] Read-only file system: '/data/out'",
+            false,
+        );
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         assert!(text(&c[0]).contains("DATA RISK"), "{}", text(&c[0]));
         // On a readOnly mount it is the pod spec's doing, not a failure.
-        let snap = app("OSError: [Errno 30] Read-only file system: '/data/out'", true);
+        let snap = app(
+            "OSError: [Errno 30] Read-only file system: '/data/out'",
+            true,
+        );
         assert!(causes(&RULE, &snap).is_empty());
     }
 

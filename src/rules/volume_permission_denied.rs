@@ -121,13 +121,35 @@ fn cause(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain], hit: &Hit) -> Cause {
     });
     let path = mount.path;
     let chown = chown_init_container(&who, volume.name, path);
+    let owns = needs_ownership(hit.line);
+    if owns {
+        cause = cause.evidence(
+            "the program changes the mode or checks the owner of the path itself, which only the owner may do: fsGroup gives the group access, not ownership",
+        );
+    }
     match support {
-        FsGroup::Applied(_) | FsGroup::Unknown(_) if who.fs_group.is_none() => cause
-            .evidence(
+        FsGroup::Applied(_) | FsGroup::Unknown(_) if who.fs_group.is_none() => {
+            let cause = cause.evidence(
                 "no fsGroup is set, so the kubelet leaves the volume owned by whoever created it (often root)",
-            )
-            .fix(fs_group_fix(ctx, pod, &who))
-            .fix(format!("or, for an image that needs to own its files: {chown}")),
+            );
+            if owns {
+                cause
+                    .fix(fs_group_fix_with(
+                        ctx,
+                        pod,
+                        &who,
+                        &format!(
+                            ", and point the program at a directory it creates below the mount (for the postgres image: env PGDATA={}/pgdata)",
+                            path.trim_end_matches('/')
+                        ),
+                    ))
+                    .fix(format!("or keep the path and give it to the container's user: {chown}"))
+            } else {
+                cause
+                    .fix(fs_group_fix(ctx, pod, &who))
+                    .fix(format!("or, for an image that needs to own its files: {chown}"))
+            }
+        }
         FsGroup::Applied(_) | FsGroup::Unknown(_) => {
             let mut cause = cause.evidence(format!(
                 "fsGroup {} is set, so the volume's group is {0}; the denied path belongs to another owner, or the program needs to own it (PostgreSQL, for one, refuses a data directory it does not own)",
@@ -167,6 +189,24 @@ fn cause(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain], hit: &Hit) -> Cause {
     }
 }
 
+/// The line says the program changes modes or checks ownership, which
+/// needs the owner: `chmod`, initdb's `could not change permissions`,
+/// postgres' `has wrong ownership`.
+fn needs_ownership(line: &str) -> bool {
+    let l = line.to_lowercase();
+    [
+        "chmod",
+        "chown",
+        "change permissions",
+        "changing permissions",
+        "wrong ownership",
+        "must be owned",
+        "changing ownership",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
 /// `uid:gid` of the container, or placeholders.
 fn owner(who: &Identity) -> String {
     let uid = who
@@ -180,6 +220,10 @@ fn owner(who: &Identity) -> String {
 }
 
 fn fs_group_fix(ctx: &Ctx, pod: &PodChain, who: &Identity) -> String {
+    fs_group_fix_with(ctx, pod, who, "")
+}
+
+fn fs_group_fix_with(ctx: &Ctx, pod: &PodChain, who: &Identity, also: &str) -> String {
     let gid = who
         .wanted_group()
         .map_or("<the group id the image runs as>".to_string(), |g| {
@@ -189,7 +233,7 @@ fn fs_group_fix(ctx: &Ctx, pod: &PodChain, who: &Identity) -> String {
         ctx,
         pod,
         &format!(
-            "set spec.securityContext.fsGroup: {gid} (the kubelet then makes the volume group-owned and group-writable; add fsGroupChangePolicy: OnRootMismatch for large volumes)"
+            "set spec.securityContext.fsGroup: {gid} (the kubelet then makes the volume group-owned and group-writable; add fsGroupChangePolicy: OnRootMismatch for large volumes){also}"
         ),
     )
 }
@@ -211,8 +255,11 @@ mod tests {
         let message = message.to_string();
         snapshot(move |o| {
             o.claims.push(pvc("data").bound("pv-1"));
-            o.volumes
-                .push(pv("pv-1").bound_to("default", "data").csi("ebs.csi.aws.com"));
+            o.volumes.push(
+                pv("pv-1")
+                    .bound_to("default", "data")
+                    .csi("ebs.csi.aws.com"),
+            );
             o.pods.push(
                 pod("db")
                     .claim("data")
@@ -233,14 +280,16 @@ mod tests {
         assert!(t.contains("runAsUser 999"), "{t}");
         // No fsType on the PV: the default policy skips fsGroup.
         assert!(t.contains("fsGroupPolicy"), "{t}");
-        assert!(t.contains("chown -R 999:999 /var/lib/postgresql/data"), "{t}");
+        assert!(
+            t.contains("chown -R 999:999 /var/lib/postgresql/data"),
+            "{t}"
+        );
     }
 
     #[test]
     fn relative_path_goes_to_the_only_data_volume() {
-        let snap = postgres(
-            "FATAL:  could not open file \"global/pg_filenode.map\": Permission denied",
-        );
+        let snap =
+            postgres("FATAL:  could not open file \"global/pg_filenode.map\": Permission denied");
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].confidence, crate::model::Confidence::Medium);
@@ -250,7 +299,9 @@ mod tests {
     fn fs_group_fix_when_the_driver_applies_it() {
         let snap = snapshot(|o| {
             o.claims.push(pvc("data").bound("pv-1"));
-            let mut v = pv("pv-1").bound_to("default", "data").csi("ebs.csi.aws.com");
+            let mut v = pv("pv-1")
+                .bound_to("default", "data")
+                .csi("ebs.csi.aws.com");
             if let Some(csi) = v.spec.as_mut().and_then(|s| s.csi.as_mut()) {
                 csi.fs_type = Some("ext4".into());
             }
@@ -314,7 +365,11 @@ mod tests {
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
-        assert!(text(&c[0]).contains("remove readOnly: true"), "{}", text(&c[0]));
+        assert!(
+            text(&c[0]).contains("remove readOnly: true"),
+            "{}",
+            text(&c[0])
+        );
     }
 
     #[test]
@@ -324,7 +379,8 @@ mod tests {
         let snap = postgres("exec /usr/local/bin/docker-entrypoint.sh: exec format error");
         assert!(causes(&RULE, &snap).is_empty());
         // A writable mount that turned read-only is an I/O failure, not this.
-        let snap = postgres("could not write \"/var/lib/postgresql/data/x\": Read-only file system");
+        let snap =
+            postgres("could not write \"/var/lib/postgresql/data/x\": Read-only file system");
         assert!(causes(&RULE, &snap).is_empty());
     }
 }

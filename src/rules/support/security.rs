@@ -104,7 +104,10 @@ pub enum Ignoring {
 }
 
 /// The claim chain a pod volume refers to.
-pub fn claim_of<'c, 'a>(volume: &PodVolume, claims: &'c [ClaimChain<'a>]) -> Option<&'c ClaimChain<'a>> {
+pub fn claim_of<'c, 'a>(
+    volume: &PodVolume,
+    claims: &'c [ClaimChain<'a>],
+) -> Option<&'c ClaimChain<'a>> {
     claims
         .iter()
         .find(|c| c.usage.as_ref().is_some_and(|u| u.volume == volume.name))
@@ -173,9 +176,17 @@ fn pv_support(ctx: &Ctx, pv: &PersistentVolume) -> FsGroup {
             .flatten()
             .map(String::as_str)
             .collect();
-        return csi_policy(ctx, &csi.driver, csi.fs_type.as_deref(), Some(&modes), false);
+        return csi_policy(
+            ctx,
+            &csi.driver,
+            csi.fs_type.as_deref(),
+            Some(&modes),
+            false,
+        );
     }
-    FsGroup::Applied(format!("PV {name} is a block-backed volume, which gets fsGroup"))
+    FsGroup::Applied(format!(
+        "PV {name} is a block-backed volume, which gets fsGroup"
+    ))
 }
 
 /// The CSIDriver's `fsGroupPolicy` applied to one volume, as the kubelet

@@ -230,6 +230,10 @@ pub fn where_line(hit: &Hit, claims: &[ClaimChain]) -> String {
     let what = volume_description(v, claims);
     let ro = if m.read_only { " read-only" } else { "" };
     match hit.path {
+        Some(p) if p.trim_end_matches('/') == m.path.trim_end_matches('/') => format!(
+            "the path {p} is where container {} mounts volume \"{}\"{ro} ({what})",
+            m.container, v.name
+        ),
         Some(p) => format!(
             "the path {p} is under {}, where container {} mounts volume \"{}\"{ro} ({what})",
             m.path, m.container, v.name
@@ -271,7 +275,11 @@ pub fn volume_description(v: &PodVolume, claims: &[ClaimChain]) -> String {
 }
 
 /// The claim, PV and the pod a hit names, as the objects of a cause.
-pub fn objects_of(hit_volume: Option<&PodVolume>, pod: &PodChain, claims: &[ClaimChain]) -> Vec<ObjectRef> {
+pub fn objects_of(
+    hit_volume: Option<&PodVolume>,
+    pod: &PodChain,
+    claims: &[ClaimChain],
+) -> Vec<ObjectRef> {
     let mut out = vec![pod.object()];
     if let Some(c) = hit_volume.and_then(|v| {
         claims
