@@ -109,7 +109,7 @@ fn cause(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain], hit: &Hit
         cause = cause.evidence(format!(
             "claim {ns}/{} is {}; {}",
             claim.name,
-            size.map_or("of unknown size".to_string(), |s| format!("{s}")),
+            size.map_or("of unknown size".to_string(), |s| s.to_string()),
             match (class, expandable) {
                 (Some(_), true) => format!("its StorageClass {class_name} allows volume expansion"),
                 (Some(_), false) =>
