@@ -188,6 +188,103 @@ impl PodExt for Pod {
     }
 }
 
+/// Volumes, mounts, identity and container states of a pod.
+pub trait PodVolumeExt: Sized {
+    /// Mounts the pod volume `volume` at `path` in container `main`.
+    fn mount(self, volume: &str, path: &str) -> Self;
+    /// The same, `readOnly: true`.
+    fn mount_read_only(self, volume: &str, path: &str) -> Self;
+    /// Adds a volume of the spec as given.
+    fn volume(self, volume: Volume) -> Self;
+    /// Pod securityContext: `runAsUser`, `fsGroup`.
+    fn run_as(self, user: Option<i64>, fs_group: Option<i64>) -> Self;
+    fn fs_group_change_policy(self, policy: &str) -> Self;
+    /// Running, container `main` crash-looping after it terminated with
+    /// `message`.
+    fn crash_looping(self, message: &str) -> Self;
+}
+
+impl PodVolumeExt for Pod {
+    fn mount(self, volume: &str, path: &str) -> Self {
+        add_mount(self, volume, path, false)
+    }
+
+    fn mount_read_only(self, volume: &str, path: &str) -> Self {
+        add_mount(self, volume, path, true)
+    }
+
+    fn volume(mut self, volume: Volume) -> Self {
+        let spec = self.spec.get_or_insert_with(Default::default);
+        spec.volumes.get_or_insert_with(Vec::new).push(volume);
+        self
+    }
+
+    fn run_as(mut self, user: Option<i64>, fs_group: Option<i64>) -> Self {
+        let spec = self.spec.get_or_insert_with(Default::default);
+        let sc = spec.security_context.get_or_insert_with(Default::default);
+        sc.run_as_user = user;
+        sc.fs_group = fs_group;
+        self
+    }
+
+    fn fs_group_change_policy(mut self, policy: &str) -> Self {
+        let spec = self.spec.get_or_insert_with(Default::default);
+        spec.security_context
+            .get_or_insert_with(Default::default)
+            .fs_group_change_policy = Some(policy.into());
+        self
+    }
+
+    fn crash_looping(self, message: &str) -> Self {
+        use k8s_openapi::api::core::v1::ContainerStateTerminated;
+        let mut p = self.phase("Running").on_node("node-1");
+        let status = p.status.get_or_insert_with(Default::default);
+        status.conditions = Some(vec![
+            condition("PodScheduled", "True", None),
+            condition("Ready", "False", None),
+        ]);
+        status.container_statuses = Some(vec![ContainerStatus {
+            name: "main".into(),
+            image: "busybox".into(),
+            ready: false,
+            restart_count: 5,
+            state: Some(ContainerState {
+                waiting: Some(ContainerStateWaiting {
+                    reason: Some("CrashLoopBackOff".into()),
+                    message: Some("back-off 2m40s restarting failed container=main".into()),
+                }),
+                ..Default::default()
+            }),
+            last_state: Some(ContainerState {
+                terminated: Some(ContainerStateTerminated {
+                    exit_code: 1,
+                    reason: Some("Error".into()),
+                    message: Some(message.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }]);
+        p
+    }
+}
+
+fn add_mount(mut p: Pod, volume: &str, path: &str, read_only: bool) -> Pod {
+    let spec = p.spec.get_or_insert_with(Default::default);
+    if let Some(c) = spec.containers.first_mut() {
+        c.volume_mounts.get_or_insert_with(Vec::new).push(
+            k8s_openapi::api::core::v1::VolumeMount {
+                name: volume.into(),
+                mount_path: path.into(),
+                read_only: read_only.then_some(true),
+                ..Default::default()
+            },
+        );
+    }
+    p
+}
+
 fn condition(type_: &str, status: &str, message: Option<&str>) -> PodCondition {
     PodCondition {
         type_: type_.into(),

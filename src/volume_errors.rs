@@ -40,6 +40,11 @@ const FS_ERROR_TEXTS: &[(FsError, &[&str])] = &[
             "eacces",
             "eperm",
             "accessdeniedexception",
+            // InnoDB: `Operating system error number 13 in a file operation.`
+            "error number 13",
+            "errcode: 13",
+            // MongoDB turns EACCES on its lock file into this.
+            "attempted to create a lock file on a read-only directory",
         ],
     ),
     (FsError::ReadOnly, &["read-only file system", "erofs"]),
@@ -50,6 +55,12 @@ const FS_ERROR_TEXTS: &[(FsError, &[&str])] = &[
             "enospc",
             "disk full",
             "disk is full",
+            // InnoDB: `Operating system error number 28 in a file operation.`
+            "error number 28",
+            "errno 28",
+            "errcode: 28",
+            // Elasticsearch marks its indices read-only past this.
+            "flood stage disk watermark",
         ],
     ),
     (
@@ -259,6 +270,15 @@ mod tests {
         );
         assert!(fs_errors("connection refused; neio; peppermint").is_empty());
         assert!(fs_errors("exec format error").is_empty());
+        assert_eq!(
+            fs_errors("[ERROR] [MY-012592] [InnoDB] Operating system error number 28 in a file operation."),
+            vec![FsError::NoSpace]
+        );
+        assert_eq!(
+            fs_errors("exception in initAndListen: IllegalOperation: Attempted to create a lock file on a read-only directory: /data/db, terminating"),
+            vec![FsError::PermissionDenied]
+        );
+        assert!(fs_errors("Operating system error number 280").is_empty());
     }
 
     #[test]

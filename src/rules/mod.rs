@@ -17,6 +17,7 @@ pub mod ephemeral_claim_not_owned;
 pub mod expansion_failed;
 pub mod expansion_not_allowed;
 pub mod filesystem_resize_pending;
+pub mod fsgroup_slow_mount;
 pub mod in_tree_driver_missing;
 pub mod insufficient_capacity;
 pub mod modify_volume_failed;
@@ -38,9 +39,12 @@ pub mod storage_unexplained;
 pub mod storageclass_not_found;
 pub mod subpath_failed;
 pub mod topology_mismatch;
+pub mod volume_full;
 pub mod volume_held_by_lost_node;
+pub mod volume_io_error;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
+pub mod volume_permission_denied;
 pub mod volume_source_missing;
 pub mod waiting_for_first_consumer;
 pub mod wffc_node_name_bypass;
@@ -90,6 +94,10 @@ pub const RULES: &[&Rule] = &[
     &multiple_default_storageclasses::RULE,
     &filesystem_resize_pending::RULE,
     &waiting_for_first_consumer::RULE,
+    &volume_permission_denied::RULE,
+    &volume_full::RULE,
+    &volume_io_error::RULE,
+    &fsgroup_slow_mount::RULE,
     &not_storage::RULE,
     &csidriver_missing::RULE,
     &storage_unexplained::RULE,

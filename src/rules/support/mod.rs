@@ -10,4 +10,5 @@ pub mod lost_nodes;
 pub mod matching;
 pub mod names;
 pub mod provisioner_errors;
+pub mod security;
 pub mod workload_errors;
