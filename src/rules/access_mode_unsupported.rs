@@ -4,7 +4,7 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
-use super::support::provisioner_errors::{classify, ErrorKind};
+use super::support::provisioner_errors::refuses_access_mode;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
@@ -49,7 +49,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let volume_mode = c.volume_mode();
     let event = Timeline::new(&c.events)
         .current("ProvisioningFailed")
-        .filter(|e| classify(events::message(e)) == ErrorKind::AccessMode);
+        .filter(|e| refuses_access_mode(events::message(e), &modes));
     let mixed_rwop = modes.contains(&"ReadWriteOncePod") && modes.len() > 1;
     let provisioner = c.class.map(|sc| sc.provisioner.as_str());
     let driver = provisioner.and_then(|p| ctx.drivers.get(p));
@@ -71,10 +71,25 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         return None;
     }
     let class = c.class_name().unwrap_or("");
+    let same_volume =
+        event.is_some_and(|e| events::message(e).contains("on the same PersistentVolume"));
     let what = if mixed_rwop {
         "ReadWriteOncePod together with other access modes".to_string()
+    } else if same_volume {
+        format!("{} together on one volume", modes.join(" and "))
     } else if unsupported.is_empty() {
-        modes.join(", ")
+        // Known only from the driver's refusal: every driver serves
+        // ReadWriteOnce, so the modes beyond it are the refused ones.
+        let beyond: Vec<&str> = modes
+            .iter()
+            .copied()
+            .filter(|m| *m != "ReadWriteOnce")
+            .collect();
+        if beyond.is_empty() {
+            modes.join(", ")
+        } else {
+            beyond.join(", ")
+        }
     } else {
         unsupported.join(", ")
     };
@@ -129,8 +144,6 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             )
         }
     }
-    let same_volume =
-        event.is_some_and(|e| events::message(e).contains("on the same PersistentVolume"));
     if same_volume {
         cause = cause.fix(format!(
             "the driver cannot give one volume several of these modes: recreate the claim with a single access mode ({}); it is not bound, so nothing is lost",
@@ -148,7 +161,12 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         k = kubectl_ns(ns),
         n = c.name
     );
-    if serving.is_empty() {
+    let single_node = wanted.iter().all(|m| *m == "ReadWriteOncePod");
+    if serving.is_empty() && single_node {
+        cause = cause.fix(format!(
+            "no StorageClass in this cluster has a known driver that serves ReadWriteOncePod for volumeMode {volume_mode} (it needs the CSI SINGLE_NODE_MULTI_WRITER capability): recreate the claim with ReadWriteOnce (one node at a time; pods on that node share it), or install a driver that supports ReadWriteOncePod and a class for it; {recreate}"
+        ));
+    } else if serving.is_empty() {
         cause = cause.fix(format!(
             "no StorageClass in this cluster has a known driver that serves [{}] for volumeMode {volume_mode}: install a shared-filesystem driver (NFS, CephFS, a cloud file service) and a class for it, then recreate the claim on it; {recreate}",
             wanted.join(", ")
