@@ -126,7 +126,12 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     }
     cause = cause.fix(format!(
         "a deletion cannot be cancelled: let it finish (stop {}), then recreate the claim{}; with the volume retained, bind the new claim to it by clearing the PV's claimRef and setting spec.volumeName",
-        if holders.is_empty() { "the pods using it".to_string() } else { holders.join(", ") },
+        match (holders.is_empty(), pod.filter(|p| p.node_name.is_some())) {
+            (true, Some(p)) => p.name.to_string(),
+            (true, None) => "the pods using it".to_string(),
+            (false, Some(p)) => format!("{}, {}", p.name, holders.join(", ")),
+            (false, None) => holders.join(", "),
+        },
         if reclaim == "Delete" { "" } else { " and rebind the retained PV" }
     ));
     cause = cause.fix(format!(
