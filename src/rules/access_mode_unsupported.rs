@@ -3,6 +3,7 @@
 //! other modes). Known from the driver table even before any event.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::classes::suggest;
 use super::support::commands::kubectl_ns;
 use super::support::provisioner_errors::refuses_access_mode;
 use crate::chain::{ClaimChain, PodChain};
@@ -17,28 +18,6 @@ pub const RULE: Rule = Rule {
     check: Check::Claim(check),
     runbook: include_str!("../../docs/runbooks/access-mode-unsupported.md"),
 };
-
-/// Classes whose known driver serves all these modes for the volume mode.
-fn classes_serving(ctx: &Ctx, modes: &[&str], volume_mode: &str) -> Vec<String> {
-    let mut names: Vec<String> = ctx
-        .snap
-        .objects
-        .classes
-        .iter()
-        .filter(|sc| {
-            ctx.drivers.get(&sc.provisioner).is_some_and(|d| {
-                let can = d.modes(Some(volume_mode));
-                !d.static_only && modes.iter().all(|m| can.iter().any(|c| c == m))
-            })
-        })
-        .filter_map(|sc| {
-            let name = sc.metadata.name.clone()?;
-            Some(format!("{name} ({})", sc.provisioner))
-        })
-        .collect();
-    names.sort();
-    names
-}
 
 fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if c.claim.is_none() || c.is_bound() || c.pre_bound().is_some() {
@@ -155,7 +134,10 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     } else {
         modes.clone()
     };
-    let serving = classes_serving(ctx, &wanted, volume_mode);
+    let serving: Vec<String> = suggest(ctx, &wanted, volume_mode, c.class_name(), true)
+        .iter()
+        .map(|s| s.describe())
+        .collect();
     let recreate = format!(
         "the claim is not bound, so recreating it loses nothing: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml",
         k = kubectl_ns(ns),
