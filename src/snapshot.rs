@@ -486,20 +486,58 @@ fn dedup(o: &mut Objects) {
     keep_newest(&mut o.cron_jobs, |x| &x.metadata);
 }
 
-/// The newest moment the capture shows (event times and object creation),
-/// not after `limit`.
+/// The newest moment the capture shows, not after `limit`: object
+/// creation, event times, node heartbeats and the transition times of pod,
+/// node and claim conditions. A capture of a cluster where nothing new was
+/// created for hours still shows its nodes' heartbeats of that minute.
 fn newest_timestamp(o: &Objects, limit: Option<Timestamp>) -> Timestamp {
-    let created = |m: &ObjectMeta| m.creation_timestamp.as_ref().map(|t| t.0);
+    fn created(m: &ObjectMeta) -> Option<Timestamp> {
+        m.creation_timestamp.as_ref().map(|t| t.0)
+    }
     let metas = o
         .pods
         .iter()
         .map(|x| &x.metadata)
         .chain(o.claims.iter().map(|x| &x.metadata))
         .chain(o.volumes.iter().map(|x| &x.metadata))
-        .chain(o.attachments.iter().map(|x| &x.metadata));
+        .chain(o.attachments.iter().map(|x| &x.metadata))
+        .chain(o.nodes.iter().map(|x| &x.metadata))
+        .chain(o.classes.iter().map(|x| &x.metadata))
+        .chain(o.csi_drivers.iter().map(|x| &x.metadata))
+        .chain(o.csi_nodes.iter().map(|x| &x.metadata))
+        .chain(o.capacities.iter().map(|x| &x.metadata));
+    let node_times = o
+        .nodes
+        .iter()
+        .filter_map(|n| n.status.as_ref()?.conditions.as_ref())
+        .flatten()
+        .flat_map(|c| {
+            [
+                c.last_heartbeat_time.as_ref(),
+                c.last_transition_time.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|t| t.0)
+        });
+    let pod_times = o
+        .pods
+        .iter()
+        .filter_map(|p| p.status.as_ref()?.conditions.as_ref())
+        .flatten()
+        .filter_map(|c| c.last_transition_time.as_ref().map(|t| t.0));
+    let claim_times = o
+        .claims
+        .iter()
+        .filter_map(|c| c.status.as_ref()?.conditions.as_ref())
+        .flatten()
+        .filter_map(|c| c.last_transition_time.as_ref().map(|t| t.0));
     metas
         .filter_map(created)
         .chain(o.events.iter().filter_map(events::last_seen))
+        .chain(node_times)
+        .chain(pod_times)
+        .chain(claim_times)
         .filter(|t| limit.is_none_or(|l| *t <= l))
         .max()
         .or(limit)
@@ -544,6 +582,42 @@ mod tests {
             let first = snap.default_classes()[0].metadata.name.as_deref();
             assert_eq!(first, Some("a-default"), "{order:?}");
         }
+    }
+
+    #[test]
+    fn now_of_a_capture_is_its_newest_heartbeat_or_transition() {
+        use crate::snapshot::{Objects, Snapshot};
+        use k8s_openapi::api::core::v1::{NodeCondition, NodeStatus};
+        let mut n = node("worker-1");
+        n.status = Some(NodeStatus {
+            conditions: Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: "True".into(),
+                last_heartbeat_time: Some(time("2026-11-20T13:00:00Z")),
+                last_transition_time: Some(time("2026-11-01T00:00:00Z")),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        // A forged heartbeat from the future is ignored.
+        let mut future = node("worker-2");
+        future.status = Some(NodeStatus {
+            conditions: Some(vec![NodeCondition {
+                type_: "Ready".into(),
+                status: "True".into(),
+                last_heartbeat_time: Some(time("2099-01-01T00:00:00Z")),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        let objects = Objects {
+            nodes: vec![n, future],
+            claims: vec![pvc("data")],
+            ..Default::default()
+        };
+        let read_at = time("2026-11-21T00:00:00Z").0;
+        let snap = Snapshot::captured(objects, Vec::new(), read_at);
+        assert_eq!(snap.now, time("2026-11-20T13:00:00Z").0);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! other modes). Known from the driver table even before any event.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::classes::suggest;
 use super::support::commands::kubectl_ns;
-use super::support::provisioner_errors::{classify, ErrorKind};
+use super::support::provisioner_errors::refuses_access_mode;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
@@ -18,28 +19,6 @@ pub const RULE: Rule = Rule {
     runbook: include_str!("../../docs/runbooks/access-mode-unsupported.md"),
 };
 
-/// Classes whose known driver serves all these modes for the volume mode.
-fn classes_serving(ctx: &Ctx, modes: &[&str], volume_mode: &str) -> Vec<String> {
-    let mut names: Vec<String> = ctx
-        .snap
-        .objects
-        .classes
-        .iter()
-        .filter(|sc| {
-            ctx.drivers.get(&sc.provisioner).is_some_and(|d| {
-                let can = d.modes(Some(volume_mode));
-                !d.static_only && modes.iter().all(|m| can.iter().any(|c| c == m))
-            })
-        })
-        .filter_map(|sc| {
-            let name = sc.metadata.name.clone()?;
-            Some(format!("{name} ({})", sc.provisioner))
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if c.claim.is_none() || c.is_bound() || c.pre_bound().is_some() {
         return None;
@@ -49,7 +28,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let volume_mode = c.volume_mode();
     let event = Timeline::new(&c.events)
         .current("ProvisioningFailed")
-        .filter(|e| classify(events::message(e)) == ErrorKind::AccessMode);
+        .filter(|e| refuses_access_mode(events::message(e), &modes));
     let mixed_rwop = modes.contains(&"ReadWriteOncePod") && modes.len() > 1;
     let provisioner = c.class.map(|sc| sc.provisioner.as_str());
     let driver = provisioner.and_then(|p| ctx.drivers.get(p));
@@ -71,10 +50,25 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         return None;
     }
     let class = c.class_name().unwrap_or("");
+    let same_volume =
+        event.is_some_and(|e| events::message(e).contains("on the same PersistentVolume"));
     let what = if mixed_rwop {
         "ReadWriteOncePod together with other access modes".to_string()
+    } else if same_volume {
+        format!("{} together on one volume", modes.join(" and "))
     } else if unsupported.is_empty() {
-        modes.join(", ")
+        // Known only from the driver's refusal: every driver serves
+        // ReadWriteOnce, so the modes beyond it are the refused ones.
+        let beyond: Vec<&str> = modes
+            .iter()
+            .copied()
+            .filter(|m| *m != "ReadWriteOnce")
+            .collect();
+        if beyond.is_empty() {
+            modes.join(", ")
+        } else {
+            beyond.join(", ")
+        }
     } else {
         unsupported.join(", ")
     };
@@ -129,8 +123,6 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             )
         }
     }
-    let same_volume =
-        event.is_some_and(|e| events::message(e).contains("on the same PersistentVolume"));
     if same_volume {
         cause = cause.fix(format!(
             "the driver cannot give one volume several of these modes: recreate the claim with a single access mode ({}); it is not bound, so nothing is lost",
@@ -142,13 +134,21 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     } else {
         modes.clone()
     };
-    let serving = classes_serving(ctx, &wanted, volume_mode);
+    let serving: Vec<String> = suggest(ctx, &wanted, volume_mode, c.class_name(), true)
+        .iter()
+        .map(|s| s.describe())
+        .collect();
     let recreate = format!(
         "the claim is not bound, so recreating it loses nothing: {k} get pvc {n} -o yaml > {n}.yaml, edit, {k} delete pvc {n}, {k} apply -f {n}.yaml",
         k = kubectl_ns(ns),
         n = c.name
     );
-    if serving.is_empty() {
+    let single_node = wanted.iter().all(|m| *m == "ReadWriteOncePod");
+    if serving.is_empty() && single_node {
+        cause = cause.fix(format!(
+            "no StorageClass in this cluster has a known driver that serves ReadWriteOncePod for volumeMode {volume_mode} (it needs the CSI SINGLE_NODE_MULTI_WRITER capability): recreate the claim with ReadWriteOnce (one node at a time; pods on that node share it), or install a driver that supports ReadWriteOncePod and a class for it; {recreate}"
+        ));
+    } else if serving.is_empty() {
         cause = cause.fix(format!(
             "no StorageClass in this cluster has a known driver that serves [{}] for volumeMode {volume_mode}: install a shared-filesystem driver (NFS, CephFS, a cloud file service) and a class for it, then recreate the claim on it; {recreate}",
             wanted.join(", ")

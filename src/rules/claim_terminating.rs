@@ -23,11 +23,26 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let deleted = claim.metadata.deletion_timestamp.as_ref()?;
     let ns = c.namespace;
     let subject_pod = pod.map(|p| p.name);
-    let holders: Vec<&str> = c
+    // What the pvc-protection controller waits for: pods scheduled to a
+    // node and not finished. A pod that is not scheduled yet only waits for
+    // the claim; the kubelet would refuse to start it.
+    let holding: Vec<(&str, &str)> = c
         .users
         .iter()
         .filter(|p| !is_finished(p) && p.metadata.name.as_deref() != subject_pod)
-        .filter_map(|p| p.metadata.name.as_deref())
+        .filter_map(|p| {
+            let node = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .filter(|n| !n.is_empty())?;
+            Some((p.metadata.name.as_deref()?, node))
+        })
+        .collect();
+    let holders: Vec<&str> = holding.iter().map(|(p, _)| *p).collect();
+    let holders_on_nodes: Vec<String> = holding
+        .iter()
+        .map(|(p, node)| format!("{p} (on node {node})"))
         .collect();
     let running = pod.is_some_and(|p| p.healthy);
     let summary = match (pod, running) {
@@ -42,7 +57,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             if holders.is_empty() {
                 String::new()
             } else {
-                format!(" and is kept alive only by {}", holders.join(", "))
+                format!(" and is kept alive only by {}", holders_on_nodes.join(", "))
             }
         ),
         (None, _) => format!(
@@ -76,8 +91,8 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     }
     if !holders.is_empty() {
         cause = cause.evidence(format!(
-            "pods still using it (the pvc-protection finalizer waits for them): {}",
-            holders.join(", ")
+            "pods still using it on their nodes (the pvc-protection finalizer waits for them): {}",
+            holders_on_nodes.join(", ")
         ));
     }
     if let Some(line) = scheduler_says(
@@ -111,7 +126,12 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     }
     cause = cause.fix(format!(
         "a deletion cannot be cancelled: let it finish (stop {}), then recreate the claim{}; with the volume retained, bind the new claim to it by clearing the PV's claimRef and setting spec.volumeName",
-        if holders.is_empty() { "the pods using it".to_string() } else { holders.join(", ") },
+        match (holders.is_empty(), pod.filter(|p| p.node_name.is_some())) {
+            (true, Some(p)) => p.name.to_string(),
+            (true, None) => "the pods using it".to_string(),
+            (false, Some(p)) => format!("{}, {}", p.name, holders.join(", ")),
+            (false, None) => holders.join(", "),
+        },
         if reclaim == "Delete" { "" } else { " and rebind the retained PV" }
     ));
     cause = cause.fix(format!(
@@ -126,6 +146,37 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
 mod tests {
     use super::*;
     use crate::fixtures::*;
+
+    #[test]
+    fn a_pod_waiting_for_the_claim_does_not_hold_it() {
+        let waiting = "0/3 nodes are available: persistentvolumeclaim \"data\" is being deleted.";
+        let snap = snapshot(|o| {
+            o.claims.push(deleting(pvc("data").bound("pv-1")));
+            o.volumes.push(pv("pv-1").bound_to("default", "data"));
+            o.pods
+                .push(pod("old").claim("data").running().on_node("node-2"));
+            o.pods
+                .push(pod("new-a").claim("data").unschedulable(waiting));
+            o.pods
+                .push(pod("new-b").claim("data").unschedulable(waiting));
+            o.pods.push(
+                pod("done")
+                    .claim("data")
+                    .phase("Succeeded")
+                    .on_node("node-1"),
+            );
+        });
+        let c = causes(&RULE, &snap);
+        let a = c.iter().find(|c| c.summary.contains("new-a")).unwrap();
+        assert!(
+            a.summary
+                .ends_with("kept alive only by old (on node node-2)"),
+            "{}",
+            a.summary
+        );
+        assert!(!text(a).contains("new-b"), "{}", text(a));
+        assert!(!text(a).contains("done"), "{}", text(a));
+    }
 
     fn deleting(
         mut c: k8s_openapi::api::core::v1::PersistentVolumeClaim,
@@ -150,7 +201,8 @@ mod tests {
         let new = c.iter().find(|c| c.summary.contains("new-worker")).unwrap();
         assert_eq!(new.severity, Severity::Error);
         assert!(
-            new.summary.contains("kept alive only by old-worker"),
+            new.summary
+                .contains("kept alive only by old-worker (on node node-1)"),
             "{}",
             new.summary
         );

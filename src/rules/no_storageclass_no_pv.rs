@@ -2,6 +2,7 @@
 //! default class) and no static PV matches it.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::classes::suggest;
 use super::support::commands::kubectl_ns;
 use super::support::evidence::{claim_state_line, scheduler_says};
 use super::support::matching::candidates;
@@ -73,9 +74,10 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     } else {
         cause.evidence_all(lines.iter().map(|l| format!("closest: {l}")))
     };
-    let class = defaults
+    let class = suggest(ctx, &c.access_modes(), c.volume_mode(), None, false)
         .first()
-        .and_then(|d| d.metadata.name.as_deref())
+        .map(|s| s.name)
+        .or_else(|| defaults.first().and_then(|d| d.metadata.name.as_deref()))
         .or_else(|| {
             ctx.snap
                 .objects

@@ -5,7 +5,9 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::evidence::claim_state_line;
-use super::support::provisioner_errors::{brief, classify, short_name, underlying, ErrorKind};
+use super::support::provisioner_errors::{
+    brief, classify, refuses_access_mode, short_name, underlying, ErrorKind,
+};
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -26,10 +28,9 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
     let e = Timeline::new(&c.events).current("ProvisioningFailed")?;
     let message = events::message(e);
     let kind = classify(message);
-    if matches!(
-        kind,
-        ErrorKind::ClassNotFound | ErrorKind::AccessMode | ErrorKind::NoProvisioner
-    ) {
+    if matches!(kind, ErrorKind::ClassNotFound | ErrorKind::NoProvisioner)
+        || refuses_access_mode(message, &c.access_modes())
+    {
         return None;
     }
     let ns = c.namespace;

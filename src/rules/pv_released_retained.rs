@@ -2,6 +2,7 @@
 //! cannot bind again until its claimRef is cleared.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::claims::{claim_ref_other, released_retained_for_other, OtherClaim};
 use super::support::commands::kubectl_ns;
 use crate::chain::Chain;
 use crate::events::{self, Timeline};
@@ -42,17 +43,51 @@ fn old_claim(pv: &PersistentVolume) -> String {
 }
 
 fn clear_fixes(cause: Cause, pv: &str, for_claim: Option<(&str, &str)>) -> Cause {
-    let cause = cause.fix(format!(
-        "to make the retained data available again, clear the old claim reference: kubectl patch pv {pv} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}}]' (the PV becomes Available, and any matching claim may take it)"
-    ));
+    let remove = format!(
+        "kubectl patch pv {pv} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}}]'"
+    );
     match for_claim {
-        Some((ns, name)) => cause.fix(format!(
-            "or reserve it for claim {ns}/{name} only: kubectl patch pv {pv} --type merge -p '{{\"spec\":{{\"claimRef\":{{\"namespace\":\"{ns}\",\"name\":\"{name}\",\"uid\":null,\"resourceVersion\":null}}}}}}'"
-        )),
-        None => cause.fix(format!(
-            "if the data is no longer needed: kubectl delete pv {pv}, then delete the disk in the storage backend (DATA RISK: with Retain, deleting the PV object leaves the disk; deleting the disk is final)"
-        )),
+        Some((ns, name)) => cause
+            .fix(format!(
+                "point the claimRef at claim {ns}/{name}, without the deleted claim's uid and resourceVersion, so that the volume, with its data, binds to that claim and to no other: kubectl patch pv {pv} --type merge -p '{{\"spec\":{{\"claimRef\":{{\"namespace\":\"{ns}\",\"name\":\"{name}\",\"uid\":null,\"resourceVersion\":null}}}}}}'"
+            ))
+            .fix(format!(
+                "or clear the whole claim reference: {remove} (the PV becomes Available, and any matching claim may take it)"
+            )),
+        None => cause
+            .fix(format!(
+                "to make the retained data available again, clear the old claim reference: {remove} (the PV becomes Available, and any matching claim may take it)"
+            ))
+            .fix(format!(
+                "if the data is no longer needed: kubectl delete pv {pv}, then delete the disk in the storage backend (DATA RISK: with Retain, deleting the PV object leaves the disk; deleting the disk is final)"
+            )),
     }
+}
+
+/// A Pending claim that names the volume in spec.volumeName: the one the
+/// volume should be given to.
+fn waiting_claim<'a>(ctx: &Ctx<'a>, pv: &str) -> Option<(&'a str, &'a str)> {
+    let mut found: Vec<(&str, &str)> = ctx
+        .snap
+        .objects
+        .claims
+        .iter()
+        .filter(|c| {
+            c.spec.as_ref().and_then(|s| s.volume_name.as_deref()) == Some(pv)
+                && matches!(
+                    c.status.as_ref().and_then(|s| s.phase.as_deref()),
+                    None | Some("Pending")
+                )
+        })
+        .filter_map(|c| {
+            Some((
+                c.metadata.namespace.as_deref()?,
+                c.metadata.name.as_deref()?,
+            ))
+        })
+        .collect();
+    found.sort_unstable();
+    found.into_iter().next()
 }
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
@@ -82,7 +117,13 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
                 ),
             });
         }
-        return vec![clear_fixes(cause, name, None).severity(Severity::Warning)];
+        let waiting = waiting_claim(ctx, name);
+        if let Some((ns, claim)) = waiting {
+            cause = cause.object(ObjectRef::claim(ns, claim)).evidence(format!(
+                "claim {ns}/{claim} is Pending with spec.volumeName: {name}, waiting for it"
+            ));
+        }
+        return vec![clear_fixes(cause, name, waiting).severity(Severity::Warning)];
     }
     let mut out = Vec::new();
     for c in &chain.claims {
@@ -97,16 +138,20 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         let Some(pv) = ctx.snap.volume(wanted) else {
             continue;
         };
-        if !c.is_pending() || !super::volume_mismatch::released_for_other(pv, c.namespace, &c.name)
-        {
+        if !c.is_pending() || !released_retained_for_other(pv, c) {
             continue;
         }
         let ns = c.namespace;
         let mut cause = Cause::new(
             &RULE,
             format!(
-                "claim {ns}/{} wants volume {wanted}, which is Released and still reserved by its old claim {} (claimRef)",
+                "claim {ns}/{} wants volume {wanted}, which is Released and still reserved by {} {} (claimRef)",
                 c.name,
+                if claim_ref_other(pv, c) == Some(OtherClaim::Earlier) {
+                    "the deleted claim of the same name,"
+                } else {
+                    "its old claim"
+                },
                 old_claim(pv)
             ),
         )
@@ -114,7 +159,19 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         .object(c.object())
         .object(ObjectRef::volume(wanted))
         .evidence(format!("claim {ns}/{} sets spec.volumeName: {wanted}", c.name))
-        .evidence(format!("PV {wanted} is Released with claimRef {}", old_claim(pv)));
+        .evidence(format!(
+            "PV {wanted} is Released under reclaimPolicy Retain with claimRef {}",
+            old_claim(pv)
+        ));
+        if claim_ref_other(pv, c) == Some(OtherClaim::Earlier) {
+            cause = cause.evidence(format!(
+                "the claimRef names this claim's namespace and name but the uid of a deleted claim: claim {ns}/{} is a new object (uid {}), so the PV controller will not bind them",
+                c.name,
+                c.claim
+                    .and_then(|x| x.metadata.uid.as_deref())
+                    .unwrap_or("?")
+            ));
+        }
         if let Some(p) = &chain.pod {
             cause = cause.object(p.object());
         }

@@ -1,6 +1,7 @@
 //! `storageclass-not-found`: the claim names a StorageClass that does not exist.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::classes::suggest;
 use super::support::commands::kubectl_ns;
 use super::support::evidence::{claim_state_line, gap_lines, scheduler_says};
 use super::support::names::{class_list, closest};
@@ -67,6 +68,9 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     }
     let existing = class_list(ctx.snap);
     cause = cause.evidence(format!("StorageClasses in the cluster: {existing}"));
+    // A class that can serve the claim: the one whose name the claim's is a
+    // typo of, else the default, else one whose driver serves its modes.
+    let usable = suggest(ctx, &c.access_modes(), c.volume_mode(), None, false);
     let names: Vec<&str> = ctx
         .snap
         .objects
@@ -74,14 +78,9 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         .iter()
         .filter_map(|sc| sc.metadata.name.as_deref())
         .collect();
-    let suggestion = closest(class_name, names.iter().copied())
-        .or_else(|| {
-            ctx.snap
-                .default_classes()
-                .first()
-                .and_then(|sc| sc.metadata.name.as_deref())
-        })
-        .or_else(|| names.iter().min().copied());
+    let suggestion = closest(class_name, usable.iter().map(|s| s.name))
+        .or_else(|| usable.first().map(|s| s.name))
+        .or_else(|| closest(class_name, names.iter().copied()));
     let target = suggestion.unwrap_or("<an existing class>");
     if let Some(s) = suggestion {
         cause = cause.object(ObjectRef::class(s));

@@ -2,6 +2,7 @@
 //! cannot bind to.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::claims::released_retained_for_other;
 use super::support::commands::kubectl_ns;
 use super::support::matching;
 use crate::chain::{ClaimChain, PodChain};
@@ -16,19 +17,6 @@ pub const RULE: Rule = Rule {
     check: Check::Claim(check),
     runbook: include_str!("../../docs/runbooks/volume-mismatch.md"),
 };
-
-/// A Released PV under Retain still naming its old claim: the rule
-/// `pv-released-retained` explains that one.
-pub fn released_for_other(
-    pv: &k8s_openapi::api::core::v1::PersistentVolume,
-    ns: &str,
-    claim: &str,
-) -> bool {
-    let phase = pv.status.as_ref().and_then(|s| s.phase.as_deref());
-    let r = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref());
-    phase == Some("Released")
-        && r.is_some_and(|r| r.namespace.as_deref() != Some(ns) || r.name.as_deref() != Some(claim))
-}
 
 fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let claim = c.claim?;
@@ -46,7 +34,8 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     let why = match pv {
         None if ctx.snap.has("persistentvolumes") => Some("it does not exist".to_string()),
         None => None,
-        Some(pv) if released_for_other(pv, ns, &c.name) => return None,
+        // The rule pv-released-retained explains that one.
+        Some(pv) if released_retained_for_other(pv, c) => return None,
         Some(pv) => matching::mismatch(c, pv),
     };
     if why.is_none() && event.is_none() {

@@ -1,6 +1,7 @@
 //! Whether a PersistentVolume could bind to a claim, and if not, why: what
 //! the PV controller checks for static binding.
 
+use super::claims::{claim_ref_other, OtherClaim};
 use crate::chain::{ClaimChain, RequestedClass};
 use crate::quantity;
 use crate::rules::rule::Ctx;
@@ -14,22 +15,25 @@ pub fn mismatch(c: &ClaimChain, pv: &PersistentVolume) -> Option<String> {
         .as_ref()
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("Pending");
-    if let Some(r) = &spec.claim_ref {
-        let same = r.namespace.as_deref() == Some(c.namespace)
-            && r.name.as_deref() == Some(c.name.as_str());
-        if !same {
-            let holder = format!(
-                "{}/{}",
-                r.namespace.as_deref().unwrap_or(""),
-                r.name.as_deref().unwrap_or("")
-            );
-            return Some(match phase {
-                "Released" => format!(
-                    "Released: still holds claimRef {holder} (a deleted claim) until it is cleared"
-                ),
-                _ => format!("reserved for claim {holder}"),
-            });
-        }
+    if let (Some(r), Some(other)) = (&spec.claim_ref, claim_ref_other(pv, c)) {
+        let holder = format!(
+            "{}/{}",
+            r.namespace.as_deref().unwrap_or(""),
+            r.name.as_deref().unwrap_or("")
+        );
+        let uid = r.uid.as_deref().unwrap_or("none");
+        return Some(match (phase, other) {
+            ("Released", OtherClaim::Other) => format!(
+                "Released: still holds claimRef {holder} (a deleted claim) until it is cleared"
+            ),
+            ("Released", OtherClaim::Earlier) => format!(
+                "Released: still holds claimRef {holder} with uid {uid}, a deleted claim of the same name, until it is cleared"
+            ),
+            (_, OtherClaim::Other) => format!("reserved for claim {holder}"),
+            (_, OtherClaim::Earlier) => {
+                format!("reserved for an earlier claim {holder} (uid {uid})")
+            }
+        });
     }
     if !matches!(phase, "Available" | "Pending") && spec.claim_ref.is_none() {
         return Some(format!("phase {phase}"));

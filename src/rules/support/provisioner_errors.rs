@@ -66,16 +66,7 @@ pub fn classify(message: &str) -> ErrorKind {
         ErrorKind::NoProvisioner
     } else if lower.contains("block volume") || lower.contains("volumemode") {
         ErrorKind::VolumeMode
-    } else if m.contains("MULTI_NODE_MULTI_WRITER")
-        || m.contains("MULTI_NODE_READER_ONLY")
-        || m.contains("MULTI_NODE_SINGLE_WRITER")
-        || m.contains("only supports ReadWriteOnce")
-        || m.contains("does not support ReadOnlyMany and ReadWriteOnce")
-        || lower.contains("access mode")
-        || lower.contains("accessmode")
-        || lower.contains("volume capability not supported")
-        || lower.contains("volume capabilities not supported")
-    {
+    } else if refuses_capability(&description(&lower)) {
         ErrorKind::AccessMode
     } else if m.contains("error generating accessibility requirements")
         || lower.contains("topology")
@@ -107,6 +98,79 @@ pub fn classify(message: &str) -> ErrorKind {
     }
 }
 
+/// CSI access modes and the Kubernetes ones, lower case, as drivers name
+/// them in their refusals.
+const MODE_NAMES: &[&str] = &[
+    "multi_node_multi_writer",
+    "multi_node_single_writer",
+    "multi_node_reader_only",
+    "single_node_multi_writer",
+    "single_node_single_writer",
+    "single_node_reader_only",
+    "readwritemany",
+    "readonlymany",
+    "readwriteoncepod",
+    "readwriteonce",
+];
+
+/// Whether a (lower-cased) driver error refuses a volume capability: an
+/// access mode, or the capability as a whole. Errors about capabilities
+/// that are missing (`volume capabilities not provided`, `... not set`,
+/// `... must be provided`) are the provisioner's, not a refusal.
+fn refuses_capability(lower: &str) -> bool {
+    let refused = [
+        "not supported",
+        "unsupported",
+        "invalid",
+        "not valid",
+        "not allowed",
+        "cannot",
+        "only supports",
+        "does not support",
+        "cannot support",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let multi_node = lower.contains("multi_node_");
+    let mode = names_mode(lower);
+    let capability = lower.contains("capability") || lower.contains("capabilities");
+    multi_node || (refused && (mode || capability))
+}
+
+/// The gRPC description without its `rpc error: code = X desc = ` wrapper,
+/// so that the code's name (`InvalidArgument`) is not read as the error.
+fn description(lower: &str) -> String {
+    lower
+        .split(" desc = ")
+        .skip(usize::from(lower.contains(" desc = ")))
+        .collect::<Vec<_>>()
+        .join(" desc = ")
+}
+
+/// Whether a lower-cased message names an access mode.
+fn names_mode(lower: &str) -> bool {
+    ["access mode", "access_mode", "accessmode", "access-mode"]
+        .iter()
+        .any(|w| lower.contains(w))
+        || MODE_NAMES.iter().any(|m| lower.contains(m))
+}
+
+/// Whether the error names the access mode it refuses, rather than a
+/// capability as a whole (`capability at index 0 is not supported`).
+pub fn names_access_mode(message: &str) -> bool {
+    names_mode(&underlying(message).to_ascii_lowercase())
+}
+
+/// Whether a provisioning error refuses the access modes this claim asks
+/// for. A refusal that does not name a mode counts only when the claim asks
+/// for more than ReadWriteOnce, which every driver serves: for a plain
+/// ReadWriteOnce claim the refused capability is something else (mount
+/// flags, fsType), which the driver's error itself has to explain.
+pub fn refuses_access_mode(message: &str, claim_modes: &[&str]) -> bool {
+    classify(message) == ErrorKind::AccessMode
+        && (names_access_mode(message) || claim_modes.iter().any(|m| *m != "ReadWriteOnce"))
+}
+
 /// The gist of a driver error for a one-line summary: the gRPC description
 /// without the code wrapper, cut at a sentence end near 160 characters.
 pub fn brief(error: &str) -> String {
@@ -128,4 +192,62 @@ pub fn brief(error: &str) -> String {
 pub fn short_name(driver: &str) -> &str {
     let last = driver.rsplit('/').next().unwrap_or(driver);
     last.split('.').next().unwrap_or(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_refusals_in_every_case_form_are_access_mode() {
+        for m in [
+            "rpc error: code = InvalidArgument desc = capability at index 0 is not supported",
+            "rpc error: code = InvalidArgument desc = Capability at index 1 is not supported",
+            "rpc error: code = InvalidArgument desc = CAPABILITY AT INDEX 0 IS NOT SUPPORTED",
+            "rpc error: code = InvalidArgument desc = unsupported access mode MULTI_NODE_MULTI_WRITER",
+            "rpc error: code = InvalidArgument desc = Unsupported Access Mode: 5",
+            "rpc error: code = InvalidArgument desc = access mode ReadWriteMany is not supported",
+            "rpc error: code = InvalidArgument desc = Access mode SINGLE_NODE_MULTI_WRITER not supported",
+            "rpc error: code = InvalidArgument desc = Volume capability not supported",
+            "rpc error: code = InvalidArgument desc = Volume capabilities not supported",
+            "rpc error: code = InvalidArgument desc = VOLUME CAPABILITIES NOT SUPPORTED",
+            "rpc error: code = InvalidArgument desc = volume capabilities not supported",
+            "rpc error: code = InvalidArgument desc = VolumeCapabilities is invalid: specified multi writer with mount access type",
+            "rpc error: code = InvalidArgument desc = invalid access mode: ReadOnlyMany",
+            "failed to provision volume with StorageClass \"x\": rpc error: code = InvalidArgument desc = volume capabilities multi_node_multi_writer not supported",
+            "NodePath only supports ReadWriteOnce and ReadWriteOncePod (1 node) access modes",
+            "CSI does not support ReadOnlyMany and ReadWriteOnce on the same PersistentVolume",
+            "driver only supports readwriteonce",
+        ] {
+            assert_eq!(classify(m), ErrorKind::AccessMode, "{m}");
+        }
+    }
+
+    #[test]
+    fn missing_capabilities_and_other_errors_are_not_refusals() {
+        for m in [
+            "rpc error: code = InvalidArgument desc = Volume capabilities not provided",
+            "rpc error: code = InvalidArgument desc = CreateVolume Volume capabilities must be provided",
+            "rpc error: code = InvalidArgument desc = volume capabilities not set",
+            "rpc error: code = InvalidArgument desc = Invalid parameter iops",
+            "rpc error: code = OutOfRange desc = invalid capacity range",
+        ] {
+            assert_ne!(classify(m), ErrorKind::AccessMode, "{m}");
+        }
+        assert_eq!(
+            classify("rpc error: code = InvalidArgument desc = block volumes are not supported"),
+            ErrorKind::VolumeMode
+        );
+    }
+
+    #[test]
+    fn an_unnamed_capability_refusal_counts_only_for_modes_beyond_read_write_once() {
+        let m = "rpc error: code = InvalidArgument desc = capability at index 0 is not supported";
+        assert!(refuses_access_mode(m, &["ReadWriteMany"]));
+        assert!(refuses_access_mode(m, &["ReadWriteOncePod"]));
+        assert!(!refuses_access_mode(m, &["ReadWriteOnce"]));
+        let named =
+            "rpc error: code = InvalidArgument desc = access mode ReadWriteOnce not supported";
+        assert!(refuses_access_mode(named, &["ReadWriteOnce"]));
+    }
 }
