@@ -170,6 +170,9 @@ pub enum Command {
         /// Where to write (default: standard output)
         #[arg(short = 'f', long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Keep what is redacted by default: container env values, credential flags and URL passwords in commands and arguments, the last-applied-configuration annotation, secret-named StorageClass parameters and CSI volume attributes
+        #[arg(long)]
+        no_redact: bool,
     },
     /// Print a shell completion script
     Completion {
@@ -291,13 +294,25 @@ pub fn run(
             emit(out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
-        Some(Command::Collect { targets, file }) => {
+        Some(Command::Collect {
+            targets,
+            file,
+            no_redact,
+        }) => {
             let targets = parse_targets(targets)?;
             let input = {
                 let _spinner = spinner(cli);
                 source::read(&request(cli, &targets), &source_spec(cli), stdin)?
             };
-            let text = collect::render(&input.snapshot, cli.output == Output::Json)?;
+            let collected =
+                collect::render(&input.snapshot, cli.output == Output::Json, !no_redact)?;
+            if collected.redacted > 0 {
+                eprintln!(
+                    "note: {} value(s) that may be credentials were replaced with REDACTED (--no-redact keeps them)",
+                    collected.redacted
+                );
+            }
+            let text = collected.text;
             // The file cannot say what it lacks; whoever sends it should know.
             for gap in &input.snapshot.gaps {
                 eprintln!(

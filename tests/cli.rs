@@ -726,3 +726,105 @@ items:
         .unwrap();
     assert!(String::from_utf8_lossy(&human.stdout).contains("trainer-ü-训练"));
 }
+
+/// A capture holding credentials where kubectl shows them: container
+/// environment values, flags and URLs in commands, the last-applied
+/// annotation, class parameters and CSI volume attributes.
+const WITH_CREDENTIALS: &str = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: storage.k8s.io/v1
+  kind: StorageClass
+  metadata:
+    name: fast
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: '{"parameters":{"csi.storage.k8s.io/provisioner-secret-name":"sc-creds-LEAK1"}}'
+  provisioner: ebs.csi.aws.com
+  parameters: {type: gp3, kmsKeyId: "arn:aws:kms:LEAK2", "csi.storage.k8s.io/provisioner-secret-name": "sc-creds-LEAK1"}
+- apiVersion: v1
+  kind: PersistentVolume
+  metadata: {name: pv-1}
+  spec:
+    capacity: {storage: 1Gi}
+    accessModes: [ReadWriteOnce]
+    csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1, volumeAttributes: {authToken: LEAK3, fsType: ext4}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: trainer, namespace: ml, uid: p1, creationTimestamp: "2026-11-21T10:00:00Z"}
+  spec:
+    containers:
+    - name: c
+      image: x
+      env:
+      - {name: DB_PASSWORD, value: LEAK4}
+      - name: FROM_SECRET
+        valueFrom: {secretKeyRef: {name: db, key: password}}
+      command: [server, --api-key=LEAK5, --token, LEAK6, --db, "postgres://admin:LEAK7@db:5432/x"]
+      args: [sh, -c, "run --client-secret=LEAK8 && curl https://u:LEAK9@h/x"]
+    initContainers:
+    - {name: init, image: x, env: [{name: PLAIN, value: LEAK10}]}
+    volumes: [{name: d, persistentVolumeClaim: {claimName: missing}}]
+  status: {phase: Pending}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: ml, uid: d1}
+  spec:
+    selector: {matchLabels: {app: web}}
+    template:
+      metadata: {labels: {app: web}}
+      spec:
+        containers: [{name: c, image: x, env: [{name: KEY, value: LEAK11}], args: ["--password", "LEAK12"]}]
+"#;
+
+#[test]
+fn collect_redacts_credentials_unless_asked_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("capture.yaml");
+    fs::write(&capture, WITH_CREDENTIALS).unwrap();
+    let ticket = dir.path().join("ticket.yaml");
+    let out = doctor()
+        .args(["collect", "--from", capture.to_str().unwrap(), "-f"])
+        .arg(&ticket)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(&ticket).unwrap();
+    assert!(!text.contains("LEAK"), "{text}");
+    assert!(!text.contains("last-applied-configuration"), "{text}");
+    for kept in [
+        "DB_PASSWORD",
+        "secretKeyRef",
+        "--api-key=REDACTED",
+        "postgres://REDACTED@db:5432/x",
+        "type: gp3",
+    ] {
+        assert!(text.contains(kept), "{kept} not in {text}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REDACTED"));
+    let (_, original) = json(&["--from", capture.to_str().unwrap()]);
+    let (_, collected) = json(&["--from", ticket.to_str().unwrap()]);
+    assert_eq!(original["findings"], collected["findings"]);
+    assert_eq!(original["summary"], collected["summary"]);
+
+    let out = doctor()
+        .args([
+            "collect",
+            "--no-redact",
+            "--from",
+            capture.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for n in 1..=12 {
+        assert!(
+            text.contains(&format!("LEAK{n}")),
+            "LEAK{n} not kept: {text}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ pub mod drivers_file;
 pub mod dump;
 pub mod error_text;
 pub mod live;
+pub mod redact;
 pub mod request_log;
 
 use crate::scope::Target;
