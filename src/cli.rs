@@ -499,6 +499,12 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
     }
 }
 
+/// Text for stderr that may quote the cluster, a file or a URL: control
+/// and bidi characters shown, not obeyed; URLs without credentials.
+pub fn stderr_text(text: &str) -> String {
+    crate::text::terminal(&crate::text::urls_for_display(text)).into_owned()
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -519,7 +525,7 @@ pub fn main() -> ExitCode {
     ) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", stderr_text(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -86,6 +86,10 @@ fn redact_urls<'a>(
         let end = after
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
             .unwrap_or(after.len());
+        // Punctuation that ends a sentence or a clause is not the URL's.
+        let end = after[..end]
+            .trim_end_matches([',', ';', ':', '.', ')', ']'])
+            .len();
         out.push_str(&rest[..sep + 3]);
         let url = &after[..end];
         rest = &after[end..];
@@ -168,10 +172,8 @@ mod tests {
     #[test]
     fn urls_lose_their_credentials() {
         assert_eq!(
-            urls_for_display(
-                "cannot reach https://admin:s3cret@10.0.0.1:6443/base?token=abc&x=1 now"
-            ),
-            "cannot reach https://10.0.0.1:6443/base?token=REDACTED&x=REDACTED now"
+            urls_for_display("at https://admin:s3cret@10.0.0.1:6443/base?token=abc&x=1: refused"),
+            "at https://10.0.0.1:6443/base?token=REDACTED&x=REDACTED: refused"
         );
         assert_eq!(
             urls_for_display("https://10.0.0.1:6443"),

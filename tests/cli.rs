@@ -828,3 +828,34 @@ fn collect_redacts_credentials_unless_asked_not_to() {
         );
     }
 }
+
+/// A server URL with a user, a password or a token in its query: none of
+/// them is printed, in `-v` or in the error.
+#[test]
+fn credentials_in_the_server_url_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig(
+        dir.path(),
+        "https://admin:hunter2@127.0.0.1:1/?token=sekrit",
+    );
+    let out = doctor()
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "-v",
+            "--request-timeout",
+            "5s",
+        ])
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the cluster at https://127.0.0.1:1/?token=REDACTED: "),
+        "{stderr}"
+    );
+    for secret in ["hunter2", "sekrit", "admin"] {
+        assert!(!stderr.contains(secret), "{secret} shown: {stderr}");
+    }
+}

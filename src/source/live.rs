@@ -84,11 +84,10 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
     config.connect_timeout = Some(opts.request_timeout);
     config.read_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
-    let server = config
-        .cluster_url
-        .to_string()
-        .trim_end_matches('/')
-        .to_string();
+    // Printed in -v, in errors and in the report: never its credentials.
+    let server =
+        crate::text::urls_for_display(config.cluster_url.to_string().trim_end_matches('/'))
+            .into_owned();
     let default_namespace = config.default_namespace.clone();
     let log = opts.verbose.then(RequestLog::new);
     if let Some(log) = &log {
