@@ -316,8 +316,11 @@ pub fn run(
             // The file cannot say what it lacks; whoever sends it should know.
             for gap in &input.snapshot.gaps {
                 eprintln!(
-                    "warning: not in the capture: {} ({}): {}",
-                    gap.resource, gap.reason, gap.message
+                    "{}",
+                    stderr_text(&format!(
+                        "warning: not in the capture: {} ({}): {}",
+                        gap.resource, gap.reason, gap.message
+                    ))
                 );
             }
             match file {

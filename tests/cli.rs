@@ -859,3 +859,33 @@ fn credentials_in_the_server_url_are_never_printed() {
         assert!(!stderr.contains(secret), "{secret} shown: {stderr}");
     }
 }
+
+/// Names and messages from a capture or a cluster reach stderr (errors,
+/// `collect`'s warnings) escaped: never as terminal commands.
+#[test]
+fn stderr_shows_cluster_text_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hostile.yaml");
+    fs::write(
+        &file,
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: storage.k8s.io/v1\n  kind: StorageClass\n  metadata: {name: \"x\\e]0;owned\\a\\e[2J\"}\n  provisioner: [1]\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: d, namespace: x}\n",
+    )
+    .unwrap();
+    let out = doctor()
+        .args(["collect", "--from", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("x^[]0;owned^G^[[2J"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+
+    let out = doctor()
+        .args(["--from", file.to_str().unwrap(), "pod/\u{1b}[2Jx"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("pod/^[[2Jx"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
