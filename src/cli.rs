@@ -63,6 +63,10 @@ pub struct Cli {
     #[arg(global = true, long = "from", value_name = "PATH")]
     pub from: Vec<String>,
 
+    /// The most bytes --from may read from all its inputs together (e.g. 500Mi, 4Gi, or plain bytes)
+    #[arg(global = true, long, value_name = "SIZE", default_value = "2Gi", value_parser = parse_size)]
+    pub max_input_bytes: u64,
+
     /// Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, or ~/.kube/config)
     #[arg(global = true, long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -224,6 +228,32 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     })
 }
 
+/// `--max-input-bytes`: plain bytes, or with a binary suffix (Ki, Mi, Gi, Ti; a trailing B is allowed).
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix(['B', 'b']).unwrap_or(t);
+    let (number, shift) = [
+        ("Ki", 10),
+        ("Mi", 20),
+        ("Gi", 30),
+        ("Ti", 40),
+        ("K", 10),
+        ("M", 20),
+        ("G", 30),
+        ("T", 40),
+    ]
+    .iter()
+    .find_map(|(suffix, shift)| t.strip_suffix(suffix).map(|n| (n, *shift)))
+    .unwrap_or((t, 0));
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("invalid size {text:?} (use e.g. 500Mi, 4Gi or a number of bytes)"))
+}
+
 fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
     args.iter()
         .map(|t| Target::parse(t))
@@ -240,7 +270,10 @@ fn source_spec(cli: &Cli) -> SourceSpec {
             verbose: cli.verbose,
         })
     } else {
-        SourceSpec::Dump(cli.from.clone())
+        SourceSpec::Dump {
+            paths: cli.from.clone(),
+            max_bytes: cli.max_input_bytes,
+        }
     }
 }
 

@@ -889,3 +889,105 @@ fn stderr_shows_cluster_text_escaped() {
     assert!(stderr.contains("pod/^[[2Jx"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
 }
+
+/// Devices, FIFOs, symlink loops and endless or binary input end in a
+/// clear error or are skipped, never a hang or unbounded memory.
+#[test]
+fn hostile_files_are_refused_or_skipped() {
+    let limit = std::time::Duration::from_secs(20);
+    for device in ["/dev/zero", "/dev/urandom"] {
+        doctor()
+            .args(["--from", device])
+            .timeout(limit)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "{device}: not a regular file"
+            )));
+    }
+    doctor()
+        .args(["--from", TRIAGE, "--drivers", "/dev/zero"])
+        .timeout(limit)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    doctor()
+        .args(["--from", fifo.to_str().unwrap()])
+        .timeout(limit)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+
+    // A folder: a FIFO, a device behind a symlink, a loop of symlinks and
+    // a symlink back up beside a real capture. Only the capture is read.
+    let folder = dir.path();
+    fs::copy(TRIAGE, folder.join("capture.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", folder.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink(folder.join("b.yaml"), folder.join("a.yaml")).unwrap();
+    std::os::unix::fs::symlink(folder.join("a.yaml"), folder.join("b.yaml")).unwrap();
+    fs::create_dir(folder.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", folder.join("sub").join("up")).unwrap();
+    let (_, direct) = json(&["--from", TRIAGE]);
+    let out = doctor()
+        .args(["--from", folder.to_str().unwrap(), "-o", "json"])
+        .timeout(limit)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], direct["findings"]);
+
+    // Endless zeros on standard input, and a regular file of zeros.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("kubectl-storage_doctor"))
+        .args(["--from", "-"])
+        .env("XDG_CONFIG_HOME", "/nonexistent/storage-doctor-tests")
+        .stdin(fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("<stdin>: not a text file (a NUL byte at byte 0)"),
+        "{stderr}"
+    );
+    let zeros = dir.path().join("zeros.json");
+    fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
+    doctor()
+        .args(["--from", zeros.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("zeros.json: not a text file"));
+
+    // More than --max-input-bytes, in YAML and in JSON.
+    let json_capture = dir.path().join("capture.json");
+    let list = doctor()
+        .args(["collect", "--from", TRIAGE, "-o", "json"])
+        .output()
+        .unwrap();
+    fs::write(&json_capture, list.stdout).unwrap();
+    for file in [TRIAGE, json_capture.to_str().unwrap()] {
+        doctor()
+            .args(["--from", file, "--max-input-bytes", "1Ki"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("larger than 1024 bytes"))
+            .stderr(predicate::str::contains("--max-input-bytes"));
+        doctor()
+            .args(["--from", file, "--max-input-bytes", "1Mi"])
+            .assert()
+            .code(1);
+    }
+}

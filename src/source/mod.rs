@@ -68,8 +68,12 @@ pub struct Request<'a> {
 /// Where to read from.
 #[derive(Debug, Clone)]
 pub enum SourceSpec {
-    /// `--from`: files, folders, or `-` for standard input.
-    Dump(Vec<String>),
+    /// `--from`: files, folders, or `-` for standard input, and how many
+    /// bytes they may hold together (`--max-input-bytes`).
+    Dump {
+        paths: Vec<String>,
+        max_bytes: u64,
+    },
     Live(live::LiveOptions),
 }
 
@@ -85,7 +89,10 @@ pub struct Input {
 /// (`--watch`) neither reconnects nor runs an exec credential plugin each
 /// time: kube's client refreshes expiring credentials itself.
 pub enum Source<'rt> {
-    Dump(Vec<String>),
+    Dump {
+        paths: Vec<String>,
+        max_bytes: u64,
+    },
     Live {
         runtime: &'rt Runtime,
         conn: live::Connection,
@@ -103,7 +110,7 @@ pub fn runtime() -> Result<Runtime> {
 /// Reads the scope once from where `spec` says.
 pub fn read(request: &Request, spec: &SourceSpec, stdin: &mut dyn Read) -> Result<Input> {
     match spec {
-        SourceSpec::Dump(paths) => read_dump(paths, request, stdin),
+        SourceSpec::Dump { paths, max_bytes } => read_dump(paths, *max_bytes, request, stdin),
         SourceSpec::Live(_) => {
             let runtime = runtime()?;
             Source::open(spec, &runtime)?.read(request, stdin)
@@ -116,7 +123,10 @@ impl<'rt> Source<'rt> {
     /// read only by [`Source::read`].
     pub fn open(spec: &SourceSpec, runtime: &'rt Runtime) -> Result<Self> {
         Ok(match spec {
-            SourceSpec::Dump(paths) => Source::Dump(paths.clone()),
+            SourceSpec::Dump { paths, max_bytes } => Source::Dump {
+                paths: paths.clone(),
+                max_bytes: *max_bytes,
+            },
             SourceSpec::Live(options) => Source::Live {
                 runtime,
                 conn: runtime.block_on(live::connect(options))?,
@@ -127,15 +137,20 @@ impl<'rt> Source<'rt> {
     /// Reads the scope: every file again, or the cluster through the same client.
     pub fn read(&self, request: &Request, stdin: &mut dyn Read) -> Result<Input> {
         match self {
-            Source::Dump(paths) => read_dump(paths, request, stdin),
+            Source::Dump { paths, max_bytes } => read_dump(paths, *max_bytes, request, stdin),
             Source::Live { runtime, conn } => Ok(runtime.block_on(read_live(conn, request))?),
         }
     }
 }
 
-fn read_dump(paths: &[String], request: &Request, stdin: &mut dyn Read) -> Result<Input> {
+fn read_dump(
+    paths: &[String],
+    max_bytes: u64,
+    request: &Request,
+    stdin: &mut dyn Read,
+) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
-    let loaded = dump::load(&inputs, stdin)?;
+    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes)?;
     let captured_at = loaded.snapshot.now.to_string();
     Ok(Input {
         snapshot: loaded.snapshot,
