@@ -103,8 +103,8 @@ pub struct Cli {
     #[arg(short = 'w', long)]
     pub watch: bool,
 
-    /// How often --watch reads the state again
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    /// How often --watch reads the state again (at least 1s)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: Duration,
 
     /// List the healthy subjects too
@@ -209,9 +209,9 @@ pub fn use_color(
     }
 }
 
-/// `--request-timeout`: `30s`, `1m`, `1m30s`, or plain seconds as kubectl takes it.
-fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
-    let parsed = match text.trim().parse::<u64>() {
+/// `30s`, `1m`, `1m30s`, `500ms`, or plain seconds as kubectl takes them.
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    Ok(match text.trim().parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
         Err(_) => text
             .trim()
@@ -219,7 +219,12 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
             .ok()
             .and_then(|d| Duration::try_from(d).ok())
             .ok_or_else(|| format!("invalid duration {text:?} (use e.g. 30s, 1m, 2m30s)"))?,
-    };
+    })
+}
+
+/// `--request-timeout`: a duration; 0 is none, as in kubectl.
+fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let parsed = parse_duration(text)?;
     // kubectl's 0 means "no timeout"; a day stands in for that.
     Ok(if parsed.is_zero() {
         Duration::from_secs(86_400)
@@ -252,6 +257,18 @@ fn parse_size(text: &str) -> std::result::Result<u64, String> {
         .and_then(|n| n.checked_mul(1u64 << shift))
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("invalid size {text:?} (use e.g. 500Mi, 4Gi or a number of bytes)"))
+}
+
+/// `--interval`: a duration of at least a second, so that `--watch` does
+/// not hammer the API server.
+fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
+    let interval = parse_duration(text)?;
+    if interval < Duration::from_secs(1) {
+        return Err(format!(
+            "{text:?} is too short: --interval must be at least 1s"
+        ));
+    }
+    Ok(interval)
 }
 
 fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
@@ -479,8 +496,8 @@ pub fn changes(before: &BTreeMap<String, &str>, now: &BTreeMap<String, &str>) ->
 }
 
 /// `--watch`: read, diagnose and redraw every interval until nothing is
-/// broken (exit 0) or Ctrl-C (exit 0). One runtime and one client serve
-/// every round.
+/// broken (exit 0) or Ctrl-C (the exit status of the last round: 1 while
+/// something is broken). One runtime and one client serve every round.
 fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8> {
     if cli.from.iter().any(|f| f == "-") {
         anyhow::bail!("--watch cannot re-read standard input: pass a file or a live cluster");
@@ -519,7 +536,8 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
         }
         text.push_str(&render(cli, &report, stdout_is_terminal));
         emit(out, &text)?;
-        if report.exit_code(cli.fail_on.severity()) == 0 {
+        let code = report.exit_code(cli.fail_on.severity());
+        if code == 0 {
             return Ok(0);
         }
         previous = Some(now);
@@ -530,7 +548,7 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
             }
         });
         if interrupted {
-            return Ok(0);
+            return Ok(code);
         }
     }
 }

@@ -660,7 +660,20 @@ fn watch_stops_cleanly_on_ctrl_c() {
         .status()
         .unwrap();
     assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // The status of the last round: something was still broken.
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn watch_refuses_intervals_under_a_second() {
+    for interval in ["0", "500ms", "0.5s"] {
+        doctor()
+            .args(["--from", TRIAGE, "--watch", "--interval", interval])
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("at least 1s"));
+    }
 }
 
 #[test]
