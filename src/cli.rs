@@ -414,8 +414,79 @@ fn build_report(cli: &Cli, settings: &Settings, input: Input) -> Result<Report> 
         selector: settings.selector.clone(),
     };
     let snap = &input.snapshot;
-    let analysis = analysis::analyze(snap, &settings.drivers, &scope)?;
+    let analysis = analysis::analyze(snap, &settings.drivers, &scope)
+        .map_err(|e| target_not_found(e, snap, &scope))?;
     Ok(analysis.into_report(snap, input.source, &scope, cli.show_healthy))
+}
+
+/// A target that names nothing: the error, with the names of its kind in
+/// scope that come close (`pod/trainer` for `pod/trainr`).
+fn target_not_found(
+    err: crate::scope::TargetNotFound,
+    snap: &crate::snapshot::Snapshot,
+    scope: &Scope,
+) -> anyhow::Error {
+    use crate::scope::WorkloadKind as W;
+    let Some(target) = scope.targets.iter().find(|t| t.to_string() == err.target) else {
+        return err.into();
+    };
+    fn names<'a, K: kube::Resource + 'a>(
+        scope: &Scope,
+        items: impl IntoIterator<Item = &'a K>,
+    ) -> Vec<String> {
+        items
+            .into_iter()
+            .map(kube::Resource::meta)
+            .filter(|m| m.namespace.is_none() || scope.includes_namespace(m.namespace.as_deref()))
+            .filter_map(|m| m.name.clone())
+            .collect()
+    }
+    let o = &snap.objects;
+    let (known, rebuild): (Vec<String>, fn(String) -> Target) = match target {
+        Target::Pod(_) => (names(scope, &o.pods), Target::Pod),
+        Target::Claim(_) => (names(scope, &o.claims), Target::Claim),
+        Target::Class(_) => (names(scope, &o.classes), Target::Class),
+        Target::Node(_) => (names(scope, &o.nodes), Target::Node),
+        Target::Volume(_) => (names(scope, &o.volumes), Target::Volume),
+        Target::Workload(kind, _) => {
+            let known = match kind {
+                W::Deployment => names(scope, &o.deployments),
+                W::StatefulSet => names(scope, &o.stateful_sets),
+                W::ReplicaSet => names(scope, &o.replica_sets),
+                W::DaemonSet => names(scope, &o.daemon_sets),
+                W::Job => names(scope, &o.jobs),
+                W::CronJob => names(scope, &o.cron_jobs),
+            };
+            let suggestions: Vec<String> =
+                crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+                    .into_iter()
+                    .map(|n| Target::Workload(*kind, n.to_string()).to_string())
+                    .collect();
+            return anyhow::anyhow!("{err}{}", did_you_mean(&suggestions));
+        }
+    };
+    let suggestions: Vec<String> =
+        crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+            .into_iter()
+            .map(|n| rebuild(n.to_string()).to_string())
+            .collect();
+    anyhow::anyhow!("{err}{}", did_you_mean(&suggestions))
+}
+
+fn target_name(target: &Target) -> &str {
+    match target {
+        Target::Pod(n)
+        | Target::Claim(n)
+        | Target::Class(n)
+        | Target::Node(n)
+        | Target::Volume(n)
+        | Target::Workload(_, n) => n,
+    }
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    let refs: Vec<&str> = suggestions.iter().map(String::as_str).collect();
+    crate::text::did_you_mean_text(&refs)
 }
 
 fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {

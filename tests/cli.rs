@@ -107,10 +107,36 @@ fn target_and_namespace_narrow_the_scope() {
     assert_eq!(r["findings"][0]["subject"]["name"], "trainer");
     assert_eq!(r["scope"]["targets"], serde_json::json!(["pod/trainer"]));
     assert_eq!(r["scope"]["allNamespaces"], false);
+}
 
-    let (code, r) = json(&["--from", TRIAGE, "-n", "elsewhere"]);
-    assert_eq!(code, 0);
-    assert_eq!(r["summary"]["subjects"], 0);
+/// A namespace or a target the capture does not hold is an error that
+/// names what it does hold, not a clean bill of health.
+#[test]
+fn unknown_namespaces_and_targets_suggest_what_exists() {
+    doctor()
+        .args(["--from", TRIAGE, "-n", "elsewhere"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "namespace elsewhere not found in the capture",
+        ))
+        .stderr(predicate::str::contains("triage"));
+    doctor()
+        .args(["--from", TRIAGE, "-n", "traige"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean triage?"));
+    doctor()
+        .args(["collect", "--from", TRIAGE, "-n", "traige"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean triage?"));
+    doctor()
+        .args(["--from", TRIAGE, "pod/trainr"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pod/trainr not found"))
+        .stderr(predicate::str::contains("did you mean pod/trainer?"));
 }
 
 #[test]

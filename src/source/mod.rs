@@ -151,6 +151,12 @@ fn read_dump(
 ) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
     let loaded = dump::load_with_limit(&inputs, stdin, max_bytes)?;
+    if let Some(ns) = request.namespace {
+        let known = namespaces_of(&loaded.snapshot.objects);
+        if !known.contains(ns) {
+            anyhow::bail!("{}", unknown_namespace(ns, &known));
+        }
+    }
     let captured_at = loaded.snapshot.now.to_string();
     Ok(Input {
         snapshot: loaded.snapshot,
@@ -202,4 +208,53 @@ async fn read_live(
         },
         namespaces: namespace.map(|ns| BTreeSet::from([ns])),
     })
+}
+
+/// The namespaces a capture's objects are in: the only ones it knows.
+pub fn namespaces_of(o: &crate::snapshot::Objects) -> BTreeSet<String> {
+    fn add<'a, K: kube::Resource + 'a>(
+        set: &mut BTreeSet<String>,
+        items: impl IntoIterator<Item = &'a K>,
+    ) {
+        set.extend(items.into_iter().filter_map(|k| k.meta().namespace.clone()));
+    }
+    let mut set = BTreeSet::new();
+    add(&mut set, &o.pods);
+    add(&mut set, &o.claims);
+    add(&mut set, &o.events);
+    add(&mut set, &o.capacities);
+    add(&mut set, &o.quotas);
+    add(&mut set, &o.limit_ranges);
+    add(&mut set, &o.deployments);
+    add(&mut set, &o.replica_sets);
+    add(&mut set, &o.stateful_sets);
+    add(&mut set, &o.daemon_sets);
+    add(&mut set, &o.jobs);
+    add(&mut set, &o.cron_jobs);
+    set
+}
+
+/// `-n` names a namespace the capture holds nothing of: the closest
+/// names it does hold, or the first few.
+fn unknown_namespace(ns: &str, known: &BTreeSet<String>) -> String {
+    let suggestions = crate::text::did_you_mean(ns, known.iter().map(String::as_str));
+    if !suggestions.is_empty() {
+        return format!(
+            "namespace {ns} not found in the capture{}",
+            crate::text::did_you_mean_text(&suggestions)
+        );
+    }
+    if known.is_empty() {
+        return format!("namespace {ns} not found in the capture: it holds no namespaced objects");
+    }
+    let some: Vec<&str> = known.iter().take(5).map(String::as_str).collect();
+    format!(
+        "namespace {ns} not found in the capture, which holds {}{}",
+        some.join(", "),
+        if known.len() > some.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
 }
