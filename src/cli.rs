@@ -48,6 +48,8 @@ Exit status: 0 nothing broken, 1 at least one broken link (see --fail-on),
     name = "kubectl storage-doctor",
     bin_name = "kubectl storage-doctor",
     version,
+    // A flag given twice takes the last value, as in kubectl (`-n a -n b`).
+    args_override_self = true,
     about = "Explain why a pod's storage is broken: which link of Pod → PVC → PV / StorageClass → CSI driver → Node → attach → mount fails, why, and the fix.",
     after_help = EXAMPLES
 )]
@@ -55,7 +57,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// What to diagnose: pod/NAME or pvc/NAME (default: every pod with claims that is not Running and Ready, and every claim not Bound)
+    /// What to diagnose, as TYPE/NAME or TYPE NAME...: pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node, pv (kubectl's names and aliases, and `kubectl get -o name` output), e.g. pod/trainer, deployment.apps/vllm, pvc data (default: every pod with claims that is not Running and Ready, and every claim not Bound)
     #[arg(value_name = "TYPE/NAME")]
     pub targets: Vec<String>,
 
@@ -88,7 +90,18 @@ pub struct Cli {
     pub namespace: Option<String>,
 
     /// All namespaces (the default with --from)
-    #[arg(global = true, short = 'A', long, conflicts_with = "namespace")]
+    #[arg(
+        global = true,
+        short = 'A',
+        long,
+        conflicts_with = "namespace",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value = "false",
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
     pub all_namespaces: bool,
 
     /// Output format
@@ -271,11 +284,38 @@ fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
     Ok(interval)
 }
 
+/// `TYPE/NAME` arguments, and kubectl's `TYPE NAME [NAME...]`: a word
+/// without a slash is a type when it names one, and the words after it
+/// without a slash are its names.
 fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
-    args.iter()
-        .map(|t| Target::parse(t))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)
+    let needs_a_name = |kind: &str| anyhow::anyhow!("{kind:?} needs a NAME (e.g. pvc data)");
+    let mut targets = Vec::new();
+    // A type waiting for its first name; the type whose names follow.
+    let mut pending: Option<&str> = None;
+    let mut current: Option<&str> = None;
+    for arg in args {
+        if arg.contains('/') {
+            if let Some(kind) = pending {
+                return Err(needs_a_name(kind));
+            }
+            targets.push(Target::parse(arg).map_err(anyhow::Error::msg)?);
+            current = None;
+        } else if let Some(kind) = pending.or(current) {
+            targets.push(Target::from_kind(kind, arg).map_err(anyhow::Error::msg)?);
+            pending = None;
+            current = Some(kind);
+        } else if Target::from_kind(arg, "-").is_ok() {
+            pending = Some(arg);
+        } else {
+            return Err(anyhow::Error::msg(
+                Target::parse(arg).err().unwrap_or_default(),
+            ));
+        }
+    }
+    match pending {
+        Some(kind) => Err(needs_a_name(kind)),
+        None => Ok(targets),
+    }
 }
 
 fn source_spec(cli: &Cli) -> SourceSpec {

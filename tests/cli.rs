@@ -1030,3 +1030,50 @@ fn hostile_files_are_refused_or_skipped() {
             .code(1);
     }
 }
+
+/// Targets and flags as kubectl users type them.
+#[test]
+fn targets_and_flags_as_kubectl_takes_them() {
+    let (_, short) = json(&["--from", TRIAGE, "pvc/scratch"]);
+    for args in [
+        &["--from", TRIAGE, "persistentvolumeclaim/scratch"][..],
+        &["--from", TRIAGE, "pvc", "scratch"],
+        &["--from", TRIAGE, "PersistentVolumeClaims", "scratch"],
+        &["--from", TRIAGE, "pvc/scratch", "--all-namespaces=true"],
+        &[
+            "--from",
+            TRIAGE,
+            "-n",
+            "elsewhere",
+            "-n",
+            "triage",
+            "pvc/scratch",
+        ],
+    ] {
+        let (code, r) = json(args);
+        assert_eq!(code, 1, "{args:?}: {r}");
+        assert_eq!(r["findings"], short["findings"], "{args:?}");
+    }
+    let (_, r) = json(&["--from", TRIAGE, "pod", "trainer", "preprocess"]);
+    assert_eq!(r["summary"]["subjects"], 2, "{r}");
+    let (code, _) = json(&["--from", TRIAGE, "--all-namespaces=false"]);
+    assert_eq!(code, 1);
+    doctor()
+        .args(["--from", TRIAGE, "pvc"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a NAME"));
+    doctor()
+        .args(["--from", TRIAGE, "deployment.batch/x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("API group"));
+    let help = doctor().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node, pv"),
+        "{help}"
+    );
+    assert!(help.contains("deployment.apps/vllm"), "{help}");
+}
