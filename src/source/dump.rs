@@ -7,7 +7,6 @@ use crate::snapshot::{Gap, Objects, Snapshot};
 use guard::{Budget, Guarded, Stop};
 use k8s_openapi::api::core::v1::{Event, EventSource};
 use serde::de::{DeserializeOwned, DeserializeSeed};
-use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -16,6 +15,7 @@ use stream::DocSeed;
 
 mod guard;
 mod stream;
+mod yaml_value;
 
 /// How many bytes all inputs of one load may hold together, unless told
 /// otherwise (`--max-input-bytes`): far beyond any real capture, short of
@@ -458,7 +458,7 @@ fn documents(label: &str, text: &str) -> Result<Vec<Value>, InputError> {
     } else {
         serde_yaml_ng::Deserializer::from_str(text)
             .map(|doc| {
-                Value::deserialize(doc).map_err(|e| {
+                yaml_value::YamlValue.deserialize(doc).map_err(|e| {
                     let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
                     syntax(line, column, strip_position(&e.to_string()))
                 })
@@ -687,6 +687,23 @@ mod tests {
         };
         let (a, b) = (bad("a"), bad("b"));
         assert_eq!(gaps([&a, ok, &b]), gaps([&b, &a, ok]));
+    }
+
+    #[test]
+    fn a_huge_integer_in_yaml_is_a_gap_as_in_json() {
+        let yaml = "kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: ok}\nprovisioner: x\n---\nkind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {name: c, namespace: x, generation: 123456789012345678901234567890}\n";
+        let loaded = load_text(yaml).unwrap();
+        assert_eq!(loaded.snapshot.objects.classes.len(), 1);
+        let gap = |l: &Loaded| {
+            l.snapshot
+                .gaps
+                .iter()
+                .find(|g| g.reason == "InvalidObject")
+                .map(|g| g.resource.clone())
+        };
+        assert_eq!(gap(&loaded).as_deref(), Some("persistentvolumeclaims"));
+        let json = r#"[{"kind":"StorageClass","apiVersion":"storage.k8s.io/v1","metadata":{"name":"ok"},"provisioner":"x"},{"kind":"PersistentVolumeClaim","apiVersion":"v1","metadata":{"name":"c","namespace":"x","generation":123456789012345678901234567890}}]"#;
+        assert_eq!(gap(&load_text(json).unwrap()), gap(&loaded));
     }
 
     #[test]
