@@ -1077,3 +1077,22 @@ fn targets_and_flags_as_kubectl_takes_them() {
     );
     assert!(help.contains("deployment.apps/vllm"), "{help}");
 }
+
+/// A capture cut short (`head -c`) is diagnosed with a gap saying so.
+#[test]
+fn a_cut_capture_says_so() {
+    let full = fs::read_to_string(TRIAGE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.yaml");
+    fs::write(&cut, &full[..full.len() * 2 / 3]).unwrap();
+    let (_, r) = json(&["--from", cut.to_str().unwrap()]);
+    let gaps = r["gaps"].as_array().unwrap();
+    assert!(
+        gaps.iter()
+            .any(|g| g["reason"] == "Truncated"
+                && g["message"].as_str().unwrap().contains("looks cut")),
+        "{r}"
+    );
+    let (_, r) = json(&["--from", TRIAGE]);
+    assert!(!r["gaps"].to_string().contains("Truncated"));
+}

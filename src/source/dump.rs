@@ -271,7 +271,24 @@ impl Collector {
         if text.trim_start().starts_with(['{', '[']) {
             return self.stream_json(label, serde_json::Deserializer::from_str(text));
         }
-        for (n, doc) in documents(label, text)?.into_iter().enumerate() {
+        let docs = documents(label, text)?;
+        let last = docs.len();
+        let ends_mid_line = !text.is_empty() && !text.ends_with('\n');
+        for (n, doc) in docs.into_iter().enumerate() {
+            if looks_cut(&doc, n + 1 == last && ends_mid_line) {
+                self.invalid.push((
+                    self.files,
+                    n + 1,
+                    Gap {
+                        resource: "list".into(),
+                        reason: "Truncated".into(),
+                        message: format!(
+                            "{label}: document {}: the List looks cut (no `kind` after its items, or the text ends in the middle of a line): the objects after the cut are missing; capture it again",
+                            n + 1
+                        ),
+                    },
+                ));
+            }
             self.add_value(label, n + 1, doc, None);
         }
         Ok(())
@@ -402,6 +419,17 @@ impl Collector {
         };
         self.invalid.push((self.files, doc, gap));
     }
+}
+
+/// A YAML `List` that lost its tail: kubectl writes `kind: List` and
+/// `metadata` after the items, so a list without its kind was cut, and so
+/// was one whose text ends in the middle of a line.
+fn looks_cut(doc: &Value, ends_mid_line: bool) -> bool {
+    let Value::Object(map) = doc else {
+        return false;
+    };
+    matches!(map.get("items"), Some(Value::Array(_)))
+        && (ends_mid_line || (!map.contains_key("kind") && map.contains_key("apiVersion")))
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -704,6 +732,24 @@ mod tests {
         assert_eq!(gap(&loaded).as_deref(), Some("persistentvolumeclaims"));
         let json = r#"[{"kind":"StorageClass","apiVersion":"storage.k8s.io/v1","metadata":{"name":"ok"},"provisioner":"x"},{"kind":"PersistentVolumeClaim","apiVersion":"v1","metadata":{"name":"c","namespace":"x","generation":123456789012345678901234567890}}]"#;
         assert_eq!(gap(&load_text(json).unwrap()), gap(&loaded));
+    }
+
+    #[test]
+    fn a_cut_yaml_list_is_read_with_a_gap() {
+        let full = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: a, namespace: x}\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata:\n    name: b\n    namespace: x\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let cut_gap = |text: &str| {
+            load_text(text)
+                .unwrap()
+                .snapshot
+                .gaps
+                .iter()
+                .any(|g| g.reason == "Truncated")
+        };
+        assert!(!cut_gap(full));
+        // Cut before the tail, and in the middle of a line.
+        let before_kind = &full[..full.find("kind: List").unwrap()];
+        assert!(cut_gap(before_kind));
+        assert!(cut_gap(&full[..full.find("name: b").unwrap() + 6]));
     }
 
     #[test]
