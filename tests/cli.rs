@@ -513,6 +513,56 @@ fn kubeconfig_variable_may_list_several_files() {
         .stderr(predicate::str::contains("https://127.0.0.1:1"));
 }
 
+/// As kubectl: files KUBECONFIG lists that do not exist are skipped; a
+/// file that cannot be read or parsed is named plainly.
+#[test]
+fn kubeconfig_variable_skips_missing_files_and_names_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = kubeconfig(dir.path(), "https://127.0.0.1:1");
+    let joined =
+        std::env::join_paths([good.as_path(), std::path::Path::new("/missing/config")]).unwrap();
+    doctor()
+        .env("KUBECONFIG", joined)
+        .args(["--request-timeout", "5s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot reach the cluster at https://127.0.0.1:1",
+        ));
+    let broken = dir.path().join("broken");
+    fs::write(&broken, "apiVersion: v1\nclusters: [\n").unwrap();
+    let out = doctor()
+        .env(
+            "KUBECONFIG",
+            std::env::join_paths([&broken, &good]).unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot load kubeconfig: {}: ", broken.display())),
+        "{stderr}"
+    );
+    doctor()
+        .env("KUBECONFIG", "/missing/a:/missing/b")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "none of the files KUBECONFIG lists exists: /missing/a, /missing/b",
+        ));
+    let out = doctor()
+        .args(["--kubeconfig", "/missing/config"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot load kubeconfig: /missing/config: No such file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("'\""), "{stderr}");
+}
+
 #[test]
 fn markdown_report_for_tickets() {
     let out = doctor()

@@ -65,11 +65,7 @@ pub enum LiveError {
 }
 
 pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
-    let kubeconfig = match &opts.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path),
-        None => Kubeconfig::read(),
-    }
-    .map_err(|e| LiveError::Kubeconfig(kubeconfig_error_text(&e)))?;
+    let kubeconfig = load_kubeconfig(opts.kubeconfig.as_deref())?;
     let context = opts
         .context
         .clone()
@@ -123,6 +119,62 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         request_timeout: opts.request_timeout,
         log,
     })
+}
+
+/// The kubeconfig as kubectl loads it: `--kubeconfig`, else the files
+/// `KUBECONFIG` lists that exist (missing ones are skipped, as kubectl
+/// does), merged, else `~/.kube/config`. An error names the file.
+fn load_kubeconfig(explicit: Option<&std::path::Path>) -> Result<Kubeconfig, LiveError> {
+    if let Some(path) = explicit {
+        return read_kubeconfig(path);
+    }
+    let listed: Vec<PathBuf> = std::env::var_os("KUBECONFIG")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if listed.is_empty() {
+        return Kubeconfig::read().map_err(|e| LiveError::Kubeconfig(kubeconfig_error(&e)));
+    }
+    let present: Vec<&PathBuf> = listed.iter().filter(|p| p.exists()).collect();
+    if present.is_empty() {
+        let names: Vec<String> = listed.iter().map(|p| p.display().to_string()).collect();
+        return Err(LiveError::Kubeconfig(format!(
+            "none of the files KUBECONFIG lists exists: {}",
+            names.join(", ")
+        )));
+    }
+    let mut merged = Kubeconfig::default();
+    for path in present {
+        merged = merged.merge(read_kubeconfig(path)?).map_err(|e| {
+            LiveError::Kubeconfig(format!("{}: {}", path.display(), kubeconfig_error(&e)))
+        })?;
+    }
+    Ok(merged)
+}
+
+fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, LiveError> {
+    Kubeconfig::read_from(path).map_err(|e| {
+        let reason = match &e {
+            // kube's own text quotes the path twice over ('"…"').
+            kube::config::KubeconfigError::ReadConfig(io, _) => io.to_string(),
+            other => kubeconfig_error_text(other),
+        };
+        LiveError::Kubeconfig(format!("{}: {reason}", path.display()))
+    })
+}
+
+/// A kubeconfig error without a path: kube's text, with the path it
+/// quotes (if any) shown plainly.
+fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
+    match e {
+        kube::config::KubeconfigError::ReadConfig(io, path) => {
+            format!("{}: {io}", path.display())
+        }
+        other => kubeconfig_error_text(other),
+    }
 }
 
 /// What kind of credentials the context uses, never their value.
