@@ -670,6 +670,14 @@ pub fn stderr_text(text: &str) -> String {
     crate::text::terminal(&crate::text::urls_for_display(text)).into_owned()
 }
 
+/// `--from -` with nothing piped in waits for typing: say so, rather than
+/// seem to hang.
+fn stdin_notice(from: &[String], stdin_is_terminal: bool) -> Option<&'static str> {
+    (stdin_is_terminal && from.iter().any(|f| f == "-")).then_some(
+        "reading the capture from standard input (end it with Ctrl-D, or pipe a file in)",
+    )
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -680,6 +688,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Some(notice) = stdin_notice(&cli.from, std::io::stdin().is_terminal()) {
+        eprintln!("{notice}");
+    }
     let stdout = std::io::stdout();
     let is_terminal = stdout.is_terminal();
     match run(
@@ -718,6 +729,14 @@ mod tests {
         let cli = Cli::parse_from(["kubectl storage-doctor", "--from", "-"]);
         let code = run(&cli, &mut input.as_bytes(), &mut ClosedPipe, false).unwrap();
         assert_eq!(code, 1);
+    }
+
+    #[test]
+    fn reading_a_terminal_says_so() {
+        let from = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(stdin_notice(&from(&["-"]), true).is_some());
+        assert!(stdin_notice(&from(&["-"]), false).is_none());
+        assert!(stdin_notice(&from(&["a.yaml"]), true).is_none());
     }
 
     #[test]

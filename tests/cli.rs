@@ -242,6 +242,23 @@ fn a_stalled_server_times_out() {
         "{stderr}"
     );
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+
+    // Under a second: said in milliseconds, not "within 0s".
+    let out = doctor()
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--request-timeout",
+            "300ms",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("within 0s"), "{stderr}");
+    assert!(
+        stderr.contains("did not answer within 300ms") || stderr.contains("timed out"),
+        "{stderr}"
+    );
     drop(hold);
 }
 
@@ -276,11 +293,18 @@ fn parse_errors_name_the_file_and_position() {
         .code(2)
         .stderr(predicate::str::contains("dump.yaml: not a text file"));
 
-    doctor()
+    let out = doctor()
         .args(["--from", "no/such/file.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no/such/file.yaml"));
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/file.yaml: No such file"),
+        "{stderr}"
+    );
+    // The reason once, not repeated as its own cause.
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
 
 #[test]

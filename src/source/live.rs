@@ -45,8 +45,8 @@ pub enum LiveError {
     Kubeconfig(String),
     #[error("cannot reach the cluster at {server}: {message}")]
     Unreachable { server: String, message: String },
-    #[error("the cluster at {server} did not answer within {seconds}s (--request-timeout)")]
-    Timeout { server: String, seconds: u64 },
+    #[error("the cluster at {server} did not answer within {} (--request-timeout)", duration_text(*after))]
+    Timeout { server: String, after: Duration },
     #[error("cannot get credentials for the cluster at {server}: {message}")]
     Credentials { server: String, message: String },
     #[error("the cluster at {server} refused the credentials ({code}): {message}")]
@@ -62,6 +62,19 @@ pub enum LiveError {
         reason: String,
         message: String,
     },
+}
+
+/// A duration as the flags take it: `500ms` under a second, `30s`, `1m30s`.
+pub fn duration_text(d: Duration) -> String {
+    if d.subsec_millis() != 0 || d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
+    }
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
 }
 
 pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
@@ -219,7 +232,7 @@ impl Connection {
                 {
                     LiveError::Timeout {
                         server: self.server.clone(),
-                        seconds: self.request_timeout.as_secs(),
+                        after: self.request_timeout,
                     }
                 } else {
                     LiveError::Unreachable {
@@ -229,5 +242,19 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_the_flags_take_them() {
+        assert_eq!(duration_text(Duration::from_millis(1)), "1ms");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(duration_text(Duration::from_secs(30)), "30s");
+        assert_eq!(duration_text(Duration::from_secs(90)), "1m30s");
+        assert_eq!(duration_text(Duration::from_secs(120)), "2m");
     }
 }
