@@ -55,6 +55,13 @@ pub enum LiveError {
         code: u16,
         message: String,
     },
+    #[error("namespace {namespace} not found on the cluster at {server}{suggestion}")]
+    NamespaceNotFound {
+        server: String,
+        namespace: String,
+        /// `; did you mean …?`, or nothing.
+        suggestion: String,
+    },
     #[error("nothing could be read from the cluster at {server}: {resource}: {reason}: {message}")]
     NothingRead {
         server: String,
@@ -213,6 +220,35 @@ fn credential_kind(user: &AuthInfo) -> String {
 }
 
 impl Connection {
+    /// When `-n` found nothing: whether the namespace does not exist (the
+    /// server says 404), with the close names of those that do when the
+    /// user may list them. Anything else (403, an error) tells nothing:
+    /// the read stands as it is.
+    pub async fn missing_namespace(&self, ns: &str) -> Option<LiveError> {
+        use k8s_openapi::api::core::v1::Namespace;
+        let api: kube::Api<Namespace> = kube::Api::all(self.client.clone());
+        match tokio::time::timeout(self.request_timeout, api.get_metadata(ns)).await {
+            Ok(Err(kube::Error::Api(status))) if status.code == 404 => {}
+            _ => return None,
+        }
+        let params = kube::api::ListParams::default();
+        let known: Vec<String> =
+            match tokio::time::timeout(self.request_timeout, api.list_metadata(&params)).await {
+                Ok(Ok(list)) => list
+                    .items
+                    .into_iter()
+                    .filter_map(|n| n.metadata.name)
+                    .collect(),
+                _ => Vec::new(),
+            };
+        let suggestions = crate::text::did_you_mean(ns, known.iter().map(String::as_str));
+        Some(LiveError::NamespaceNotFound {
+            server: self.server.clone(),
+            namespace: ns.to_string(),
+            suggestion: crate::text::did_you_mean_text(&suggestions),
+        })
+    }
+
     fn fatal(&self, err: kube::Error) -> LiveError {
         match &err {
             kube::Error::Api(s) if s.code == 401 => LiveError::Unauthorized {

@@ -193,6 +193,14 @@ async fn read_live(
             .await?
         }
     };
+    // An explicit -n that found nothing may name no namespace at all.
+    if let Some(ns) = request.namespace {
+        if !namespaces_of(&collected.snapshot.objects).contains(ns) {
+            if let Some(missing) = conn.missing_namespace(ns).await {
+                return Err(missing);
+            }
+        }
+    }
     if let (Some(log), Some(mark)) = (&conn.log, mark) {
         log.note(log.summary_since(mark));
     }
