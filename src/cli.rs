@@ -48,6 +48,8 @@ Exit status: 0 nothing broken, 1 at least one broken link (see --fail-on),
     name = "kubectl storage-doctor",
     bin_name = "kubectl storage-doctor",
     version,
+    // A flag given twice takes the last value, as in kubectl (`-n a -n b`).
+    args_override_self = true,
     about = "Explain why a pod's storage is broken: which link of Pod → PVC → PV / StorageClass → CSI driver → Node → attach → mount fails, why, and the fix.",
     after_help = EXAMPLES
 )]
@@ -55,13 +57,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// What to diagnose: pod/NAME or pvc/NAME (default: every pod with claims that is not Running and Ready, and every claim not Bound)
+    /// What to diagnose, as TYPE/NAME or TYPE NAME...: pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node, pv (kubectl's names and aliases, and `kubectl get -o name` output), e.g. pod/trainer, deployment.apps/vllm, pvc data (default: every pod with claims that is not Running and Ready, and every claim not Bound)
     #[arg(value_name = "TYPE/NAME")]
     pub targets: Vec<String>,
 
     /// Read captured state instead of a live cluster: a kubectl JSON/YAML file, a folder (read recursively, e.g. `kubectl cluster-info dump` output), or - for stdin. Repeatable.
     #[arg(global = true, long = "from", value_name = "PATH")]
     pub from: Vec<String>,
+
+    /// The most bytes --from may read from all its inputs together (e.g. 500Mi, 4Gi, or plain bytes)
+    #[arg(global = true, long, value_name = "SIZE", default_value = "2Gi", value_parser = parse_size)]
+    pub max_input_bytes: u64,
 
     /// Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, or ~/.kube/config)
     #[arg(global = true, long, value_name = "FILE")]
@@ -84,7 +90,18 @@ pub struct Cli {
     pub namespace: Option<String>,
 
     /// All namespaces (the default with --from)
-    #[arg(global = true, short = 'A', long, conflicts_with = "namespace")]
+    #[arg(
+        global = true,
+        short = 'A',
+        long,
+        conflicts_with = "namespace",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value = "false",
+        action = clap::ArgAction::Set,
+        value_name = "BOOL"
+    )]
     pub all_namespaces: bool,
 
     /// Output format
@@ -99,8 +116,8 @@ pub struct Cli {
     #[arg(short = 'w', long)]
     pub watch: bool,
 
-    /// How often --watch reads the state again
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout)]
+    /// How often --watch reads the state again (at least 1s)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: Duration,
 
     /// List the healthy subjects too
@@ -170,6 +187,9 @@ pub enum Command {
         /// Where to write (default: standard output)
         #[arg(short = 'f', long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Keep what is redacted by default: container env values, credential flags and URL passwords in commands and arguments, the last-applied-configuration annotation, secret-named StorageClass parameters and CSI volume attributes
+        #[arg(long)]
+        no_redact: bool,
     },
     /// Print a shell completion script
     Completion {
@@ -202,9 +222,9 @@ pub fn use_color(
     }
 }
 
-/// `--request-timeout`: `30s`, `1m`, `1m30s`, or plain seconds as kubectl takes it.
-fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
-    let parsed = match text.trim().parse::<u64>() {
+/// `30s`, `1m`, `1m30s`, `500ms`, or plain seconds as kubectl takes them.
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    Ok(match text.trim().parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
         Err(_) => text
             .trim()
@@ -212,7 +232,12 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
             .ok()
             .and_then(|d| Duration::try_from(d).ok())
             .ok_or_else(|| format!("invalid duration {text:?} (use e.g. 30s, 1m, 2m30s)"))?,
-    };
+    })
+}
+
+/// `--request-timeout`: a duration; 0 is none, as in kubectl.
+fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let parsed = parse_duration(text)?;
     // kubectl's 0 means "no timeout"; a day stands in for that.
     Ok(if parsed.is_zero() {
         Duration::from_secs(86_400)
@@ -221,11 +246,76 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     })
 }
 
+/// `--max-input-bytes`: plain bytes, or with a binary suffix (Ki, Mi, Gi, Ti; a trailing B is allowed).
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix(['B', 'b']).unwrap_or(t);
+    let (number, shift) = [
+        ("Ki", 10),
+        ("Mi", 20),
+        ("Gi", 30),
+        ("Ti", 40),
+        ("K", 10),
+        ("M", 20),
+        ("G", 30),
+        ("T", 40),
+    ]
+    .iter()
+    .find_map(|(suffix, shift)| t.strip_suffix(suffix).map(|n| (n, *shift)))
+    .unwrap_or((t, 0));
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("invalid size {text:?} (use e.g. 500Mi, 4Gi or a number of bytes)"))
+}
+
+/// `--interval`: a duration of at least a second, so that `--watch` does
+/// not hammer the API server.
+fn parse_interval(text: &str) -> std::result::Result<Duration, String> {
+    let interval = parse_duration(text)?;
+    if interval < Duration::from_secs(1) {
+        return Err(format!(
+            "{text:?} is too short: --interval must be at least 1s"
+        ));
+    }
+    Ok(interval)
+}
+
+/// `TYPE/NAME` arguments, and kubectl's `TYPE NAME [NAME...]`: a word
+/// without a slash is a type when it names one, and the words after it
+/// without a slash are its names.
 fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
-    args.iter()
-        .map(|t| Target::parse(t))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)
+    let needs_a_name = |kind: &str| anyhow::anyhow!("{kind:?} needs a NAME (e.g. pvc data)");
+    let mut targets = Vec::new();
+    // A type waiting for its first name; the type whose names follow.
+    let mut pending: Option<&str> = None;
+    let mut current: Option<&str> = None;
+    for arg in args {
+        if arg.contains('/') {
+            if let Some(kind) = pending {
+                return Err(needs_a_name(kind));
+            }
+            targets.push(Target::parse(arg).map_err(anyhow::Error::msg)?);
+            current = None;
+        } else if let Some(kind) = pending.or(current) {
+            targets.push(Target::from_kind(kind, arg).map_err(anyhow::Error::msg)?);
+            pending = None;
+            current = Some(kind);
+        } else if Target::from_kind(arg, "-").is_ok() {
+            pending = Some(arg);
+        } else {
+            return Err(anyhow::Error::msg(
+                Target::parse(arg).err().unwrap_or_default(),
+            ));
+        }
+    }
+    match pending {
+        Some(kind) => Err(needs_a_name(kind)),
+        None => Ok(targets),
+    }
 }
 
 fn source_spec(cli: &Cli) -> SourceSpec {
@@ -237,7 +327,10 @@ fn source_spec(cli: &Cli) -> SourceSpec {
             verbose: cli.verbose,
         })
     } else {
-        SourceSpec::Dump(cli.from.clone())
+        SourceSpec::Dump {
+            paths: cli.from.clone(),
+            max_bytes: cli.max_input_bytes,
+        }
     }
 }
 
@@ -291,18 +384,33 @@ pub fn run(
             emit(out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
-        Some(Command::Collect { targets, file }) => {
+        Some(Command::Collect {
+            targets,
+            file,
+            no_redact,
+        }) => {
             let targets = parse_targets(targets)?;
             let input = {
                 let _spinner = spinner(cli);
                 source::read(&request(cli, &targets), &source_spec(cli), stdin)?
             };
-            let text = collect::render(&input.snapshot, cli.output == Output::Json)?;
+            let collected =
+                collect::render(&input.snapshot, cli.output == Output::Json, !no_redact)?;
+            if collected.redacted > 0 {
+                eprintln!(
+                    "note: {} value(s) that may be credentials were replaced with REDACTED (--no-redact keeps them)",
+                    collected.redacted
+                );
+            }
+            let text = collected.text;
             // The file cannot say what it lacks; whoever sends it should know.
             for gap in &input.snapshot.gaps {
                 eprintln!(
-                    "warning: not in the capture: {} ({}): {}",
-                    gap.resource, gap.reason, gap.message
+                    "{}",
+                    stderr_text(&format!(
+                        "warning: not in the capture: {} ({}): {}",
+                        gap.resource, gap.reason, gap.message
+                    ))
                 );
             }
             match file {
@@ -346,8 +454,79 @@ fn build_report(cli: &Cli, settings: &Settings, input: Input) -> Result<Report> 
         selector: settings.selector.clone(),
     };
     let snap = &input.snapshot;
-    let analysis = analysis::analyze(snap, &settings.drivers, &scope)?;
+    let analysis = analysis::analyze(snap, &settings.drivers, &scope)
+        .map_err(|e| target_not_found(e, snap, &scope))?;
     Ok(analysis.into_report(snap, input.source, &scope, cli.show_healthy))
+}
+
+/// A target that names nothing: the error, with the names of its kind in
+/// scope that come close (`pod/trainer` for `pod/trainr`).
+fn target_not_found(
+    err: crate::scope::TargetNotFound,
+    snap: &crate::snapshot::Snapshot,
+    scope: &Scope,
+) -> anyhow::Error {
+    use crate::scope::WorkloadKind as W;
+    let Some(target) = scope.targets.iter().find(|t| t.to_string() == err.target) else {
+        return err.into();
+    };
+    fn names<'a, K: kube::Resource + 'a>(
+        scope: &Scope,
+        items: impl IntoIterator<Item = &'a K>,
+    ) -> Vec<String> {
+        items
+            .into_iter()
+            .map(kube::Resource::meta)
+            .filter(|m| m.namespace.is_none() || scope.includes_namespace(m.namespace.as_deref()))
+            .filter_map(|m| m.name.clone())
+            .collect()
+    }
+    let o = &snap.objects;
+    let (known, rebuild): (Vec<String>, fn(String) -> Target) = match target {
+        Target::Pod(_) => (names(scope, &o.pods), Target::Pod),
+        Target::Claim(_) => (names(scope, &o.claims), Target::Claim),
+        Target::Class(_) => (names(scope, &o.classes), Target::Class),
+        Target::Node(_) => (names(scope, &o.nodes), Target::Node),
+        Target::Volume(_) => (names(scope, &o.volumes), Target::Volume),
+        Target::Workload(kind, _) => {
+            let known = match kind {
+                W::Deployment => names(scope, &o.deployments),
+                W::StatefulSet => names(scope, &o.stateful_sets),
+                W::ReplicaSet => names(scope, &o.replica_sets),
+                W::DaemonSet => names(scope, &o.daemon_sets),
+                W::Job => names(scope, &o.jobs),
+                W::CronJob => names(scope, &o.cron_jobs),
+            };
+            let suggestions: Vec<String> =
+                crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+                    .into_iter()
+                    .map(|n| Target::Workload(*kind, n.to_string()).to_string())
+                    .collect();
+            return anyhow::anyhow!("{err}{}", did_you_mean(&suggestions));
+        }
+    };
+    let suggestions: Vec<String> =
+        crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+            .into_iter()
+            .map(|n| rebuild(n.to_string()).to_string())
+            .collect();
+    anyhow::anyhow!("{err}{}", did_you_mean(&suggestions))
+}
+
+fn target_name(target: &Target) -> &str {
+    match target {
+        Target::Pod(n)
+        | Target::Claim(n)
+        | Target::Class(n)
+        | Target::Node(n)
+        | Target::Volume(n)
+        | Target::Workload(_, n) => n,
+    }
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    let refs: Vec<&str> = suggestions.iter().map(String::as_str).collect();
+    crate::text::did_you_mean_text(&refs)
 }
 
 fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {
@@ -428,8 +607,8 @@ pub fn changes(before: &BTreeMap<String, &str>, now: &BTreeMap<String, &str>) ->
 }
 
 /// `--watch`: read, diagnose and redraw every interval until nothing is
-/// broken (exit 0) or Ctrl-C (exit 0). One runtime and one client serve
-/// every round.
+/// broken (exit 0) or Ctrl-C (the exit status of the last round: 1 while
+/// something is broken). One runtime and one client serve every round.
 fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8> {
     if cli.from.iter().any(|f| f == "-") {
         anyhow::bail!("--watch cannot re-read standard input: pass a file or a live cluster");
@@ -468,7 +647,8 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
         }
         text.push_str(&render(cli, &report, stdout_is_terminal));
         emit(out, &text)?;
-        if report.exit_code(cli.fail_on.severity()) == 0 {
+        let code = report.exit_code(cli.fail_on.severity());
+        if code == 0 {
             return Ok(0);
         }
         previous = Some(now);
@@ -479,9 +659,23 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
             }
         });
         if interrupted {
-            return Ok(0);
+            return Ok(code);
         }
     }
+}
+
+/// Text for stderr that may quote the cluster, a file or a URL: control
+/// and bidi characters shown, not obeyed; URLs without credentials.
+pub fn stderr_text(text: &str) -> String {
+    crate::text::terminal(&crate::text::urls_for_display(text)).into_owned()
+}
+
+/// `--from -` with nothing piped in waits for typing: say so, rather than
+/// seem to hang.
+fn stdin_notice(from: &[String], stdin_is_terminal: bool) -> Option<&'static str> {
+    (stdin_is_terminal && from.iter().any(|f| f == "-")).then_some(
+        "reading the capture from standard input (end it with Ctrl-D, or pipe a file in)",
+    )
 }
 
 /// Entry point of the binary.
@@ -494,6 +688,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Some(notice) = stdin_notice(&cli.from, std::io::stdin().is_terminal()) {
+        eprintln!("{notice}");
+    }
     let stdout = std::io::stdout();
     let is_terminal = stdout.is_terminal();
     match run(
@@ -504,7 +701,7 @@ pub fn main() -> ExitCode {
     ) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", stderr_text(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -532,6 +729,14 @@ mod tests {
         let cli = Cli::parse_from(["kubectl storage-doctor", "--from", "-"]);
         let code = run(&cli, &mut input.as_bytes(), &mut ClosedPipe, false).unwrap();
         assert_eq!(code, 1);
+    }
+
+    #[test]
+    fn reading_a_terminal_says_so() {
+        let from = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(stdin_notice(&from(&["-"]), true).is_some());
+        assert!(stdin_notice(&from(&["-"]), false).is_none());
+        assert!(stdin_notice(&from(&["a.yaml"]), true).is_none());
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod selector;
 pub mod snapshot;
 pub mod source;
 pub mod spinner;
+pub mod text;
 pub mod volume_errors;
 
 #[cfg(test)]

@@ -84,6 +84,7 @@ pub enum Target {
 impl Target {
     /// Parses `pod/x`, `pvc/x`, `deploy/x`, `sts/x`, `sc/x`, `node/x`,
     /// `pv/x` ... with kubectl's aliases.
+    /// Also `deployment.apps/x`, as `kubectl get -o name` prints it.
     pub fn parse(text: &str) -> Result<Self, String> {
         let (kind, name) = text
             .split_once('/')
@@ -91,9 +92,42 @@ impl Target {
             .ok_or_else(|| {
                 format!("target {text:?} is not TYPE/NAME (for example pod/trainer or pvc/data)")
             })?;
-        let name = name.to_string();
+        Target::from_kind(kind, name)
+    }
+
+    /// A target of the type `kind` (kubectl's names and aliases, and
+    /// `kind.group` as `kubectl get -o name` prints it: `deployment.apps`).
+    pub fn from_kind(kind: &str, name: &str) -> Result<Self, String> {
+        let kind = kind.to_ascii_lowercase();
+        let (kind, group) = match kind.split_once('.') {
+            Some((k, g)) => (k, Some(g)),
+            None => (kind.as_str(), None),
+        };
+        let target = Target::of_kind(kind, name.to_string())?;
+        if let Some(group) = group {
+            let expected = match &target {
+                Target::Pod(_) | Target::Claim(_) | Target::Node(_) | Target::Volume(_) => "",
+                Target::Class(_) => "storage.k8s.io",
+                Target::Workload(WorkloadKind::Job | WorkloadKind::CronJob, _) => "batch",
+                Target::Workload(..) => "apps",
+            };
+            if group != expected {
+                return Err(format!(
+                    "target type {kind:?} is not in the API group {group:?}{}",
+                    if expected.is_empty() {
+                        " (it is in the core group: no group)".to_string()
+                    } else {
+                        format!(" (it is in {expected})")
+                    }
+                ));
+            }
+        }
+        Ok(target)
+    }
+
+    fn of_kind(kind: &str, name: String) -> Result<Self, String> {
         let workload = |k| Ok(Target::Workload(k, name.clone()));
-        match kind.to_ascii_lowercase().as_str() {
+        match kind {
             "pod" | "pods" | "po" => Ok(Target::Pod(name)),
             "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims" => {
                 Ok(Target::Claim(name))
@@ -143,6 +177,33 @@ pub struct TargetNotFound {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_parse_as_kubectl_get_o_name_prints_them() {
+        let w = |k, n: &str| Target::Workload(k, n.into());
+        assert_eq!(
+            Target::parse("deployment.apps/vllm").unwrap(),
+            w(WorkloadKind::Deployment, "vllm")
+        );
+        assert_eq!(
+            Target::parse("statefulset.apps/db").unwrap(),
+            w(WorkloadKind::StatefulSet, "db")
+        );
+        assert_eq!(
+            Target::parse("cronjob.batch/b").unwrap(),
+            w(WorkloadKind::CronJob, "b")
+        );
+        assert_eq!(
+            Target::parse("persistentvolumeclaim/x").unwrap(),
+            Target::Claim("x".into())
+        );
+        assert_eq!(
+            Target::parse("storageclass.storage.k8s.io/f").unwrap(),
+            Target::Class("f".into())
+        );
+        assert!(Target::parse("deployment.batch/x").is_err());
+        assert!(Target::parse("pod.apps/x").is_err());
+    }
 
     #[test]
     fn targets_parse_like_kubectl() {

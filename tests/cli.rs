@@ -152,10 +152,36 @@ fn target_and_namespace_narrow_the_scope() {
     assert_eq!(r["findings"][0]["subject"]["name"], "trainer");
     assert_eq!(r["scope"]["targets"], serde_json::json!(["pod/trainer"]));
     assert_eq!(r["scope"]["allNamespaces"], false);
+}
 
-    let (code, r) = json(&["--from", TRIAGE, "-n", "elsewhere"]);
-    assert_eq!(code, 0);
-    assert_eq!(r["summary"]["subjects"], 0);
+/// A namespace or a target the capture does not hold is an error that
+/// names what it does hold, not a clean bill of health.
+#[test]
+fn unknown_namespaces_and_targets_suggest_what_exists() {
+    doctor()
+        .args(["--from", TRIAGE, "-n", "elsewhere"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "namespace elsewhere not found in the capture",
+        ))
+        .stderr(predicate::str::contains("triage"));
+    doctor()
+        .args(["--from", TRIAGE, "-n", "traige"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean triage?"));
+    doctor()
+        .args(["collect", "--from", TRIAGE, "-n", "traige"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean triage?"));
+    doctor()
+        .args(["--from", TRIAGE, "pod/trainr"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pod/trainr not found"))
+        .stderr(predicate::str::contains("did you mean pod/trainer?"));
 }
 
 #[test]
@@ -251,6 +277,23 @@ fn a_stalled_server_times_out() {
         "{stderr}"
     );
     assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+
+    // Under a second: said in milliseconds, not "within 0s".
+    let out = doctor()
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--request-timeout",
+            "300ms",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("within 0s"), "{stderr}");
+    assert!(
+        stderr.contains("did not answer within 300ms") || stderr.contains("timed out"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -284,11 +327,18 @@ fn parse_errors_name_the_file_and_position() {
         .code(2)
         .stderr(predicate::str::contains("dump.yaml: not a text file"));
 
-    doctor()
+    let out = doctor()
         .args(["--from", "no/such/file.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no/such/file.yaml"));
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/file.yaml: No such file"),
+        "{stderr}"
+    );
+    // The reason once, not repeated as its own cause.
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
 
 #[test]
@@ -521,6 +571,56 @@ fn kubeconfig_variable_may_list_several_files() {
         .stderr(predicate::str::contains("https://127.0.0.1:1"));
 }
 
+/// As kubectl: files KUBECONFIG lists that do not exist are skipped; a
+/// file that cannot be read or parsed is named plainly.
+#[test]
+fn kubeconfig_variable_skips_missing_files_and_names_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = kubeconfig(dir.path(), "https://127.0.0.1:1");
+    let joined =
+        std::env::join_paths([good.as_path(), std::path::Path::new("/missing/config")]).unwrap();
+    doctor()
+        .env("KUBECONFIG", joined)
+        .args(["--request-timeout", "5s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot reach the cluster at https://127.0.0.1:1",
+        ));
+    let broken = dir.path().join("broken");
+    fs::write(&broken, "apiVersion: v1\nclusters: [\n").unwrap();
+    let out = doctor()
+        .env(
+            "KUBECONFIG",
+            std::env::join_paths([&broken, &good]).unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot load kubeconfig: {}: ", broken.display())),
+        "{stderr}"
+    );
+    doctor()
+        .env("KUBECONFIG", "/missing/a:/missing/b")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "none of the files KUBECONFIG lists exists: /missing/a, /missing/b",
+        ));
+    let out = doctor()
+        .args(["--kubeconfig", "/missing/config"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot load kubeconfig: /missing/config: No such file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("'\""), "{stderr}");
+}
+
 #[test]
 fn markdown_report_for_tickets() {
     let out = doctor()
@@ -694,7 +794,20 @@ fn watch_stops_cleanly_on_ctrl_c() {
         .status()
         .unwrap();
     assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // The status of the last round: something was still broken.
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn watch_refuses_intervals_under_a_second() {
+    for interval in ["0", "500ms", "0.5s"] {
+        doctor()
+            .args(["--from", TRIAGE, "--watch", "--interval", interval])
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("at least 1s"));
+    }
 }
 
 #[test]
@@ -759,4 +872,335 @@ items:
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&human.stdout).contains("trainer-ü-训练"));
+}
+
+/// A capture holding credentials where kubectl shows them: container
+/// environment values, flags and URLs in commands, the last-applied
+/// annotation, class parameters and CSI volume attributes.
+const WITH_CREDENTIALS: &str = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: storage.k8s.io/v1
+  kind: StorageClass
+  metadata:
+    name: fast
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: '{"parameters":{"csi.storage.k8s.io/provisioner-secret-name":"sc-creds-LEAK1"}}'
+  provisioner: ebs.csi.aws.com
+  parameters: {type: gp3, kmsKeyId: "arn:aws:kms:LEAK2", "csi.storage.k8s.io/provisioner-secret-name": "sc-creds-LEAK1"}
+- apiVersion: v1
+  kind: PersistentVolume
+  metadata: {name: pv-1}
+  spec:
+    capacity: {storage: 1Gi}
+    accessModes: [ReadWriteOnce]
+    csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1, volumeAttributes: {authToken: LEAK3, fsType: ext4}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: trainer, namespace: ml, uid: p1, creationTimestamp: "2026-11-21T10:00:00Z"}
+  spec:
+    containers:
+    - name: c
+      image: x
+      env:
+      - {name: DB_PASSWORD, value: LEAK4}
+      - name: FROM_SECRET
+        valueFrom: {secretKeyRef: {name: db, key: password}}
+      command: [server, --api-key=LEAK5, --token, LEAK6, --db, "postgres://admin:LEAK7@db:5432/x"]
+      args: [sh, -c, "run --client-secret=LEAK8 && curl https://u:LEAK9@h/x"]
+    initContainers:
+    - {name: init, image: x, env: [{name: PLAIN, value: LEAK10}]}
+    volumes: [{name: d, persistentVolumeClaim: {claimName: missing}}]
+  status: {phase: Pending}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: ml, uid: d1}
+  spec:
+    selector: {matchLabels: {app: web}}
+    template:
+      metadata: {labels: {app: web}}
+      spec:
+        containers: [{name: c, image: x, env: [{name: KEY, value: LEAK11}], args: ["--password", "LEAK12"]}]
+"#;
+
+#[test]
+fn collect_redacts_credentials_unless_asked_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("capture.yaml");
+    fs::write(&capture, WITH_CREDENTIALS).unwrap();
+    let ticket = dir.path().join("ticket.yaml");
+    let out = doctor()
+        .args(["collect", "--from", capture.to_str().unwrap(), "-f"])
+        .arg(&ticket)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(&ticket).unwrap();
+    assert!(!text.contains("LEAK"), "{text}");
+    assert!(!text.contains("last-applied-configuration"), "{text}");
+    for kept in [
+        "DB_PASSWORD",
+        "secretKeyRef",
+        "--api-key=REDACTED",
+        "postgres://REDACTED@db:5432/x",
+        "type: gp3",
+    ] {
+        assert!(text.contains(kept), "{kept} not in {text}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REDACTED"));
+    let (_, original) = json(&["--from", capture.to_str().unwrap()]);
+    let (_, collected) = json(&["--from", ticket.to_str().unwrap()]);
+    assert_eq!(original["findings"], collected["findings"]);
+    assert_eq!(original["summary"], collected["summary"]);
+
+    let out = doctor()
+        .args([
+            "collect",
+            "--no-redact",
+            "--from",
+            capture.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for n in 1..=12 {
+        assert!(
+            text.contains(&format!("LEAK{n}")),
+            "LEAK{n} not kept: {text}"
+        );
+    }
+}
+
+/// A server URL with a user, a password or a token in its query: none of
+/// them is printed, in `-v` or in the error.
+#[test]
+fn credentials_in_the_server_url_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = kubeconfig(
+        dir.path(),
+        "https://admin:hunter2@127.0.0.1:1/?token=sekrit",
+    );
+    let out = doctor()
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "-v",
+            "--request-timeout",
+            "5s",
+        ])
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the cluster at https://127.0.0.1:1/?token=REDACTED: "),
+        "{stderr}"
+    );
+    for secret in ["hunter2", "sekrit", "admin"] {
+        assert!(!stderr.contains(secret), "{secret} shown: {stderr}");
+    }
+}
+
+/// Names and messages from a capture or a cluster reach stderr (errors,
+/// `collect`'s warnings) escaped: never as terminal commands.
+#[test]
+fn stderr_shows_cluster_text_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hostile.yaml");
+    fs::write(
+        &file,
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: storage.k8s.io/v1\n  kind: StorageClass\n  metadata: {name: \"x\\e]0;owned\\a\\e[2J\"}\n  provisioner: [1]\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: d, namespace: x}\n",
+    )
+    .unwrap();
+    let out = doctor()
+        .args(["collect", "--from", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("x^[]0;owned^G^[[2J"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+
+    let out = doctor()
+        .args(["--from", file.to_str().unwrap(), "pod/\u{1b}[2Jx"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("pod/^[[2Jx"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
+
+/// Devices, FIFOs, symlink loops and endless or binary input end in a
+/// clear error or are skipped, never a hang or unbounded memory.
+#[test]
+fn hostile_files_are_refused_or_skipped() {
+    let limit = std::time::Duration::from_secs(20);
+    for device in ["/dev/zero", "/dev/urandom"] {
+        doctor()
+            .args(["--from", device])
+            .timeout(limit)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "{device}: not a regular file"
+            )));
+    }
+    doctor()
+        .args(["--from", TRIAGE, "--drivers", "/dev/zero"])
+        .timeout(limit)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    doctor()
+        .args(["--from", fifo.to_str().unwrap()])
+        .timeout(limit)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+
+    // A folder: a FIFO, a device behind a symlink, a loop of symlinks and
+    // a symlink back up beside a real capture. Only the capture is read.
+    let folder = dir.path();
+    fs::copy(TRIAGE, folder.join("capture.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", folder.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink(folder.join("b.yaml"), folder.join("a.yaml")).unwrap();
+    std::os::unix::fs::symlink(folder.join("a.yaml"), folder.join("b.yaml")).unwrap();
+    fs::create_dir(folder.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", folder.join("sub").join("up")).unwrap();
+    let (_, direct) = json(&["--from", TRIAGE]);
+    let out = doctor()
+        .args(["--from", folder.to_str().unwrap(), "-o", "json"])
+        .timeout(limit)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], direct["findings"]);
+
+    // Endless zeros on standard input, and a regular file of zeros.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("kubectl-storage_doctor"))
+        .args(["--from", "-"])
+        .env("XDG_CONFIG_HOME", "/nonexistent/storage-doctor-tests")
+        .stdin(fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("<stdin>: not a text file (a NUL byte at byte 0)"),
+        "{stderr}"
+    );
+    let zeros = dir.path().join("zeros.json");
+    fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
+    doctor()
+        .args(["--from", zeros.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("zeros.json: not a text file"));
+
+    // More than --max-input-bytes, in YAML and in JSON.
+    let json_capture = dir.path().join("capture.json");
+    let list = doctor()
+        .args(["collect", "--from", TRIAGE, "-o", "json"])
+        .output()
+        .unwrap();
+    fs::write(&json_capture, list.stdout).unwrap();
+    for file in [TRIAGE, json_capture.to_str().unwrap()] {
+        doctor()
+            .args(["--from", file, "--max-input-bytes", "1Ki"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("larger than 1024 bytes"))
+            .stderr(predicate::str::contains("--max-input-bytes"));
+        doctor()
+            .args(["--from", file, "--max-input-bytes", "1Mi"])
+            .assert()
+            .code(1);
+    }
+}
+
+/// Targets and flags as kubectl users type them.
+#[test]
+fn targets_and_flags_as_kubectl_takes_them() {
+    let (_, short) = json(&["--from", TRIAGE, "pvc/scratch"]);
+    for args in [
+        &["--from", TRIAGE, "persistentvolumeclaim/scratch"][..],
+        &["--from", TRIAGE, "pvc", "scratch"],
+        &["--from", TRIAGE, "PersistentVolumeClaims", "scratch"],
+        &["--from", TRIAGE, "pvc/scratch", "--all-namespaces=true"],
+        &[
+            "--from",
+            TRIAGE,
+            "-n",
+            "elsewhere",
+            "-n",
+            "triage",
+            "pvc/scratch",
+        ],
+    ] {
+        let (code, r) = json(args);
+        assert_eq!(code, 1, "{args:?}: {r}");
+        assert_eq!(r["findings"], short["findings"], "{args:?}");
+    }
+    let (_, r) = json(&["--from", TRIAGE, "pod", "trainer", "preprocess"]);
+    assert_eq!(r["summary"]["subjects"], 2, "{r}");
+    let (code, _) = json(&["--from", TRIAGE, "--all-namespaces=false"]);
+    assert_eq!(code, 1);
+    doctor()
+        .args(["--from", TRIAGE, "pvc"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a NAME"));
+    doctor()
+        .args(["--from", TRIAGE, "deployment.batch/x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("API group"));
+    let help = doctor().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node, pv"),
+        "{help}"
+    );
+    assert!(help.contains("deployment.apps/vllm"), "{help}");
+}
+
+/// A capture cut short (`head -c`) is diagnosed with a gap saying so.
+#[test]
+fn a_cut_capture_says_so() {
+    let full = fs::read_to_string(TRIAGE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.yaml");
+    fs::write(&cut, &full[..full.len() * 2 / 3]).unwrap();
+    let (_, r) = json(&["--from", cut.to_str().unwrap()]);
+    let gaps = r["gaps"].as_array().unwrap();
+    assert!(
+        gaps.iter()
+            .any(|g| g["reason"] == "Truncated"
+                && g["message"].as_str().unwrap().contains("looks cut")),
+        "{r}"
+    );
+    let (_, r) = json(&["--from", TRIAGE]);
+    assert!(!r["gaps"].to_string().contains("Truncated"));
 }

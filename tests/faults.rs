@@ -439,3 +439,48 @@ fn collect_names_what_it_could_not_read() {
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(capture["items"].as_array().unwrap().len(), 1, "the pod");
 }
+
+/// `-n` naming a namespace the server does not have (404) is an error with
+/// the close names it does have, not a clean bill of health.
+#[test]
+fn an_unknown_namespace_is_an_error_with_suggestions() {
+    let server = serve(|_, path| {
+        if path.starts_with("/api/v1/namespaces/traning")
+            && !path.contains("/pods")
+            && !path.contains("/events")
+        {
+            status(404, "NotFound")
+        } else if path.starts_with("/api/v1/namespaces?") || path == "/api/v1/namespaces" {
+            ok(
+                r#"{"kind":"NamespaceList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"training"}},{"metadata":{"name":"default"}}]}"#,
+            )
+        } else {
+            routes(path)
+        }
+    });
+    let run = run_as(
+        &server,
+        TOKEN_USER,
+        &["-n", "traning", "--request-timeout", "10s"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("namespace traning not found"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean training?"),
+        "{}",
+        run.stderr
+    );
+    // A namespace that exists but holds nothing is a clean report.
+    let run = run_as(
+        &server,
+        TOKEN_USER,
+        &["-n", "training", "--request-timeout", "10s"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -6,42 +6,8 @@
 use super::{ChainLink, Finding, RankedCause, Report};
 use crate::model::ObjectRef;
 use crate::snapshot::Gap;
-use std::borrow::Cow;
 
-/// Characters that reorder or hide text: bidi embeddings, overrides and
-/// isolates, and the marks that steer them.
-fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
-fn needs_escape(c: char) -> bool {
-    (c.is_control() && c != '\t') || is_bidi_control(c)
-}
-
-/// `s` with every control character in caret notation (`^[` for ESC, `^J`
-/// for a line feed, `^?` for DEL), C1 controls and bidi controls as
-/// `<U+202E>`. Tabs stay.
-pub fn terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\u{7F}' => out.push_str("^?"),
-            c if (c as u32) < 0x20 && c != '\t' => {
-                out.push('^');
-                out.push(char::from(b'@' + c as u8));
-            }
-            c if needs_escape(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
+pub use crate::text::terminal;
 
 /// `s` safe to paste into Markdown: no HTML tag or autolink (every `<`
 /// escaped, our own `<pod>` placeholders included), no inline link or image
@@ -126,6 +92,8 @@ impl Report {
 mod tests {
     use super::*;
 
+    use std::borrow::Cow;
+
     #[test]
     fn escape_sequences_and_bidi_overrides_are_shown_not_obeyed() {
         let hostile = "ok\u{1b}]0;title\u{7}\u{1b}[2J\u{1b}[H\r\u{9b}31m\u{202E}gnp.exe\u{7f}";
@@ -134,7 +102,7 @@ mod tests {
             shown,
             "ok^[]0;title^G^[[2J^[[H^M<U+009B>31m<U+202E>gnp.exe^?"
         );
-        assert!(!shown.chars().any(needs_escape));
+        assert!(!shown.chars().any(crate::text::needs_escape));
         assert!(matches!(terminal("plain\ttext é"), Cow::Borrowed(_)));
     }
 

@@ -27,10 +27,31 @@ pub fn load(explicit: Option<&Path>) -> Result<Drivers> {
             None => return Ok(drivers),
         },
     };
-    let text = std::fs::read_to_string(&path)
+    let text = read_small_file(&path)
         .with_context(|| format!("cannot read driver file {}", path.display()))?;
     drivers
         .extend_from_yaml(&text)
         .with_context(|| format!("{}: not a valid driver file", path.display()))?;
     Ok(drivers)
+}
+
+/// The most a driver file may hold: a table of every CSI driver there is
+/// is a few hundred kilobytes.
+const MAX_DRIVER_FILE: u64 = 16 << 20;
+
+/// A regular file's text: a FIFO or a device (which can block or never
+/// end) is refused, and so is a file beyond [`MAX_DRIVER_FILE`].
+fn read_small_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    if !std::fs::metadata(path)?.is_file() {
+        anyhow::bail!("not a regular file (a FIFO, socket or device)");
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_DRIVER_FILE + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_DRIVER_FILE {
+        anyhow::bail!("larger than {MAX_DRIVER_FILE} bytes");
+    }
+    Ok(text)
 }

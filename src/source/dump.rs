@@ -4,16 +4,23 @@
 
 use crate::kinds;
 use crate::snapshot::{Gap, Objects, Snapshot};
+use guard::{Budget, Guarded, Stop};
 use k8s_openapi::api::core::v1::{Event, EventSource};
 use serde::de::{DeserializeOwned, DeserializeSeed};
-use serde::Deserialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use stream::DocSeed;
 
+mod guard;
 mod stream;
+mod yaml_value;
+
+/// How many bytes all inputs of one load may hold together, unless told
+/// otherwise (`--max-input-bytes`): far beyond any real capture, short of
+/// filling memory.
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
 /// One `--from` argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +42,15 @@ impl Input {
 /// Why input could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message, not a cause: printed once.
+    #[error("{path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("{path}: not a regular file (a FIFO, socket or device): pass a file or a folder, or - to read standard input")]
+    NotRegular { path: String },
+    #[error(
+        "{path}: the input is larger than {limit} bytes in all: --max-input-bytes raises the limit"
+    )]
+    TooLarge { path: String, limit: u64 },
     #[error("{path}:{line}:{column}: {message}")]
     Syntax {
         path: String,
@@ -62,7 +73,6 @@ pub struct Loaded {
     pub files: usize,
 }
 
-#[derive(Default)]
 struct Collector {
     objects: Objects,
     /// Objects that did not decode, with the file and document they are in.
@@ -70,21 +80,38 @@ struct Collector {
     skipped: BTreeMap<String, usize>,
     files: usize,
     found: usize,
+    /// Bytes left to read from every input together.
+    budget: Budget,
+    limit: u64,
+    /// Folders read, by canonical path: a symlink back up is not followed twice.
+    visited: BTreeSet<PathBuf>,
 }
 
-/// Reads every input into one snapshot.
+/// Reads every input into one snapshot, at most [`DEFAULT_MAX_BYTES`].
 pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError> {
-    let mut c = Collector::default();
+    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES)
+}
+
+/// Reads every input into one snapshot, at most `limit` bytes in all.
+pub fn load_with_limit(
+    inputs: &[Input],
+    stdin: &mut dyn Read,
+    limit: u64,
+) -> Result<Loaded, InputError> {
+    let mut c = Collector {
+        objects: Objects::default(),
+        invalid: Vec::new(),
+        skipped: BTreeMap::new(),
+        files: 0,
+        found: 0,
+        budget: Budget::new(limit.into()),
+        limit,
+        visited: BTreeSet::new(),
+    };
     for input in inputs {
         match input {
             Input::Stdin => {
-                let mut bytes = Vec::new();
-                stdin
-                    .read_to_end(&mut bytes)
-                    .map_err(|source| InputError::Read {
-                        path: "<stdin>".into(),
-                        source,
-                    })?;
+                let bytes = c.read_all("<stdin>", stdin)?;
                 c.read_text("<stdin>", &bytes)?;
             }
             Input::Path(path) => c.read_path(path, true)?,
@@ -126,39 +153,86 @@ fn is_capture_file(path: &Path) -> bool {
 }
 
 impl Collector {
+    /// The error for a read the guard stopped, or the I/O error itself.
+    fn read_error(&self, label: &str, stop: Option<Stop>, error: std::io::Error) -> InputError {
+        let not_text = |what: String| InputError::Invalid {
+            path: label.to_string(),
+            message: format!("not a text file ({what}): expected kubectl JSON or YAML output"),
+        };
+        match stop {
+            Some(Stop::TooLarge) => InputError::TooLarge {
+                path: label.to_string(),
+                limit: self.limit,
+            },
+            Some(Stop::Nul(at)) => not_text(format!("a NUL byte at byte {at}")),
+            Some(Stop::NotUtf8(at)) => not_text(format!("invalid UTF-8 at byte {at}")),
+            None => InputError::Read {
+                path: label.to_string(),
+                error,
+            },
+        }
+    }
+
+    /// Every byte of `reader`, within the budget and only while it is text.
+    fn read_all(&self, label: &str, reader: &mut dyn Read) -> Result<Vec<u8>, InputError> {
+        let mut guarded = Guarded::new(reader, self.budget.clone());
+        let stop = guarded.stop();
+        let mut bytes = Vec::new();
+        guarded
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.read_error(label, stop.get(), e))?;
+        Ok(bytes)
+    }
+
     fn read_path(&mut self, path: &Path, explicit: bool) -> Result<(), InputError> {
         let label = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|source| InputError::Read {
+        let io_error = |error| InputError::Read {
             path: label.clone(),
-            source,
-        })?;
+            error,
+        };
+        // Symlinks are followed: what counts is what they point to.
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if explicit => return Err(io_error(e)),
+            // A dangling symlink or a loop of them inside a folder.
+            Err(_) => return Ok(()),
+        };
         if meta.is_dir() {
+            let canonical = std::fs::canonicalize(path).map_err(io_error)?;
+            if !self.visited.insert(canonical) {
+                return Ok(());
+            }
             let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
                 .and_then(|dir| dir.map(|e| e.map(|e| e.path())).collect())
-                .map_err(|source| InputError::Read {
-                    path: label.clone(),
-                    source,
-                })?;
+                .map_err(io_error)?;
             entries.sort();
             for entry in entries {
-                if entry.is_dir() || is_capture_file(&entry) {
-                    self.read_path(&entry, false)?;
-                }
+                self.read_path(&entry, false)?;
             }
             return Ok(());
+        }
+        // FIFOs, sockets and devices: never opened from a folder, and
+        // refused when named (they can block or never end; - streams).
+        if !meta.is_file() {
+            return if explicit {
+                Err(InputError::NotRegular { path: label })
+            } else {
+                Ok(())
+            };
         }
         if !explicit && !is_capture_file(path) {
             return Ok(());
         }
-        let read_error = |source| InputError::Read {
-            path: label.clone(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(read_error)?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let file = std::fs::File::open(path).map_err(io_error)?;
+        let guarded = Guarded::new(file, self.budget.clone());
+        let stop = guarded.stop();
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, guarded);
         // JSON is parsed straight from the file: neither the text nor the
         // whole list is ever held in memory, only the objects decoded.
-        let head = std::io::BufRead::fill_buf(&mut reader).map_err(read_error)?;
+        let head = match std::io::BufRead::fill_buf(&mut reader) {
+            Ok(head) => head,
+            Err(e) => return Err(self.read_error(&label, stop.get(), e)),
+        };
         let bom = head.starts_with("\u{feff}".as_bytes());
         let json = head[if bom { 3 } else { 0 }..]
             .iter()
@@ -169,10 +243,18 @@ impl Collector {
                 std::io::BufRead::consume(&mut reader, 3);
             }
             self.files += 1;
-            return self.stream_json(&label, serde_json::Deserializer::from_reader(reader));
+            let streamed = self.stream_json(&label, serde_json::Deserializer::from_reader(reader));
+            return match (streamed, stop.get()) {
+                (Err(_), Some(stop)) => {
+                    Err(self.read_error(&label, Some(stop), std::io::Error::other("input refused")))
+                }
+                (result, _) => result,
+            };
         }
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(read_error)?;
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            return Err(self.read_error(&label, stop.get(), e));
+        }
         self.read_text(&label, &bytes)
     }
 
@@ -189,7 +271,24 @@ impl Collector {
         if text.trim_start().starts_with(['{', '[']) {
             return self.stream_json(label, serde_json::Deserializer::from_str(text));
         }
-        for (n, doc) in documents(label, text)?.into_iter().enumerate() {
+        let docs = documents(label, text)?;
+        let last = docs.len();
+        let ends_mid_line = !text.is_empty() && !text.ends_with('\n');
+        for (n, doc) in docs.into_iter().enumerate() {
+            if looks_cut(&doc, n + 1 == last && ends_mid_line) {
+                self.invalid.push((
+                    self.files,
+                    n + 1,
+                    Gap {
+                        resource: "list".into(),
+                        reason: "Truncated".into(),
+                        message: format!(
+                            "{label}: document {}: the List looks cut (no `kind` after its items, or the text ends in the middle of a line): the objects after the cut are missing; capture it again",
+                            n + 1
+                        ),
+                    },
+                ));
+            }
             self.add_value(label, n + 1, doc, None);
         }
         Ok(())
@@ -322,6 +421,17 @@ impl Collector {
     }
 }
 
+/// A YAML `List` that lost its tail: kubectl writes `kind: List` and
+/// `metadata` after the items, so a list without its kind was cut, and so
+/// was one whose text ends in the middle of a line.
+fn looks_cut(doc: &Value, ends_mid_line: bool) -> bool {
+    let Value::Object(map) = doc else {
+        return false;
+    };
+    matches!(map.get("items"), Some(Value::Array(_)))
+        && (ends_mid_line || (!map.contains_key("kind") && map.contains_key("apiVersion")))
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -376,7 +486,7 @@ fn documents(label: &str, text: &str) -> Result<Vec<Value>, InputError> {
     } else {
         serde_yaml_ng::Deserializer::from_str(text)
             .map(|doc| {
-                Value::deserialize(doc).map_err(|e| {
+                yaml_value::YamlValue.deserialize(doc).map_err(|e| {
                     let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
                     syntax(line, column, strip_position(&e.to_string()))
                 })
@@ -605,6 +715,41 @@ mod tests {
         };
         let (a, b) = (bad("a"), bad("b"));
         assert_eq!(gaps([&a, ok, &b]), gaps([&b, &a, ok]));
+    }
+
+    #[test]
+    fn a_huge_integer_in_yaml_is_a_gap_as_in_json() {
+        let yaml = "kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: ok}\nprovisioner: x\n---\nkind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {name: c, namespace: x, generation: 123456789012345678901234567890}\n";
+        let loaded = load_text(yaml).unwrap();
+        assert_eq!(loaded.snapshot.objects.classes.len(), 1);
+        let gap = |l: &Loaded| {
+            l.snapshot
+                .gaps
+                .iter()
+                .find(|g| g.reason == "InvalidObject")
+                .map(|g| g.resource.clone())
+        };
+        assert_eq!(gap(&loaded).as_deref(), Some("persistentvolumeclaims"));
+        let json = r#"[{"kind":"StorageClass","apiVersion":"storage.k8s.io/v1","metadata":{"name":"ok"},"provisioner":"x"},{"kind":"PersistentVolumeClaim","apiVersion":"v1","metadata":{"name":"c","namespace":"x","generation":123456789012345678901234567890}}]"#;
+        assert_eq!(gap(&load_text(json).unwrap()), gap(&loaded));
+    }
+
+    #[test]
+    fn a_cut_yaml_list_is_read_with_a_gap() {
+        let full = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: a, namespace: x}\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata:\n    name: b\n    namespace: x\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let cut_gap = |text: &str| {
+            load_text(text)
+                .unwrap()
+                .snapshot
+                .gaps
+                .iter()
+                .any(|g| g.reason == "Truncated")
+        };
+        assert!(!cut_gap(full));
+        // Cut before the tail, and in the middle of a line.
+        let before_kind = &full[..full.find("kind: List").unwrap()];
+        assert!(cut_gap(before_kind));
+        assert!(cut_gap(&full[..full.find("name: b").unwrap() + 6]));
     }
 
     #[test]

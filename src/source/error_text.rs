@@ -3,15 +3,20 @@
 
 /// An error and its causes on one line (kube wraps the transport's error),
 /// safe to print: credential errors are described without the text kube
-/// puts in them, which can quote an exec plugin's output.
+/// puts in them, which can quote an exec plugin's output, and any URL
+/// without its user, password or query values.
 pub fn safe_error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    crate::text::urls_for_display(&chain_text(err)).into_owned()
+}
+
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     if let Some(auth) = auth_error_in(err) {
         return describe_auth_error(auth);
     }
     // kube's wrapper of transport errors only adds its variant's name
     // ("ServiceError: …"); the transport's own error says what happened.
     if let Some(kube::Error::Service(inner)) = err.downcast_ref::<kube::Error>() {
-        return safe_error_text(inner.as_ref());
+        return chain_text(inner.as_ref());
     }
     let mut chain = Vec::new();
     let mut next = Some(err);

@@ -45,8 +45,8 @@ pub enum LiveError {
     Kubeconfig(String),
     #[error("cannot reach the cluster at {server}: {message}")]
     Unreachable { server: String, message: String },
-    #[error("the cluster at {server} did not answer within {seconds}s (--request-timeout)")]
-    Timeout { server: String, seconds: u64 },
+    #[error("the cluster at {server} did not answer within {} (--request-timeout)", duration_text(*after))]
+    Timeout { server: String, after: Duration },
     #[error("cannot get credentials for the cluster at {server}: {message}")]
     Credentials { server: String, message: String },
     #[error("the cluster at {server} refused the credentials ({code}): {message}")]
@@ -54,6 +54,13 @@ pub enum LiveError {
         server: String,
         code: u16,
         message: String,
+    },
+    #[error("namespace {namespace} not found on the cluster at {server}{suggestion}")]
+    NamespaceNotFound {
+        server: String,
+        namespace: String,
+        /// `; did you mean …?`, or nothing.
+        suggestion: String,
     },
     #[error("nothing could be read from the cluster at {server}: {resource}: {reason}: {message}")]
     NothingRead {
@@ -64,12 +71,21 @@ pub enum LiveError {
     },
 }
 
-pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
-    let kubeconfig = match &opts.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path),
-        None => Kubeconfig::read(),
+/// A duration as the flags take it: `500ms` under a second, `30s`, `1m30s`.
+pub fn duration_text(d: Duration) -> String {
+    if d.subsec_millis() != 0 || d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
     }
-    .map_err(|e| LiveError::Kubeconfig(kubeconfig_error_text(&e)))?;
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
+}
+
+pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
+    let kubeconfig = load_kubeconfig(opts.kubeconfig.as_deref())?;
     let context = opts
         .context
         .clone()
@@ -84,11 +100,10 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
     config.connect_timeout = Some(opts.request_timeout);
     config.read_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
-    let server = config
-        .cluster_url
-        .to_string()
-        .trim_end_matches('/')
-        .to_string();
+    // Printed in -v, in errors and in the report: never its credentials.
+    let server =
+        crate::text::urls_for_display(config.cluster_url.to_string().trim_end_matches('/'))
+            .into_owned();
     let default_namespace = config.default_namespace.clone();
     let log = opts.verbose.then(RequestLog::new);
     if let Some(log) = &log {
@@ -126,6 +141,62 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
     })
 }
 
+/// The kubeconfig as kubectl loads it: `--kubeconfig`, else the files
+/// `KUBECONFIG` lists that exist (missing ones are skipped, as kubectl
+/// does), merged, else `~/.kube/config`. An error names the file.
+fn load_kubeconfig(explicit: Option<&std::path::Path>) -> Result<Kubeconfig, LiveError> {
+    if let Some(path) = explicit {
+        return read_kubeconfig(path);
+    }
+    let listed: Vec<PathBuf> = std::env::var_os("KUBECONFIG")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if listed.is_empty() {
+        return Kubeconfig::read().map_err(|e| LiveError::Kubeconfig(kubeconfig_error(&e)));
+    }
+    let present: Vec<&PathBuf> = listed.iter().filter(|p| p.exists()).collect();
+    if present.is_empty() {
+        let names: Vec<String> = listed.iter().map(|p| p.display().to_string()).collect();
+        return Err(LiveError::Kubeconfig(format!(
+            "none of the files KUBECONFIG lists exists: {}",
+            names.join(", ")
+        )));
+    }
+    let mut merged = Kubeconfig::default();
+    for path in present {
+        merged = merged.merge(read_kubeconfig(path)?).map_err(|e| {
+            LiveError::Kubeconfig(format!("{}: {}", path.display(), kubeconfig_error(&e)))
+        })?;
+    }
+    Ok(merged)
+}
+
+fn read_kubeconfig(path: &std::path::Path) -> Result<Kubeconfig, LiveError> {
+    Kubeconfig::read_from(path).map_err(|e| {
+        let reason = match &e {
+            // kube's own text quotes the path twice over ('"…"').
+            kube::config::KubeconfigError::ReadConfig(io, _) => io.to_string(),
+            other => kubeconfig_error_text(other),
+        };
+        LiveError::Kubeconfig(format!("{}: {reason}", path.display()))
+    })
+}
+
+/// A kubeconfig error without a path: kube's text, with the path it
+/// quotes (if any) shown plainly.
+fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
+    match e {
+        kube::config::KubeconfigError::ReadConfig(io, path) => {
+            format!("{}: {io}", path.display())
+        }
+        other => kubeconfig_error_text(other),
+    }
+}
+
 /// What kind of credentials the context uses, never their value.
 fn credential_kind(user: &AuthInfo) -> String {
     if let Some(exec) = &user.exec {
@@ -149,6 +220,35 @@ fn credential_kind(user: &AuthInfo) -> String {
 }
 
 impl Connection {
+    /// When `-n` found nothing: whether the namespace does not exist (the
+    /// server says 404), with the close names of those that do when the
+    /// user may list them. Anything else (403, an error) tells nothing:
+    /// the read stands as it is.
+    pub async fn missing_namespace(&self, ns: &str) -> Option<LiveError> {
+        use k8s_openapi::api::core::v1::Namespace;
+        let api: kube::Api<Namespace> = kube::Api::all(self.client.clone());
+        match tokio::time::timeout(self.request_timeout, api.get_metadata(ns)).await {
+            Ok(Err(kube::Error::Api(status))) if status.code == 404 => {}
+            _ => return None,
+        }
+        let params = kube::api::ListParams::default();
+        let known: Vec<String> =
+            match tokio::time::timeout(self.request_timeout, api.list_metadata(&params)).await {
+                Ok(Ok(list)) => list
+                    .items
+                    .into_iter()
+                    .filter_map(|n| n.metadata.name)
+                    .collect(),
+                _ => Vec::new(),
+            };
+        let suggestions = crate::text::did_you_mean(ns, known.iter().map(String::as_str));
+        Some(LiveError::NamespaceNotFound {
+            server: self.server.clone(),
+            namespace: ns.to_string(),
+            suggestion: crate::text::did_you_mean_text(&suggestions),
+        })
+    }
+
     fn fatal(&self, err: kube::Error) -> LiveError {
         match &err {
             kube::Error::Api(s) if s.code == 401 => LiveError::Unauthorized {
@@ -168,7 +268,7 @@ impl Connection {
                 {
                     LiveError::Timeout {
                         server: self.server.clone(),
-                        seconds: self.request_timeout.as_secs(),
+                        after: self.request_timeout,
                     }
                 } else {
                     LiveError::Unreachable {
@@ -178,5 +278,19 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_the_flags_take_them() {
+        assert_eq!(duration_text(Duration::from_millis(1)), "1ms");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(duration_text(Duration::from_secs(30)), "30s");
+        assert_eq!(duration_text(Duration::from_secs(90)), "1m30s");
+        assert_eq!(duration_text(Duration::from_secs(120)), "2m");
     }
 }

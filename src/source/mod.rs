@@ -8,6 +8,7 @@ pub mod drivers_file;
 pub mod dump;
 pub mod error_text;
 pub mod live;
+pub mod redact;
 pub mod request_log;
 
 use crate::scope::Target;
@@ -67,8 +68,12 @@ pub struct Request<'a> {
 /// Where to read from.
 #[derive(Debug, Clone)]
 pub enum SourceSpec {
-    /// `--from`: files, folders, or `-` for standard input.
-    Dump(Vec<String>),
+    /// `--from`: files, folders, or `-` for standard input, and how many
+    /// bytes they may hold together (`--max-input-bytes`).
+    Dump {
+        paths: Vec<String>,
+        max_bytes: u64,
+    },
     Live(live::LiveOptions),
 }
 
@@ -84,7 +89,10 @@ pub struct Input {
 /// (`--watch`) neither reconnects nor runs an exec credential plugin each
 /// time: kube's client refreshes expiring credentials itself.
 pub enum Source<'rt> {
-    Dump(Vec<String>),
+    Dump {
+        paths: Vec<String>,
+        max_bytes: u64,
+    },
     Live {
         runtime: &'rt Runtime,
         conn: live::Connection,
@@ -102,7 +110,7 @@ pub fn runtime() -> Result<Runtime> {
 /// Reads the scope once from where `spec` says.
 pub fn read(request: &Request, spec: &SourceSpec, stdin: &mut dyn Read) -> Result<Input> {
     match spec {
-        SourceSpec::Dump(paths) => read_dump(paths, request, stdin),
+        SourceSpec::Dump { paths, max_bytes } => read_dump(paths, *max_bytes, request, stdin),
         SourceSpec::Live(_) => {
             let runtime = runtime()?;
             Source::open(spec, &runtime)?.read(request, stdin)
@@ -115,7 +123,10 @@ impl<'rt> Source<'rt> {
     /// read only by [`Source::read`].
     pub fn open(spec: &SourceSpec, runtime: &'rt Runtime) -> Result<Self> {
         Ok(match spec {
-            SourceSpec::Dump(paths) => Source::Dump(paths.clone()),
+            SourceSpec::Dump { paths, max_bytes } => Source::Dump {
+                paths: paths.clone(),
+                max_bytes: *max_bytes,
+            },
             SourceSpec::Live(options) => Source::Live {
                 runtime,
                 conn: runtime.block_on(live::connect(options))?,
@@ -126,15 +137,26 @@ impl<'rt> Source<'rt> {
     /// Reads the scope: every file again, or the cluster through the same client.
     pub fn read(&self, request: &Request, stdin: &mut dyn Read) -> Result<Input> {
         match self {
-            Source::Dump(paths) => read_dump(paths, request, stdin),
+            Source::Dump { paths, max_bytes } => read_dump(paths, *max_bytes, request, stdin),
             Source::Live { runtime, conn } => Ok(runtime.block_on(read_live(conn, request))?),
         }
     }
 }
 
-fn read_dump(paths: &[String], request: &Request, stdin: &mut dyn Read) -> Result<Input> {
+fn read_dump(
+    paths: &[String],
+    max_bytes: u64,
+    request: &Request,
+    stdin: &mut dyn Read,
+) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
-    let loaded = dump::load(&inputs, stdin)?;
+    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes)?;
+    if let Some(ns) = request.namespace {
+        let known = namespaces_of(&loaded.snapshot.objects);
+        if !known.contains(ns) {
+            anyhow::bail!("{}", unknown_namespace(ns, &known));
+        }
+    }
     let captured_at = loaded.snapshot.now.to_string();
     Ok(Input {
         snapshot: loaded.snapshot,
@@ -171,6 +193,14 @@ async fn read_live(
             .await?
         }
     };
+    // An explicit -n that found nothing may name no namespace at all.
+    if let Some(ns) = request.namespace {
+        if !namespaces_of(&collected.snapshot.objects).contains(ns) {
+            if let Some(missing) = conn.missing_namespace(ns).await {
+                return Err(missing);
+            }
+        }
+    }
     if let (Some(log), Some(mark)) = (&conn.log, mark) {
         log.note(log.summary_since(mark));
     }
@@ -186,4 +216,53 @@ async fn read_live(
         },
         namespaces: namespace.map(|ns| BTreeSet::from([ns])),
     })
+}
+
+/// The namespaces a capture's objects are in: the only ones it knows.
+pub fn namespaces_of(o: &crate::snapshot::Objects) -> BTreeSet<String> {
+    fn add<'a, K: kube::Resource + 'a>(
+        set: &mut BTreeSet<String>,
+        items: impl IntoIterator<Item = &'a K>,
+    ) {
+        set.extend(items.into_iter().filter_map(|k| k.meta().namespace.clone()));
+    }
+    let mut set = BTreeSet::new();
+    add(&mut set, &o.pods);
+    add(&mut set, &o.claims);
+    add(&mut set, &o.events);
+    add(&mut set, &o.capacities);
+    add(&mut set, &o.quotas);
+    add(&mut set, &o.limit_ranges);
+    add(&mut set, &o.deployments);
+    add(&mut set, &o.replica_sets);
+    add(&mut set, &o.stateful_sets);
+    add(&mut set, &o.daemon_sets);
+    add(&mut set, &o.jobs);
+    add(&mut set, &o.cron_jobs);
+    set
+}
+
+/// `-n` names a namespace the capture holds nothing of: the closest
+/// names it does hold, or the first few.
+fn unknown_namespace(ns: &str, known: &BTreeSet<String>) -> String {
+    let suggestions = crate::text::did_you_mean(ns, known.iter().map(String::as_str));
+    if !suggestions.is_empty() {
+        return format!(
+            "namespace {ns} not found in the capture{}",
+            crate::text::did_you_mean_text(&suggestions)
+        );
+    }
+    if known.is_empty() {
+        return format!("namespace {ns} not found in the capture: it holds no namespaced objects");
+    }
+    let some: Vec<&str> = known.iter().take(5).map(String::as_str).collect();
+    format!(
+        "namespace {ns} not found in the capture, which holds {}{}",
+        some.join(", "),
+        if known.len() > some.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
 }

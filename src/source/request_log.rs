@@ -34,8 +34,12 @@ impl RequestLog {
         }
     }
 
+    /// One line on stderr: what it quotes (a context name, a server's
+    /// answer) shown escaped, and URLs without credentials.
     pub fn note(&self, line: impl Display) {
-        eprintln!("storage-doctor: {line}");
+        let line = line.to_string();
+        let line = crate::text::urls_for_display(&line);
+        eprintln!("storage-doctor: {}", crate::text::terminal(&line));
     }
 
     /// Where a read starts: the count so far and the time.

@@ -87,7 +87,7 @@ impl Connection {
                     Err(_) => {
                         return Err(LiveError::Timeout {
                             server: self.server.clone(),
-                            seconds: self.request_timeout.as_secs(),
+                            after: self.request_timeout,
                         })
                     }
                     // The continue token expired (410) while paging a large
@@ -234,7 +234,7 @@ impl Connection {
         match tokio::time::timeout(self.request_timeout, api.get_opt(name)).await {
             Err(_) => Err(LiveError::Timeout {
                 server: self.server.clone(),
-                seconds: self.request_timeout.as_secs(),
+                after: self.request_timeout,
             }),
             Ok(Ok(found)) => Ok(Outcome::Items(found.into_iter().collect())),
             Ok(Err(e)) => match gap_of(K::KIND.resource, &e) {
@@ -432,7 +432,7 @@ impl Connection {
             Ok(Err(e)) => Err(self.fatal(e)),
             Err(_) => Err(LiveError::Timeout {
                 server: self.server.clone(),
-                seconds: self.request_timeout.as_secs(),
+                after: self.request_timeout,
             }),
         }
     }
