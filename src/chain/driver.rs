@@ -42,10 +42,23 @@ pub fn image_name(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
+/// The same sidecars as some distributions name their images
+/// (`eks-distro/kubernetes-csi/external-provisioner`).
+const ALIASES: &[(&str, &str)] = &[
+    ("external-provisioner", "csi-provisioner"),
+    ("external-attacher", "csi-attacher"),
+    ("external-resizer", "csi-resizer"),
+];
+
 /// The controller sidecar a container runs, if any.
 pub fn sidecar_of(c: &Container) -> Option<&'static str> {
     let name = image_name(c.image.as_deref().unwrap_or(""));
-    SIDECARS.iter().copied().find(|s| name.ends_with(s))
+    SIDECARS.iter().copied().find(|s| name.ends_with(s)).or_else(|| {
+        ALIASES
+            .iter()
+            .find(|(alias, _)| name.ends_with(alias))
+            .map(|(_, s)| *s)
+    })
 }
 
 /// Whether a container runs node-driver-registrar (or the legacy

@@ -2,6 +2,7 @@
 //! rules say. Rules import these, never each other.
 
 pub mod claims;
+pub mod components;
 pub mod commands;
 pub mod evidence;
 pub mod expansion;
