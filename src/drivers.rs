@@ -162,7 +162,12 @@ mod tests {
             "drivers:\n  - name: my.csi.example.com\n    components:\n      namespace: storage\n      controller: app=my-controller\n",
         )
         .unwrap();
-        let hints = kb.get("my.csi.example.com").unwrap().components.clone().unwrap();
+        let hints = kb
+            .get("my.csi.example.com")
+            .unwrap()
+            .components
+            .clone()
+            .unwrap();
         assert_eq!(hints.namespace.as_deref(), Some("storage"));
         assert_eq!(hints.node_plugin, None);
     }

@@ -53,12 +53,16 @@ const ALIASES: &[(&str, &str)] = &[
 /// The controller sidecar a container runs, if any.
 pub fn sidecar_of(c: &Container) -> Option<&'static str> {
     let name = image_name(c.image.as_deref().unwrap_or(""));
-    SIDECARS.iter().copied().find(|s| name.ends_with(s)).or_else(|| {
-        ALIASES
-            .iter()
-            .find(|(alias, _)| name.ends_with(alias))
-            .map(|(_, s)| *s)
-    })
+    SIDECARS
+        .iter()
+        .copied()
+        .find(|s| name.ends_with(s))
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| name.ends_with(alias))
+                .map(|(_, s)| *s)
+        })
 }
 
 /// Whether a container runs node-driver-registrar (or the legacy
@@ -448,8 +452,12 @@ pub fn components<'a>(
             continue;
         }
         let labels = labels.or(ds.metadata.labels.as_ref());
-        if let Some(found) = m.judge(ns_of(&ds.metadata), labels, pod_spec, m.node_plugin.as_ref())
-        {
+        if let Some(found) = m.judge(
+            ns_of(&ds.metadata),
+            labels,
+            pod_spec,
+            m.node_plugin.as_ref(),
+        ) {
             plugins.push((found, ds));
         }
     }
@@ -643,8 +651,12 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
     let key = t.key.as_deref().unwrap_or("");
     let exists = t.operator.as_deref() == Some("Exists");
     let key_ok = (key.is_empty() && exists) || key == taint.key;
-    let value_ok = exists || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
-    let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+    let value_ok =
+        exists || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
+    let effect_ok = t
+        .effect
+        .as_deref()
+        .is_none_or(|e| e.is_empty() || e == taint.effect);
     key_ok && value_ok && effect_ok
 }
 

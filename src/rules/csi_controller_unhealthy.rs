@@ -152,7 +152,10 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
             format!("has no Ready pod ({})", states.join(", "))
         }
     } else if let Some(l) = stale {
-        format!("has let its leader Lease {}/{} go stale", l.namespace, l.name)
+        format!(
+            "has let its leader Lease {}/{} go stale",
+            l.namespace, l.name
+        )
     } else {
         return None;
     };
@@ -160,7 +163,11 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
         &RULE,
         format!(
             "the controller of CSI driver {driver} ({controller}) {verdict}: {}",
-            waits.iter().map(|w| w.what.as_str()).collect::<Vec<_>>().join("; ")
+            waits
+                .iter()
+                .map(|w| w.what.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     );
     for w in waits {
@@ -259,8 +266,7 @@ mod tests {
     use super::*;
     use crate::fixtures::*;
     use k8s_openapi::api::core::v1::{
-        Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting,
-        ContainerStatus,
+        Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
     };
 
     fn controller_pod(name: &str, restarts: i32, looping: bool) -> k8s_openapi::api::core::v1::Pod {
@@ -276,7 +282,9 @@ mod tests {
             },
             Container {
                 name: "csi-provisioner".into(),
-                image: Some("public.ecr.aws/eks-distro/kubernetes-csi/external-provisioner:v5.1.0".into()),
+                image: Some(
+                    "public.ecr.aws/eks-distro/kubernetes-csi/external-provisioner:v5.1.0".into(),
+                ),
                 ..Default::default()
             },
             Container {
@@ -285,7 +293,11 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let mut p = if looping { p.on_node("node-1") } else { p.running() };
+        let mut p = if looping {
+            p.on_node("node-1")
+        } else {
+            p.running()
+        };
         let status = p.status.as_mut().unwrap();
         status.container_statuses = Some(vec![ContainerStatus {
             name: "ebs-plugin".into(),
@@ -302,7 +314,9 @@ mod tests {
                 terminated: Some(ContainerStateTerminated {
                     exit_code: 1,
                     reason: Some("Error".into()),
-                    message: Some("failed to get region: EC2 instance metadata is not available".into()),
+                    message: Some(
+                        "failed to get region: EC2 instance metadata is not available".into(),
+                    ),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -333,8 +347,10 @@ mod tests {
     fn crash_looping_controller_explains_a_waiting_claim() {
         let snap = snapshot(|o| {
             waiting_claim(o);
-            o.pods.push(controller_pod("ebs-csi-controller-7d9c-a", 7, true));
-            o.pods.push(controller_pod("ebs-csi-controller-7d9c-b", 6, true));
+            o.pods
+                .push(controller_pod("ebs-csi-controller-7d9c-a", 7, true));
+            o.pods
+                .push(controller_pod("ebs-csi-controller-7d9c-b", 6, true));
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
@@ -342,7 +358,9 @@ mod tests {
         assert!(t.contains("crash-looping (2 of 2 pods)"), "{t}");
         assert!(t.contains("EC2 instance metadata"), "{t}");
         assert!(
-            t.contains("kubectl -n kube-system logs ebs-csi-controller-7d9c-a -c ebs-plugin --previous"),
+            t.contains(
+                "kubectl -n kube-system logs ebs-csi-controller-7d9c-a -c ebs-plugin --previous"
+            ),
             "{t}"
         );
     }
@@ -351,7 +369,8 @@ mod tests {
     fn a_controller_that_restarted_once_and_is_ready_is_healthy() {
         let snap = snapshot(|o| {
             waiting_claim(o);
-            o.pods.push(controller_pod("ebs-csi-controller-7d9c-a", 1, false));
+            o.pods
+                .push(controller_pod("ebs-csi-controller-7d9c-a", 1, false));
         });
         assert!(causes(&RULE, &snap).is_empty());
     }
@@ -365,7 +384,8 @@ mod tests {
     #[test]
     fn a_healthy_chain_blames_nothing() {
         let snap = snapshot(|o| {
-            o.pods.push(controller_pod("ebs-csi-controller-7d9c-a", 9, true));
+            o.pods
+                .push(controller_pod("ebs-csi-controller-7d9c-a", 9, true));
             o.claims.push(pvc("data").class("gp3").bound("pv-1"));
         });
         assert!(causes(&RULE, &snap).is_empty());
@@ -377,7 +397,8 @@ mod tests {
         use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
         let snap = snapshot(|o| {
             waiting_claim(o);
-            o.pods.push(controller_pod("ebs-csi-controller-7d9c-a", 0, false));
+            o.pods
+                .push(controller_pod("ebs-csi-controller-7d9c-a", 0, false));
             o.leases.push(Lease {
                 metadata: ObjectMeta {
                     name: Some("ebs-csi-aws-com".into()),
@@ -395,7 +416,10 @@ mod tests {
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         let t = text(&c[0]);
-        assert!(t.contains("held by ebs-csi-controller-old (no such pod now)"), "{t}");
+        assert!(
+            t.contains("held by ebs-csi-controller-old (no such pod now)"),
+            "{t}"
+        );
         assert!(t.contains("stale"), "{t}");
     }
 
@@ -405,6 +429,9 @@ mod tests {
             attacher_driver("AttachVolume.Attach failed for volume \"pv\" : timed out waiting for external-attacher of ebs.csi.aws.com CSI driver to attach volume vol-1"),
             Some("ebs.csi.aws.com")
         );
-        assert_eq!(attacher_driver("timed out waiting for external-attacher of "), None);
+        assert_eq!(
+            attacher_driver("timed out waiting for external-attacher of "),
+            None
+        );
     }
 }

@@ -266,7 +266,8 @@ mod tests {
             image: Some("registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.12.0".into()),
             args: Some(vec![
                 "--csi-address=/csi/csi.sock".into(),
-                "--kubelet-registration-path=/var/lib/kubelet/plugins/ebs.csi.aws.com/csi.sock".into(),
+                "--kubelet-registration-path=/var/lib/kubelet/plugins/ebs.csi.aws.com/csi.sock"
+                    .into(),
             ]),
             ..Default::default()
         }
@@ -310,14 +311,18 @@ mod tests {
 
     fn setup(o: &mut crate::snapshot::Objects, tolerations: Vec<Toleration>) {
         o.nodes.push(node("node-a"));
-        o.nodes.push(node("node-gpu").taint("nvidia.com/gpu", "NoSchedule"));
+        o.nodes
+            .push(node("node-gpu").taint("nvidia.com/gpu", "NoSchedule"));
         o.csi_nodes.push(csi_node("node-a", &["ebs.csi.aws.com"]));
         o.csi_nodes.push(csi_node("node-gpu", &[]));
         o.daemon_sets.push(node_plugin(tolerations));
         o.pods.push(plugin_pod("node-a"));
         o.claims.push(pvc("data").bound("pv-1"));
-        o.volumes
-            .push(pv("pv-1").bound_to("default", "data").csi("ebs.csi.aws.com"));
+        o.volumes.push(
+            pv("pv-1")
+                .bound_to("default", "data")
+                .csi("ebs.csi.aws.com"),
+        );
     }
 
     #[test]
@@ -334,8 +339,14 @@ mod tests {
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
         let t = text(&c[0]);
-        assert!(t.contains("does not tolerate the node's taint nvidia.com/gpu:NoSchedule"), "{t}");
-        assert!(t.contains("\"path\":\"/spec/template/spec/tolerations\""), "{t}");
+        assert!(
+            t.contains("does not tolerate the node's taint nvidia.com/gpu:NoSchedule"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\"path\":\"/spec/template/spec/tolerations\""),
+            "{t}"
+        );
         assert!(t.contains("CSINode node-gpu lists []"), "{t}");
     }
 
@@ -364,7 +375,8 @@ mod tests {
     fn a_node_that_needs_nothing_is_not_blamed() {
         let snap = snapshot(|o| {
             setup(o, Vec::new());
-            o.pods.push(pod("web").on_node("node-gpu").waiting("ContainerCreating"));
+            o.pods
+                .push(pod("web").on_node("node-gpu").waiting("ContainerCreating"));
         });
         assert!(causes(&RULE, &snap).is_empty());
     }
@@ -374,7 +386,13 @@ mod tests {
         let snap = snapshot(|o| {
             setup(o, Vec::new());
             o.daemon_sets.clear();
-            o.pods.retain(|p| !p.metadata.name.as_deref().unwrap_or("").starts_with("ebs-csi-node"));
+            o.pods.retain(|p| {
+                !p.metadata
+                    .name
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with("ebs-csi-node")
+            });
             o.pods.push(
                 pod("trainer")
                     .claim("data")

@@ -16,7 +16,11 @@ pub fn pod_name(p: &Pod) -> String {
 
 /// Messages are cut to a line of reasonable length.
 fn short(text: &str) -> String {
-    let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let line = line.trim();
     if line.chars().count() > 300 {
         let cut: String = line.chars().take(300).collect();
@@ -60,8 +64,7 @@ pub fn lease_line(ctx: &Ctx, l: &LeaseState) -> String {
         Some(a) if a >= 0 => format!(
             "renewed {} ago",
             crate::model::age(
-                jiff::Timestamp::from_second(ctx.snap.now.as_second() - a)
-                    .unwrap_or(ctx.snap.now),
+                jiff::Timestamp::from_second(ctx.snap.now.as_second() - a).unwrap_or(ctx.snap.now),
                 ctx.snap.now
             )
         ),

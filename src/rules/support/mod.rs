@@ -2,8 +2,8 @@
 //! rules say. Rules import these, never each other.
 
 pub mod claims;
-pub mod components;
 pub mod commands;
+pub mod components;
 pub mod evidence;
 pub mod expansion;
 pub mod in_tree;
