@@ -51,7 +51,7 @@ EVENTS=${EVENTS:-10000}
 # The kinds the tool lists in a scan (src/source/live.rs), as kubectl names them.
 KINDS=(pods pvc pv storageclasses nodes events volumeattachments csidrivers csinodes
     csistoragecapacities resourcequotas limitranges deployments replicasets
-    statefulsets daemonsets jobs cronjobs)
+    statefulsets daemonsets jobs cronjobs leases)
 
 log() { printf 'request-budget: %s\n' "$*" >&2; }
 die() {

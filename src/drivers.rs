@@ -29,6 +29,26 @@ pub struct Driver {
     pub static_only: bool,
     #[serde(default)]
     pub note: Option<String>,
+    /// Where the driver's own pods are, for drivers that neither name
+    /// themselves in their containers nor carry their name in their labels.
+    #[serde(default)]
+    pub components: Option<ComponentHints>,
+}
+
+/// How to find a driver's controller and node plugin when nothing generic
+/// does. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComponentHints {
+    /// The namespace the components run in; others are not looked at.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// A label selector (`app=ebs-csi-controller`) of the controller's pods.
+    #[serde(default)]
+    pub controller: Option<String>,
+    /// A label selector of the node plugin's pods.
+    #[serde(default)]
+    pub node_plugin: Option<String>,
 }
 
 impl Driver {
@@ -133,6 +153,23 @@ mod tests {
             ["ReadWriteMany"]
         );
         assert!(kb.get("my.csi.example.com").is_some());
+    }
+
+    #[test]
+    fn component_hints_are_optional() {
+        let mut kb = Drivers::built_in();
+        kb.extend_from_yaml(
+            "drivers:\n  - name: my.csi.example.com\n    components:\n      namespace: storage\n      controller: app=my-controller\n",
+        )
+        .unwrap();
+        let hints = kb
+            .get("my.csi.example.com")
+            .unwrap()
+            .components
+            .clone()
+            .unwrap();
+        assert_eq!(hints.namespace.as_deref(), Some("storage"));
+        assert_eq!(hints.node_plugin, None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::snapshot::Objects;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
 };
@@ -137,11 +138,13 @@ kinds! {
     STATEFUL_SET: StatefulSet => stateful_sets,
         "a StatefulSet that cannot create its pods is not seen";
     DAEMON_SET: DaemonSet => daemon_sets,
-        "ds/ targets find no DaemonSet without pods";
+        "ds/ targets find no DaemonSet without pods, and what keeps a CSI node plugin off a node cannot be named";
     JOB: Job => jobs,
         "a pod cannot be traced through its Job to a CronJob";
     CRON_JOB: CronJob => cron_jobs,
         "cronjob/ targets find no CronJob without pods";
+    LEASE: Lease => leases,
+        "whether a CSI driver's controller still holds its leader Lease is unknown";
     EVENT: Event => events,
         "causes rest on object state alone, without the events that corroborate them";
 }

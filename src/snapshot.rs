@@ -5,6 +5,7 @@ use crate::events;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
 };
@@ -52,6 +53,8 @@ pub struct Objects {
     pub daemon_sets: Vec<DaemonSet>,
     pub jobs: Vec<Job>,
     pub cron_jobs: Vec<CronJob>,
+    /// Leader-election Leases (the CSI sidecars').
+    pub leases: Vec<Lease>,
 }
 
 type ByName = HashMap<String, usize>;
@@ -484,6 +487,7 @@ fn dedup(o: &mut Objects) {
     keep_newest(&mut o.daemon_sets, |x| &x.metadata);
     keep_newest(&mut o.jobs, |x| &x.metadata);
     keep_newest(&mut o.cron_jobs, |x| &x.metadata);
+    keep_newest(&mut o.leases, |x| &x.metadata);
 }
 
 /// The newest moment the capture shows, not after `limit`: object

@@ -2,6 +2,7 @@
 //! pod, claims, classes, volumes, drivers, node, attachments and events.
 
 mod claim;
+pub mod driver;
 mod pod;
 mod subjects;
 mod terminating;

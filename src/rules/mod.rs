@@ -11,7 +11,9 @@ pub mod claim_lost;
 pub mod claim_misbound;
 pub mod claim_not_found;
 pub mod claim_terminating;
+pub mod csi_controller_unhealthy;
 pub mod csi_driver_not_registered;
+pub mod csi_node_plugin_unhealthy;
 pub mod csidriver_missing;
 pub mod ephemeral_claim_not_owned;
 pub mod expansion_failed;
@@ -78,6 +80,9 @@ pub const RULES: &[&Rule] = &[
     &rwop_conflict::RULE,
     &provisioning_failed::RULE,
     &in_tree_driver_missing::RULE,
+    // The driver's own pods, before the waits they explain.
+    &csi_controller_unhealthy::RULE,
+    &csi_node_plugin_unhealthy::RULE,
     &provisioner_not_responding::RULE,
     &csi_driver_not_registered::RULE,
     &volume_held_by_lost_node::RULE,

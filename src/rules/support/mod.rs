@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod classes;
 pub mod commands;
+pub mod components;
 pub mod evidence;
 pub mod expansion;
 pub mod in_tree;

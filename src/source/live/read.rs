@@ -8,6 +8,7 @@ use crate::snapshot::{claim_names, Gap, Objects, Snapshot};
 use futures::future::{join, join3, join4, join5, join_all};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
 };
@@ -173,9 +174,12 @@ impl Connection {
         let workloads = join4(
             self.namespaced::<ResourceQuota>(scope, None),
             self.namespaced::<LimitRange>(scope, None),
-            join(
+            join3(
                 self.namespaced::<Deployment>(scope, None),
                 self.namespaced::<ReplicaSet>(scope, None),
+                // Every namespace: the CSI sidecars' leader Leases live
+                // beside the driver, not beside the workload.
+                self.cluster::<Lease>(),
             ),
             join4(
                 self.namespaced::<StatefulSet>(scope, None),
@@ -192,7 +196,7 @@ impl Connection {
         let (
             quotas,
             limit_ranges,
-            (deployments, replica_sets),
+            (deployments, replica_sets, leases),
             (stateful_sets, daemon_sets, jobs, cron_jobs),
         ) = workloads;
         let mut r = Reading::default();
@@ -215,6 +219,7 @@ impl Connection {
             daemon_sets: r.take(daemon_sets)?,
             jobs: r.take(jobs)?,
             cron_jobs: r.take(cron_jobs)?,
+            leases: r.take(leases)?,
         };
         something_read(&self.server, &r)?;
         Ok(Collected {

@@ -1,0 +1,769 @@
+//! A CSI driver's own components, found by what they serve rather than by
+//! one vendor's names: the controller (pods running the `csi-provisioner`,
+//! `csi-attacher`, `csi-resizer` or `csi-snapshotter` sidecars, and their
+//! Deployment or StatefulSet), the node plugin (DaemonSet pods running
+//! `node-driver-registrar`), and the sidecars' leader-election Leases.
+
+use crate::drivers::Drivers;
+use crate::owners::owner_of;
+use crate::selector::Selector;
+use crate::snapshot::Snapshot;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec, Taint, Toleration};
+use std::collections::BTreeMap;
+
+/// The controller sidecars, by the last path element of their image.
+pub const SIDECARS: &[&str] = &[
+    "csi-provisioner",
+    "csi-attacher",
+    "csi-resizer",
+    "csi-snapshotter",
+];
+
+/// Words of a driver name that say nothing about which driver it is.
+const GENERIC: &[&str] = &[
+    "csi",
+    "driver",
+    "k8s",
+    "kubernetes",
+    "io",
+    "com",
+    "org",
+    "net",
+    "storage",
+    "x-k8s",
+];
+
+/// `registry/path/csi-provisioner:v5.1.0@sha256:…` → `csi-provisioner`.
+pub fn image_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split(':').next().unwrap_or(last)
+}
+
+/// The same sidecars as some distributions name their images
+/// (`eks-distro/kubernetes-csi/external-provisioner`).
+const ALIASES: &[(&str, &str)] = &[
+    ("external-provisioner", "csi-provisioner"),
+    ("external-attacher", "csi-attacher"),
+    ("external-resizer", "csi-resizer"),
+];
+
+/// The controller sidecar a container runs, if any.
+pub fn sidecar_of(c: &Container) -> Option<&'static str> {
+    let name = image_name(c.image.as_deref().unwrap_or(""));
+    SIDECARS
+        .iter()
+        .copied()
+        .find(|s| name.ends_with(s))
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| name.ends_with(alias))
+                .map(|(_, s)| *s)
+        })
+}
+
+/// Whether a container runs node-driver-registrar (or the legacy
+/// driver-registrar).
+pub fn is_registrar(c: &Container) -> bool {
+    image_name(c.image.as_deref().unwrap_or("")).ends_with("driver-registrar")
+}
+
+/// The leader-election lock name as the sidecars sanitise it: anything
+/// outside `[a-zA-Z0-9-]` becomes `-`, and a trailing `-` gets an `X`.
+pub fn sanitize(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.ends_with('-') {
+        s.push('X');
+    }
+    s
+}
+
+/// The Lease a sidecar of `driver` holds while it leads.
+pub fn lease_name(sidecar: &str, driver: &str) -> Option<String> {
+    let d = sanitize(driver);
+    match sidecar {
+        "csi-provisioner" => Some(d),
+        "csi-attacher" => Some(format!("external-attacher-leader-{d}")),
+        "csi-resizer" => Some(format!("external-resizer-{d}")),
+        "csi-snapshotter" => Some(format!("external-snapshotter-leader-{d}")),
+        _ => None,
+    }
+}
+
+/// The word of a driver name that tells it apart: `ebs` for
+/// `ebs.csi.aws.com`, `vsphere` for `csi.vsphere.vmware.com`.
+pub fn distinctive(driver: &str) -> Option<&str> {
+    let last = driver.rsplit('/').next().unwrap_or(driver);
+    last.split('.')
+        .find(|w| w.len() >= 3 && !GENERIC.contains(&w.to_ascii_lowercase().as_str()))
+}
+
+/// Whether `text` names `driver` as a whole word (not inside a longer name).
+fn mentions(text: &str, driver: &str) -> bool {
+    if driver.is_empty() {
+        return false;
+    }
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_';
+    let mut from = 0;
+    while let Some(i) = text[from..].find(driver) {
+        let start = from + i;
+        let end = start + driver.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        if !before.is_some_and(word) && !after.is_some_and(word) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+fn containers(spec: &PodSpec) -> impl Iterator<Item = &Container> {
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+}
+
+/// Whether a pod spec names the driver in a container's command, arguments
+/// or environment (`--drivername=`, `--endpoint=…/<driver>/…`,
+/// `--kubelet-registration-path=/var/lib/kubelet/plugins/<driver>/csi.sock`).
+fn spec_names(spec: &PodSpec, driver: &str) -> bool {
+    containers(spec).any(|c| {
+        c.command
+            .iter()
+            .flatten()
+            .chain(c.args.iter().flatten())
+            .any(|a| mentions(a, driver))
+            || c.env
+                .iter()
+                .flatten()
+                .filter_map(|e| e.value.as_deref())
+                .any(|v| mentions(v, driver))
+    })
+}
+
+fn labels_name(labels: Option<&BTreeMap<String, String>>, driver: &str) -> bool {
+    let Some(word) = distinctive(driver) else {
+        return false;
+    };
+    let word = word.to_ascii_lowercase();
+    labels.is_some_and(|l| {
+        ["app.kubernetes.io/name", "app"]
+            .iter()
+            .filter_map(|k| l.get(*k))
+            .any(|v| v.to_ascii_lowercase().contains(&word))
+    })
+}
+
+/// How strongly a pod spec belongs to a driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Match {
+    /// Its labels carry the driver's distinctive word.
+    Label,
+    /// A container names the driver.
+    Named,
+    /// The driver table's hint selects it.
+    Hinted,
+}
+
+struct Matcher<'a> {
+    driver: &'a str,
+    /// Other installed drivers: a spec naming one of them is theirs.
+    others: Vec<&'a str>,
+    namespace: Option<&'a str>,
+    controller: Option<Selector>,
+    node_plugin: Option<Selector>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(snap: &'a Snapshot, drivers: &'a Drivers, driver: &'a str) -> Self {
+        let hints = drivers.get(driver).and_then(|d| d.components.as_ref());
+        let parse = |s: Option<&String>| {
+            s.filter(|s| !s.trim().is_empty())
+                .and_then(|s| Selector::parse(s).ok())
+        };
+        Matcher {
+            driver,
+            others: snap
+                .objects
+                .csi_drivers
+                .iter()
+                .filter_map(|d| d.metadata.name.as_deref())
+                .filter(|d| *d != driver)
+                .collect(),
+            namespace: hints.and_then(|h| h.namespace.as_deref()),
+            controller: parse(hints.and_then(|h| h.controller.as_ref())),
+            node_plugin: parse(hints.and_then(|h| h.node_plugin.as_ref())),
+        }
+    }
+
+    fn judge(
+        &self,
+        ns: &str,
+        labels: Option<&BTreeMap<String, String>>,
+        spec: &PodSpec,
+        hint: Option<&Selector>,
+    ) -> Option<Match> {
+        if self.namespace.is_some_and(|want| want != ns) {
+            return None;
+        }
+        if hint.is_some_and(|s| s.matches(labels)) {
+            return Some(Match::Hinted);
+        }
+        if spec_names(spec, self.driver) {
+            return Some(Match::Named);
+        }
+        if self.others.iter().any(|o| spec_names(spec, o)) {
+            return None;
+        }
+        labels_name(labels, self.driver).then_some(Match::Label)
+    }
+}
+
+/// Keeps the items of the strongest match only.
+fn strongest<T>(found: Vec<(Match, T)>) -> Vec<T> {
+    let best = found.iter().map(|(m, _)| *m).max();
+    found
+        .into_iter()
+        .filter(|(m, _)| Some(*m) == best)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+/// A Deployment or StatefulSet that runs a driver's controller.
+#[derive(Debug, Clone)]
+pub struct ControllerWorkload<'a> {
+    pub kind: &'static str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub replicas: Option<i32>,
+    pub ready: Option<i32>,
+}
+
+/// What the snapshot shows of one driver's components.
+#[derive(Debug, Clone, Default)]
+pub struct DriverComponents<'a> {
+    pub controller_workloads: Vec<ControllerWorkload<'a>>,
+    /// Pods of the controller that have not finished, by namespace and name.
+    pub controller_pods: Vec<&'a Pod>,
+    pub node_plugins: Vec<&'a DaemonSet>,
+    /// Pods of the node plugin that have not finished.
+    pub node_plugin_pods: Vec<&'a Pod>,
+}
+
+impl<'a> DriverComponents<'a> {
+    pub fn controller_identified(&self) -> bool {
+        !self.controller_workloads.is_empty() || !self.controller_pods.is_empty()
+    }
+
+    pub fn node_plugin_identified(&self) -> bool {
+        !self.node_plugins.is_empty() || !self.node_plugin_pods.is_empty()
+    }
+
+    /// The node plugin's pods scheduled to a node.
+    pub fn node_plugin_pods_on(&self, node: &str) -> Vec<&'a Pod> {
+        self.node_plugin_pods
+            .iter()
+            .copied()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node))
+            .collect()
+    }
+
+    /// Namespaces of the controller, sorted.
+    pub fn controller_namespaces(&self) -> Vec<&'a str> {
+        let mut ns: Vec<&str> = self
+            .controller_workloads
+            .iter()
+            .map(|w| w.namespace)
+            .chain(
+                self.controller_pods
+                    .iter()
+                    .filter_map(|p| p.metadata.namespace.as_deref()),
+            )
+            .collect();
+        ns.sort_unstable();
+        ns.dedup();
+        ns
+    }
+}
+
+fn finished(p: &Pod) -> bool {
+    matches!(
+        p.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+fn by_ns_name(p: &&Pod) -> (String, String) {
+    (
+        p.metadata.namespace.clone().unwrap_or_default(),
+        p.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Finds the components of `driver` in the snapshot.
+pub fn components<'a>(
+    snap: &'a Snapshot,
+    drivers: &'a Drivers,
+    driver: &'a str,
+) -> DriverComponents<'a> {
+    let m = Matcher::new(snap, drivers, driver);
+    let o = &snap.objects;
+    let ns_of = |meta: &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        meta.namespace.as_deref().unwrap_or("")
+    };
+
+    let mut controller_pods = Vec::new();
+    let mut node_pods = Vec::new();
+    for p in &o.pods {
+        let Some(spec) = p.spec.as_ref() else {
+            continue;
+        };
+        if finished(p) {
+            continue;
+        }
+        let ns = ns_of(&p.metadata);
+        let labels = p.metadata.labels.as_ref();
+        if spec.containers.iter().any(|c| sidecar_of(c).is_some()) {
+            if let Some(found) = m.judge(ns, labels, spec, m.controller.as_ref()) {
+                controller_pods.push((found, p));
+            }
+        } else if spec.containers.iter().any(is_registrar) {
+            if let Some(found) = m.judge(ns, labels, spec, m.node_plugin.as_ref()) {
+                node_pods.push((found, p));
+            }
+        }
+    }
+    let mut controller_pods = strongest(controller_pods);
+    controller_pods.sort_by_key(by_ns_name);
+    let mut node_plugin_pods = strongest(node_pods);
+    node_plugin_pods.sort_by_key(by_ns_name);
+
+    let template_of = |t: &'a k8s_openapi::api::core::v1::PodTemplateSpec| {
+        (
+            t.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+            t.spec.as_ref(),
+        )
+    };
+    let mut workloads = Vec::new();
+    let candidates = o
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            let s = d.spec.as_ref()?;
+            let st = d.status.as_ref();
+            Some((
+                "Deployment",
+                &d.metadata,
+                &s.template,
+                s.replicas,
+                st.and_then(|s| s.ready_replicas),
+            ))
+        })
+        .chain(o.stateful_sets.iter().filter_map(|d| {
+            let s = d.spec.as_ref()?;
+            let st = d.status.as_ref();
+            Some((
+                "StatefulSet",
+                &d.metadata,
+                &s.template,
+                s.replicas,
+                st.and_then(|s| s.ready_replicas),
+            ))
+        }));
+    for (kind, meta, template, replicas, ready) in candidates {
+        let (labels, spec) = template_of(template);
+        let Some(spec) = spec else { continue };
+        if !spec.containers.iter().any(|c| sidecar_of(c).is_some()) {
+            continue;
+        }
+        let labels = labels.or(meta.labels.as_ref());
+        if let Some(found) = m.judge(ns_of(meta), labels, spec, m.controller.as_ref()) {
+            workloads.push((
+                found,
+                ControllerWorkload {
+                    kind,
+                    namespace: ns_of(meta),
+                    name: meta.name.as_deref().unwrap_or(""),
+                    replicas: Some(replicas.unwrap_or(1)),
+                    ready,
+                },
+            ));
+        }
+    }
+    // The workloads of the pods found, even when their template alone did
+    // not tell (the pods' labels did).
+    for p in &controller_pods {
+        if let Some(owner) = owner_of(snap, p) {
+            let known = workloads.iter().any(|(_, w)| {
+                w.kind == owner.kind
+                    && Some(w.namespace) == owner.namespace.as_deref()
+                    && w.name == owner.name
+            });
+            if !known && matches!(owner.kind.as_str(), "Deployment" | "StatefulSet") {
+                let found = o
+                    .deployments
+                    .iter()
+                    .map(|d| ("Deployment", &d.metadata))
+                    .chain(o.stateful_sets.iter().map(|s| ("StatefulSet", &s.metadata)))
+                    .find(|(k, meta)| {
+                        *k == owner.kind
+                            && meta.namespace == owner.namespace
+                            && meta.name.as_deref() == Some(owner.name.as_str())
+                    });
+                if let Some((kind, meta)) = found {
+                    workloads.push((
+                        Match::Label,
+                        ControllerWorkload {
+                            kind,
+                            namespace: ns_of(meta),
+                            name: meta.name.as_deref().unwrap_or(""),
+                            replicas: None,
+                            ready: None,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    let mut controller_workloads = strongest(workloads);
+    controller_workloads.sort_by(|a, b| (a.namespace, a.name).cmp(&(b.namespace, b.name)));
+
+    let mut plugins = Vec::new();
+    for ds in &o.daemon_sets {
+        let Some(spec) = ds.spec.as_ref() else {
+            continue;
+        };
+        let (labels, pod_spec) = template_of(&spec.template);
+        let Some(pod_spec) = pod_spec else { continue };
+        if !pod_spec.containers.iter().any(is_registrar) {
+            continue;
+        }
+        let labels = labels.or(ds.metadata.labels.as_ref());
+        if let Some(found) = m.judge(
+            ns_of(&ds.metadata),
+            labels,
+            pod_spec,
+            m.node_plugin.as_ref(),
+        ) {
+            plugins.push((found, ds));
+        }
+    }
+    let mut node_plugins = strongest(plugins);
+    node_plugins.sort_by_key(|d| (d.metadata.namespace.clone(), d.metadata.name.clone()));
+
+    DriverComponents {
+        controller_workloads,
+        controller_pods,
+        node_plugins,
+        node_plugin_pods,
+    }
+}
+
+/// What is wrong with a pod that is not Running and Ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodTrouble {
+    /// As kubectl shows it: `CrashLoopBackOff`, `Pending`, `Running (not ready)`.
+    pub state: String,
+    /// The container most at fault.
+    pub container: Option<String>,
+    pub restarts: i32,
+    pub crash_looping: bool,
+    /// The last termination of that container: reason, exit code, message.
+    pub last_reason: Option<String>,
+    pub last_exit_code: Option<i32>,
+    pub last_message: Option<String>,
+    /// Why an unscheduled pod waits (its PodScheduled condition).
+    pub unscheduled: Option<String>,
+}
+
+/// Waiting reasons that mean the container does not get going.
+const STUCK: &[&str] = &[
+    "CrashLoopBackOff",
+    "Error",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+    "RunContainerError",
+];
+
+/// The trouble of a pod, or `None` when it is Running and Ready.
+pub fn trouble(pod: &Pod) -> Option<PodTrouble> {
+    if crate::chain::is_healthy(pod) {
+        return None;
+    }
+    let status = pod.status.as_ref();
+    let statuses: Vec<_> = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .chain(
+            status
+                .and_then(|s| s.init_container_statuses.as_ref())
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    let waiting = |c: &k8s_openapi::api::core::v1::ContainerStatus| {
+        c.state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone())
+    };
+    let worst = statuses
+        .iter()
+        .copied()
+        .filter(|c| !c.ready)
+        .max_by_key(|c| {
+            (
+                waiting(c).is_some_and(|r| STUCK.contains(&r.as_str())),
+                c.restart_count,
+                std::cmp::Reverse(c.name.clone()),
+            )
+        });
+    let last = worst
+        .and_then(|c| c.last_state.as_ref())
+        .and_then(|s| s.terminated.as_ref());
+    let unscheduled = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        })
+        .map(|c| {
+            c.message
+                .clone()
+                .or_else(|| c.reason.clone())
+                .unwrap_or_default()
+        });
+    Some(PodTrouble {
+        state: crate::chain::pod_state(pod),
+        container: worst.map(|c| c.name.clone()),
+        restarts: worst.map_or(0, |c| c.restart_count),
+        crash_looping: worst
+            .and_then(waiting)
+            .is_some_and(|r| r == "CrashLoopBackOff"),
+        last_reason: last.and_then(|t| t.reason.clone()),
+        last_exit_code: last.map(|t| t.exit_code),
+        last_message: last
+            .and_then(|t| t.message.as_deref())
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty()),
+        unscheduled,
+    })
+}
+
+/// The state of one leader-election Lease.
+#[derive(Debug, Clone)]
+pub struct LeaseState<'a> {
+    pub lease: &'a Lease,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub holder: Option<&'a str>,
+    /// Seconds since `renewTime`; `None` when never renewed.
+    pub age_seconds: Option<i64>,
+    pub duration_seconds: Option<i32>,
+    pub stale: bool,
+}
+
+/// How long a Lease may go unrenewed: three lease durations, and never
+/// less than two minutes.
+pub fn stale_after(duration: Option<i32>) -> i64 {
+    (3 * i64::from(duration.unwrap_or(0).max(0))).max(120)
+}
+
+/// The leader Lease of one sidecar of `driver`, preferring the controller's
+/// namespaces.
+pub fn leader_lease<'a>(
+    snap: &'a Snapshot,
+    comps: &DriverComponents,
+    sidecar: &str,
+    driver: &str,
+) -> Option<LeaseState<'a>> {
+    let name = lease_name(sidecar, driver)?;
+    let namespaces = comps.controller_namespaces();
+    let lease = snap
+        .objects
+        .leases
+        .iter()
+        .filter(|l| l.metadata.name.as_deref() == Some(name.as_str()))
+        .min_by_key(|l| {
+            let ns = l.metadata.namespace.as_deref().unwrap_or("");
+            (!namespaces.contains(&ns), ns.to_string())
+        })?;
+    let spec = lease.spec.as_ref();
+    let duration = spec.and_then(|s| s.lease_duration_seconds);
+    let age = spec
+        .and_then(|s| s.renew_time.as_ref().or(s.acquire_time.as_ref()))
+        .map(|t| snap.now.as_second() - t.0.as_second());
+    Some(LeaseState {
+        lease,
+        namespace: lease.metadata.namespace.as_deref().unwrap_or(""),
+        name: lease.metadata.name.as_deref().unwrap_or(""),
+        holder: spec
+            .and_then(|s| s.holder_identity.as_deref())
+            .filter(|h| !h.is_empty()),
+        age_seconds: age,
+        duration_seconds: duration,
+        stale: age.is_some_and(|a| a > stale_after(duration)),
+    })
+}
+
+/// What keeps a DaemonSet's pods off a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeptOff {
+    /// A taint the pod template does not tolerate.
+    Taint(Taint),
+    /// A nodeSelector entry the node's labels do not satisfy: key, wanted
+    /// value, the node's value.
+    NodeSelector(String, String, Option<String>),
+    /// Its required node affinity does not match the node.
+    Affinity,
+}
+
+/// Taints the DaemonSet controller tolerates for every DaemonSet pod.
+const DAEMONSET_TOLERATED: &[&str] = &[
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/disk-pressure",
+    "node.kubernetes.io/memory-pressure",
+    "node.kubernetes.io/pid-pressure",
+    "node.kubernetes.io/unschedulable",
+    "node.kubernetes.io/network-unavailable",
+];
+
+/// Whether one toleration covers a taint.
+pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
+    let key = t.key.as_deref().unwrap_or("");
+    let exists = t.operator.as_deref() == Some("Exists");
+    let key_ok = (key.is_empty() && exists) || key == taint.key;
+    let value_ok =
+        exists || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
+    let effect_ok = t
+        .effect
+        .as_deref()
+        .is_none_or(|e| e.is_empty() || e == taint.effect);
+    key_ok && value_ok && effect_ok
+}
+
+/// Why a DaemonSet places no pod on a node, when its spec says.
+pub fn why_not_on(ds: &DaemonSet, node: &Node) -> Option<KeptOff> {
+    let spec = ds.spec.as_ref()?.template.spec.as_ref()?;
+    let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
+    let taints = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or(&[]);
+    if let Some(t) = taints.iter().find(|t| {
+        matches!(t.effect.as_str(), "NoSchedule" | "NoExecute")
+            && !DAEMONSET_TOLERATED.contains(&t.key.as_str())
+            && !tolerations.iter().any(|tol| tolerates(tol, t))
+    }) {
+        return Some(KeptOff::Taint(t.clone()));
+    }
+    let labels = node.metadata.labels.as_ref();
+    for (k, v) in spec.node_selector.iter().flatten() {
+        let have = labels.and_then(|l| l.get(k));
+        if have != Some(v) {
+            return Some(KeptOff::NodeSelector(k.clone(), v.clone(), have.cloned()));
+        }
+    }
+    let terms = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|r| &r.node_selector_terms);
+    if let Some(terms) = terms.filter(|t| !t.is_empty()) {
+        let matches = terms.iter().any(|term| {
+            term.match_expressions.iter().flatten().all(|e| {
+                let have = labels.and_then(|l| l.get(&e.key));
+                let values = e.values.as_deref().unwrap_or(&[]);
+                match e.operator.as_str() {
+                    "In" => have.is_some_and(|h| values.contains(h)),
+                    "NotIn" => !have.is_some_and(|h| values.contains(h)),
+                    "Exists" => have.is_some(),
+                    "DoesNotExist" => have.is_none(),
+                    // Gt, Lt and unknown operators: not judged here.
+                    _ => true,
+                }
+            })
+        });
+        if !matches {
+            return Some(KeptOff::Affinity);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_names_follow_the_sidecars() {
+        assert_eq!(sanitize("ebs.csi.aws.com"), "ebs-csi-aws-com");
+        assert_eq!(sanitize("example.com/x."), "example-com-x-X");
+        assert_eq!(
+            lease_name("csi-attacher", "ebs.csi.aws.com").unwrap(),
+            "external-attacher-leader-ebs-csi-aws-com"
+        );
+        assert_eq!(
+            lease_name("csi-resizer", "pd.csi.storage.gke.io").unwrap(),
+            "external-resizer-pd-csi-storage-gke-io"
+        );
+        assert_eq!(
+            lease_name("csi-snapshotter", "ebs.csi.aws.com").unwrap(),
+            "external-snapshotter-leader-ebs-csi-aws-com"
+        );
+        assert_eq!(
+            lease_name("csi-provisioner", "rook-ceph.rbd.csi.ceph.com").unwrap(),
+            "rook-ceph-rbd-csi-ceph-com"
+        );
+    }
+
+    #[test]
+    fn images_and_words() {
+        assert_eq!(
+            image_name("registry.k8s.io/sig-storage/csi-provisioner:v5.1.0@sha256:abc"),
+            "csi-provisioner"
+        );
+        assert_eq!(image_name("localhost:5000/csi-attacher"), "csi-attacher");
+        assert_eq!(distinctive("ebs.csi.aws.com"), Some("ebs"));
+        assert_eq!(distinctive("csi.vsphere.vmware.com"), Some("vsphere"));
+        assert_eq!(distinctive("driver.longhorn.io"), Some("longhorn"));
+        assert!(mentions("--drivername=ebs.csi.aws.com", "ebs.csi.aws.com"));
+        assert!(mentions(
+            "/var/lib/kubelet/plugins/ebs.csi.aws.com/csi.sock",
+            "ebs.csi.aws.com"
+        ));
+        assert!(!mentions("ultradisk.csi.azure.com", "disk.csi.azure.com"));
+        assert!(!mentions("", "x"));
+    }
+
+    #[test]
+    fn staleness_has_a_floor_of_two_minutes() {
+        assert_eq!(stale_after(Some(15)), 120);
+        assert_eq!(stale_after(Some(137)), 411);
+        assert_eq!(stale_after(None), 120);
+        assert_eq!(stale_after(Some(-5)), 120);
+    }
+}

@@ -1,0 +1,118 @@
+//! Evidence and fixes about a CSI driver's own pods, shared by the rules
+//! that blame its controller or its node plugin.
+
+use crate::chain::driver::{LeaseState, PodTrouble};
+use crate::rules::rule::Ctx;
+use k8s_openapi::api::core::v1::Pod;
+
+/// `namespace/name`.
+pub fn pod_name(p: &Pod) -> String {
+    format!(
+        "{}/{}",
+        p.metadata.namespace.as_deref().unwrap_or(""),
+        p.metadata.name.as_deref().unwrap_or("")
+    )
+}
+
+/// Messages are cut to a line of reasonable length.
+fn short(text: &str) -> String {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let line = line.trim();
+    if line.chars().count() > 300 {
+        let cut: String = line.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+/// One line about a troubled pod: its state, the container at fault, its
+/// restarts and how it last ended.
+pub fn trouble_line(p: &Pod, t: &PodTrouble) -> String {
+    let mut line = format!("pod {} is {}", pod_name(p), t.state);
+    if let Some(c) = &t.container {
+        line.push_str(&format!(
+            ": container {c} restarted {} time{}",
+            t.restarts,
+            if t.restarts == 1 { "" } else { "s" }
+        ));
+        if t.last_reason.is_some() || t.last_exit_code.is_some() {
+            line.push_str(&format!(
+                ", last terminated {}{}",
+                t.last_reason.as_deref().unwrap_or("(no reason)"),
+                t.last_exit_code
+                    .map(|c| format!(" (exit code {c})"))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(m) = &t.last_message {
+            line.push_str(&format!(": {}", short(m)));
+        }
+    } else if let Some(u) = t.unscheduled.as_deref().filter(|u| !u.is_empty()) {
+        line.push_str(&format!(": not scheduled: {}", short(u)));
+    }
+    line
+}
+
+/// One line about a leader Lease.
+pub fn lease_line(ctx: &Ctx, l: &LeaseState) -> String {
+    let renewed = match l.age_seconds {
+        Some(a) if a >= 0 => format!(
+            "renewed {} ago",
+            crate::model::age(
+                jiff::Timestamp::from_second(ctx.snap.now.as_second() - a).unwrap_or(ctx.snap.now),
+                ctx.snap.now
+            )
+        ),
+        Some(_) => "renewed just now".to_string(),
+        None => "never renewed".to_string(),
+    };
+    let holder = match l.holder {
+        Some(h) => {
+            let alive = ctx
+                .snap
+                .objects
+                .pods
+                .iter()
+                .any(|p| p.metadata.name.as_deref() == Some(h));
+            format!(
+                "held by {h}{}",
+                if alive { "" } else { " (no such pod now)" }
+            )
+        }
+        None => "held by no one".to_string(),
+    };
+    format!(
+        "leader Lease {}/{} {holder}, {renewed}{}{}",
+        l.namespace,
+        l.name,
+        l.duration_seconds
+            .map(|d| format!(" (leaseDurationSeconds {d})"))
+            .unwrap_or_default(),
+        if l.stale { ": stale" } else { "" }
+    )
+}
+
+/// How to see why a pod's container fails, or why the pod waits.
+pub fn pod_fixes(p: &Pod, t: &PodTrouble) -> Vec<String> {
+    let ns = p.metadata.namespace.as_deref().unwrap_or("");
+    let name = p.metadata.name.as_deref().unwrap_or("");
+    let mut fixes = Vec::new();
+    if let Some(c) = &t.container {
+        if t.restarts > 0 || t.last_reason.is_some() {
+            fixes.push(format!(
+                "read why it stopped: kubectl -n {ns} logs {name} -c {c} --previous"
+            ));
+        } else {
+            fixes.push(format!("read its log: kubectl -n {ns} logs {name} -c {c}"));
+        }
+    }
+    fixes.push(format!(
+        "see its events and state: kubectl -n {ns} describe pod {name}"
+    ));
+    fixes
+}
