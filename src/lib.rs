@@ -26,6 +26,7 @@ pub mod snapshot;
 pub mod source;
 pub mod spinner;
 pub mod volume_errors;
+pub mod volume_snapshot;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -9,7 +9,8 @@ mod volumes;
 
 pub use crate::owners::{belongs_to, owner_of};
 pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
-pub use claim::{ClaimChain, RequestedClass};
+pub use crate::snapshot::{data_source_of, DataSource};
+pub use claim::{ClaimChain, RequestedClass, SourceChain};
 pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
 pub use subjects::{find_subjects, subjects, Subject, WorkloadChain};
 pub use terminating::{overdue, storage_volumes, Overdue, STUCK_MARGIN_SECONDS};
@@ -19,6 +20,7 @@ pub use volumes::{
 };
 
 use crate::model::ObjectRef;
+use crate::volume_snapshot::VolumeSnapshot;
 use k8s_openapi::api::core::v1::PersistentVolume;
 use k8s_openapi::api::storage::v1::StorageClass;
 
@@ -34,6 +36,8 @@ pub struct Chain<'a> {
     pub class: Option<&'a StorageClass>,
     /// The subject itself when it is a workload.
     pub workload: Option<WorkloadChain<'a>>,
+    /// The subject itself when it is a VolumeSnapshot.
+    pub snapshot: Option<&'a VolumeSnapshot>,
 }
 
 impl<'a> Chain<'a> {
@@ -50,7 +54,10 @@ impl Chain<'_> {
     /// Pods and claims are counted as subjects even when healthy; volumes,
     /// classes and workloads only when something is wrong with them.
     pub fn counts_when_healthy(&self) -> bool {
-        self.volume.is_none() && self.class.is_none() && self.workload.is_none()
+        self.volume.is_none()
+            && self.class.is_none()
+            && self.workload.is_none()
+            && self.snapshot.is_none()
     }
 
     fn of_pod_or_claim(subject: ObjectRef) -> Self {
@@ -61,6 +68,7 @@ impl Chain<'_> {
             volume: None,
             class: None,
             workload: None,
+            snapshot: None,
         }
     }
 }

@@ -473,6 +473,28 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
     if o.nodes.is_empty() && (pods_scheduled || local_volumes) {
         gap(&kinds::NODE, "pods or volumes refer to nodes");
     }
+    let restores = o
+        .claims
+        .iter()
+        .any(|c| crate::snapshot::data_source_of(c).is_some_and(|d| d.is_snapshot()));
+    if o.snapshots.is_empty() && restores {
+        gap(
+            &kinds::VOLUME_SNAPSHOT,
+            "claims are restored from snapshots",
+        );
+    }
+    let bound_contents = o.snapshots.iter().any(|s| {
+        s.status
+            .as_ref()
+            .and_then(|s| s.bound_volume_snapshot_content_name.as_ref())
+            .is_some()
+    });
+    if o.snapshot_contents.is_empty() && bound_contents {
+        gap(
+            &kinds::VOLUME_SNAPSHOT_CONTENT,
+            "snapshots are bound to contents",
+        );
+    }
     if o.events.is_empty() {
         gap(
             &kinds::EVENT,
