@@ -161,6 +161,8 @@ pub enum Link {
     PodToVolume,
     ClaimToClass,
     ClaimToVolume,
+    /// The claim's data source: a snapshot, a claim to clone, a populator.
+    ClaimToSource,
     ClassToProvisioner,
     VolumeToNode,
     PodToNode,
@@ -175,6 +177,7 @@ impl Link {
             Link::PodToVolume => "Pod→Volume",
             Link::ClaimToClass => "PersistentVolumeClaim→StorageClass",
             Link::ClaimToVolume => "PersistentVolumeClaim→PersistentVolume",
+            Link::ClaimToSource => "PersistentVolumeClaim→DataSource",
             Link::ClassToProvisioner => "StorageClass→CSIDriver",
             Link::VolumeToNode => "PersistentVolume→Node",
             Link::PodToNode => "Pod→Node",

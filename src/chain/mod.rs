@@ -12,7 +12,10 @@ pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 pub use crate::snapshot::{data_source_of, DataSource};
 pub use claim::{ClaimChain, RequestedClass, SourceChain};
 pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
-pub use subjects::{find_subjects, subjects, Subject, WorkloadChain};
+pub use subjects::{
+    find_subjects, snapshot_content_gone, snapshot_in_trouble, subjects, Subject, WorkloadChain,
+    SNAPSHOT_GRACE_SECONDS,
+};
 pub use terminating::{overdue, storage_volumes, Overdue, STUCK_MARGIN_SECONDS};
 pub use volumes::{
     container_messages, has_failing_container, mount_of, pod_volumes, ContainerSays, Mount,

@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod commands;
+pub mod data_source;
 pub mod evidence;
 pub mod expansion;
 pub mod in_tree;
