@@ -229,11 +229,12 @@ fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
         });
         if let Some(src) = &claim.source {
             let (state, ok) = src.state();
+            let object = ObjectRef::namespaced(src.source.kind, src.namespace, src.source.name);
             out.push(ChainLink {
-                object: ObjectRef::namespaced(src.source.kind, src.namespace, src.source.name),
-                state,
                 // Once bound, the source has done its work.
-                ok: ok || claim.is_bound(),
+                ok: (ok || claim.is_bound()) && !blamed.contains(&object),
+                object,
+                state,
             });
         }
         if let Some(name) = claim.class_name() {

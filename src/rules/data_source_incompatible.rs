@@ -44,6 +44,15 @@ fn gib(bytes: f64) -> String {
     }
 }
 
+/// The error without external-provisioner's `error getting handle for
+/// DataSource Type X by Name y: ` wrapper.
+fn inner_error(m: &str) -> &str {
+    match m.strip_prefix("error getting handle for DataSource Type ") {
+        Some(rest) => rest.split_once(": ").map_or(m, |(_, inner)| inner),
+        None => m,
+    }
+}
+
 fn claim_size(c: &PersistentVolumeClaim) -> Option<f64> {
     let status = c
         .status
@@ -92,8 +101,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         if let (Some(req), Some(size)) = (requested, restore) {
             if req + 0.5 < size {
                 problems.push(format!(
-                    "claim {ns}/{} requests {} but VolumeSnapshot {} has restoreSize {}",
-                    c.name,
+                    "it requests {} but VolumeSnapshot {} has restoreSize {}",
                     c.requested_size().unwrap_or("?"),
                     s.name,
                     gib(size)
@@ -109,8 +117,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
                 .is_some_and(|v| v == "true");
             if source_mode != mode && !allowed {
                 problems.push(format!(
-                    "claim {ns}/{} asks for volumeMode {mode}, but the snapshot was taken of a {source_mode} volume",
-                    c.name
+                    "it asks for volumeMode {mode}, but the snapshot was taken of a {source_mode} volume"
                 ));
                 fixes.push(format!("use volumeMode {source_mode} in the claim; converting the mode needs the annotation snapshot.storage.kubernetes.io/allow-volume-mode-change: \"true\" on VolumeSnapshotContent {} (set by an administrator who trusts the data)", src.content.and_then(|ct| ct.metadata.name.as_deref()).unwrap_or("")));
             }
@@ -128,8 +135,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         if let (Some(req), Some(size)) = (requested, claim_size(source)) {
             if req + 0.5 < size {
                 problems.push(format!(
-                    "claim {ns}/{} requests {} but its source claim {} is {}",
-                    c.name,
+                    "it requests {} but its source claim {} is {}",
                     c.requested_size().unwrap_or("?"),
                     s.name,
                     gib(size)
@@ -143,8 +149,8 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         let source_mode = claim_mode(source);
         if source_mode != mode {
             problems.push(format!(
-                "claim {ns}/{} asks for volumeMode {mode}, but its source claim {} is {source_mode}",
-                c.name, s.name
+                "it asks for volumeMode {mode}, but its source claim {} is {source_mode}",
+                s.name
             ));
             fixes.push(format!("use volumeMode {source_mode} in the clone"));
         }
@@ -194,11 +200,11 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         None => format!(
             "claim {ns}/{} cannot be filled from {what}: {}",
             c.name,
-            super::support::provisioner_errors::brief(
+            super::support::provisioner_errors::brief(inner_error(
                 super::support::provisioner_errors::underlying(
                     event.map(events::message).unwrap_or("")
                 )
-            )
+            ))
         ),
     };
     let mut cause = Cause::new(&RULE, summary)

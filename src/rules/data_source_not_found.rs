@@ -59,7 +59,19 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         format!("namespace {ns}")
     };
     let refused = not_found_event.is_some_and(|e| events::message(e).contains("isn't allowed"));
-    let summary = if refused {
+    let not_installed =
+        s.is_snapshot()
+            && (ctx.snap.gaps.iter().any(|g| {
+                g.reason == "NotInstalled" && g.resource.split(',').any(|r| r == resource)
+            }) || not_found_event.is_some_and(|e| {
+                events::message(e).contains("the server could not find the requested resource")
+            }));
+    let summary = if not_installed {
+        format!(
+            "claim {ns}/{} restores from VolumeSnapshot {}, but the snapshot CRDs (snapshot.storage.k8s.io) are not installed",
+            c.name, s.name
+        )
+    } else if refused {
         format!(
             "claim {ns}/{} may not use {what} from namespace {from_ns}: cross-namespace data sources are not allowed for it",
             c.name
@@ -86,11 +98,6 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             s.kind, s.name
         ));
     }
-    let not_installed = ctx
-        .snap
-        .gaps
-        .iter()
-        .any(|g| g.reason == "NotInstalled" && g.resource.split(',').any(|r| r == resource));
     if !state_known {
         cause = cause
             .evidence_all(gap_lines(ctx, &[resource]))
@@ -106,7 +113,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
                         )
                     }),
             );
-        if not_found_event.is_none() || !not_installed {
+        if not_found_event.is_none() {
             cause = cause.confidence(Confidence::Medium);
         }
     }
@@ -114,7 +121,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     cause = if refused {
         cause
             .fix(format!("a source in another namespace needs the CrossNamespaceVolumeDataSource feature gate and a ReferenceGrant in {from_ns} that allows PersistentVolumeClaims from {ns} to use it; or copy the data into {ns} and restore from there"))
-    } else if not_installed && s.is_snapshot() {
+    } else if not_installed {
         cause.fix("the snapshot CRDs (snapshot.storage.k8s.io) are not installed on this cluster, so no VolumeSnapshot can exist: install the external-snapshotter CRDs and snapshot-controller (or the cloud's add-on), take the snapshot, then recreate the claim".to_string())
     } else if s.is_snapshot() {
         cause
