@@ -227,7 +227,7 @@ pub trait ClaimExt: Sized {
     fn annotate(self, key: &str, value: &str) -> Self;
     fn provisioner(self, driver: &str) -> Self;
     /// `dataSource` and `dataSourceRef` naming a VolumeSnapshot.
-    fn from_snapshot(self, name: &str) -> Self;
+    fn restored_from(self, name: &str) -> Self;
     /// `dataSource` and `dataSourceRef` naming a claim to clone.
     fn clone_of(self, name: &str) -> Self;
     /// `dataSourceRef` naming an object a populator fills from.
@@ -305,7 +305,7 @@ impl ClaimExt for PersistentVolumeClaim {
         self.annotate("volume.kubernetes.io/storage-provisioner", driver)
     }
 
-    fn from_snapshot(self, name: &str) -> Self {
+    fn restored_from(self, name: &str) -> Self {
         with_source(
             self,
             Some("snapshot.storage.k8s.io"),

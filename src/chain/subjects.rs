@@ -452,7 +452,7 @@ fn snapshot_chain(vs: &VolumeSnapshot) -> Chain<'_> {
     }
 }
 
-/// Volumes that outlived their claim, every class (cluster-wide scans
+/// Volumes that outlived their claim, failing snapshots, every class (cluster-wide scans
 /// only), and StatefulSets that failed to create pods: subjects that count
 /// only when a rule finds something.
 fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {

@@ -239,7 +239,7 @@ mod tests {
         vs.status.as_mut().unwrap().restore_size = Some(serde_json::json!("100Gi"));
         let snap = snapshot(|o| {
             o.claims
-                .push(pvc("restored").from_snapshot("nightly").size("50Gi"));
+                .push(pvc("restored").restored_from("nightly").size("50Gi"));
             o.snapshots.push(vs);
         });
         let c = causes(&RULE, &snap);

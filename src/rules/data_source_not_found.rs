@@ -146,7 +146,7 @@ mod tests {
         let snap = snapshot(|o| {
             o.classes.push(class("csi", "x.csi.io"));
             o.claims
-                .push(pvc("restored").class("csi").from_snapshot("nightly"));
+                .push(pvc("restored").class("csi").restored_from("nightly"));
         });
         let c = causes(&RULE, &snap);
         assert_eq!(c.len(), 1);
@@ -162,13 +162,13 @@ mod tests {
     #[test]
     fn an_existing_snapshot_or_a_bound_claim_is_no_finding() {
         let snap = snapshot(|o| {
-            o.claims.push(pvc("restored").from_snapshot("nightly"));
+            o.claims.push(pvc("restored").restored_from("nightly"));
             o.snapshots.push(volume_snapshot("nightly", true));
         });
         assert!(causes(&RULE, &snap).is_empty());
         let snap = snapshot(|o| {
             o.claims
-                .push(pvc("restored").from_snapshot("gone").bound("pv-1"))
+                .push(pvc("restored").restored_from("gone").bound("pv-1"))
         });
         assert!(causes(&RULE, &snap).is_empty());
     }
@@ -180,11 +180,11 @@ mod tests {
             reason: "Forbidden".into(),
             message: "forbidden".into(),
         };
-        let mut snap = snapshot(|o| o.claims.push(pvc("restored").from_snapshot("nightly")));
+        let mut snap = snapshot(|o| o.claims.push(pvc("restored").restored_from("nightly")));
         snap.gaps.push(gap.clone());
         assert!(causes(&RULE, &snap).is_empty());
         let mut snap = snapshot(|o| {
-            o.claims.push(pvc("restored").from_snapshot("nightly"));
+            o.claims.push(pvc("restored").restored_from("nightly"));
             o.events.push(event("ProvisioningFailed", "error getting handle for DataSource Type VolumeSnapshot by Name nightly: error getting snapshot nightly from api server: volumesnapshots.snapshot.storage.k8s.io \"nightly\" not found").warning().about("PersistentVolumeClaim", "default", "restored"));
         });
         snap.gaps.push(gap);

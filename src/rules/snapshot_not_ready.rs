@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn a_restore_from_a_failed_snapshot() {
         let snap = snapshot(|o| {
-            o.claims.push(pvc("restored").from_snapshot("nightly"));
+            o.claims.push(pvc("restored").restored_from("nightly"));
             o.snapshots.push(failing(
                 volume_snapshot("nightly", false),
                 "Failed to check and update snapshot content: failed to take snapshot of the volume vol-1: \"rpc error: code = Internal desc = quota\"",
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn a_ready_snapshot_or_one_just_taken_is_no_finding() {
         let snap = snapshot(|o| {
-            o.claims.push(pvc("restored").from_snapshot("nightly"));
+            o.claims.push(pvc("restored").restored_from("nightly"));
             o.snapshots.push(volume_snapshot("nightly", true));
             o.snapshot_contents
                 .push(snapshot_content("nightly", "x.csi.io", true));
@@ -173,7 +173,7 @@ mod tests {
         });
         assert!(causes(&RULE, &snap).is_empty());
         let snap = snapshot(|o| {
-            o.claims.push(pvc("restored").from_snapshot("nightly"));
+            o.claims.push(pvc("restored").restored_from("nightly"));
             o.snapshots.push(volume_snapshot("nightly", false));
             o.snapshot_contents
                 .push(snapshot_content("nightly", "x.csi.io", false));

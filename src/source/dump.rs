@@ -523,6 +523,42 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_kinds_decode_in_v1_and_v1beta1_and_their_absence_is_quiet() {
+        let loaded = load_text(
+            "apiVersion: snapshot.storage.k8s.io/v1beta1\nkind: VolumeSnapshot\nmetadata: {name: s, namespace: x}\nspec: {source: {persistentVolumeClaimName: d}}\nstatus: {readyToUse: true, restoreSize: 1Gi}\n---\napiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshotContent\nmetadata: {name: c}\nspec: {driver: x.csi.io, deletionPolicy: Delete}\nstatus: {restoreSize: 1073741824, creationTime: 1795154907512000000}\n---\napiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshotClass\nmetadata: {name: k}\ndriver: x.csi.io\ndeletionPolicy: Delete\n",
+        )
+        .unwrap();
+        let o = &loaded.snapshot.objects;
+        assert_eq!(
+            (
+                o.snapshots.len(),
+                o.snapshot_contents.len(),
+                o.snapshot_classes.len()
+            ),
+            (1, 1, 1)
+        );
+        // Odd data is an invalid-object gap, never a panic.
+        let odd = load_text("apiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshot\nmetadata: {name: s, namespace: x}\nstatus: {readyToUse: maybe}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x}\n").unwrap();
+        assert_eq!(odd.snapshot.gaps[0].reason, "InvalidObject");
+        // No snapshot kinds and no claim restoring from one: no gap about them.
+        let plain = load_text("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x}\nspec: {}\n").unwrap();
+        assert!(plain
+            .snapshot
+            .gaps
+            .iter()
+            .all(|g| !g.resource.starts_with("volumesnapshot")));
+        let restore = load_text("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x}\nspec: {dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: s}}\n").unwrap();
+        let gaps: Vec<&str> = restore
+            .snapshot
+            .gaps
+            .iter()
+            .filter(|g| g.resource.starts_with("volumesnapshot"))
+            .map(|g| g.resource.as_str())
+            .collect();
+        assert_eq!(gaps, ["volumesnapshots"]);
+    }
+
+    #[test]
     fn typed_list_items_inherit_the_kind() {
         let loaded = load_text(
             r#"{"kind":"PersistentVolumeClaimList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"a","namespace":"x"},"spec":{}}]}"#,

@@ -570,6 +570,37 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_crds_that_are_not_installed_make_one_quiet_gap() {
+        let not_found = |resource: &str| -> Result<Outcome<()>, LiveError> {
+            Ok(Outcome::Gap(Gap {
+                resource: resource.to_string(),
+                reason: "NotFound".to_string(),
+                message: "the server could not find the requested resource".to_string(),
+            }))
+        };
+        let mut reading = Reading::default();
+        reading.take(Ok(Outcome::Items(vec![()]))).unwrap();
+        for r in [
+            "volumesnapshots",
+            "volumesnapshotcontents",
+            "volumesnapshotclasses",
+        ] {
+            reading.take_optional(not_found(r)).unwrap();
+        }
+        reading.quiet_uninstalled();
+        assert_eq!(reading.gaps.len(), 1);
+        assert_eq!(reading.gaps[0].reason, "NotInstalled");
+        let snap = Snapshot::new(Objects::default(), reading.gaps, None);
+        assert!(!snap.has("volumesnapshotcontents"));
+        assert!(snap.has("pods"));
+        // Forbidden stays a gap of its own.
+        let mut reading = Reading::default();
+        reading.take_optional(gap("volumesnapshots")).unwrap();
+        reading.quiet_uninstalled();
+        assert_eq!(reading.gaps[0].reason, "Forbidden");
+    }
+
+    #[test]
     fn a_read_where_every_request_failed_is_an_error() {
         let mut reading = Reading::default();
         reading.take(gap("pods")).unwrap();
