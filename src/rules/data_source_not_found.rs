@@ -188,8 +188,9 @@ mod tests {
             o.events.push(event("ProvisioningFailed", "error getting handle for DataSource Type VolumeSnapshot by Name nightly: error getting snapshot nightly from api server: volumesnapshots.snapshot.storage.k8s.io \"nightly\" not found").warning().about("PersistentVolumeClaim", "default", "restored"));
         });
         snap.gaps.push(gap);
+        // The provisioner's own "not found" is direct evidence.
         let c = causes(&RULE, &snap);
-        assert_eq!(c[0].confidence, Confidence::Medium);
+        assert_eq!(c[0].confidence, Confidence::High);
         assert!(text(&c[0]).contains("could not be read"));
     }
 
