@@ -123,6 +123,9 @@ fn status(snap: &Snapshot, c: &Chain) -> String {
                 .and_then(|x| x.metadata.creation_timestamp.as_ref()),
         ),
         (None, None) => match (c.volume, c.class, &c.workload) {
+            _ if c.snapshot.is_some() => c.snapshot.map_or(("Unknown".to_string(), None), |vs| {
+                (snapshot_state(vs), vs.metadata.creation_timestamp.as_ref())
+            }),
             (Some(pv), _, _) => (pv_phase(pv), pv.metadata.creation_timestamp.as_ref()),
             (_, Some(sc), _) => (class_state(sc), sc.metadata.creation_timestamp.as_ref()),
             (_, _, Some(w)) => (
@@ -143,6 +146,17 @@ fn pv_phase(pv: &k8s_openapi::api::core::v1::PersistentVolume) -> String {
         .as_ref()
         .and_then(|s| s.phase.clone())
         .unwrap_or_else(|| "Pending".to_string())
+}
+
+fn snapshot_state(vs: &crate::volume_snapshot::VolumeSnapshot) -> String {
+    if vs.metadata.deletion_timestamp.is_some() {
+        return "Terminating".to_string();
+    }
+    match vs.ready() {
+        Some(true) => "ready".to_string(),
+        _ if vs.error_message().is_some() => "failed".to_string(),
+        _ => "not ready".to_string(),
+    }
 }
 
 fn class_state(sc: &k8s_openapi::api::storage::v1::StorageClass) -> String {
@@ -180,6 +194,7 @@ fn claim_state(c: &chain::ClaimChain) -> String {
 fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
     let mut out = Vec::new();
     let subject_state = match (c.volume, c.class, &c.workload) {
+        _ if c.snapshot.is_some() => c.snapshot.map(snapshot_state),
         (Some(pv), _, _) => Some(pv_phase(pv)),
         (_, Some(sc), _) => Some(class_state(sc)),
         (_, _, Some(w)) => Some(workload_state(w)),
@@ -212,6 +227,16 @@ fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
             ok: state == "Bound" || waiting,
             state,
         });
+        if let Some(src) = &claim.source {
+            let (state, ok) = src.state();
+            let object = ObjectRef::namespaced(src.source.kind, src.namespace, src.source.name);
+            out.push(ChainLink {
+                // Once bound, the source has done its work.
+                ok: (ok || claim.is_bound()) && !blamed.contains(&object),
+                object,
+                state,
+            });
+        }
         if let Some(name) = claim.class_name() {
             out.push(ChainLink {
                 object: ObjectRef::class(name),

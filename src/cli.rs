@@ -488,6 +488,7 @@ fn target_not_found(
         Target::Class(_) => (names(scope, &o.classes), Target::Class),
         Target::Node(_) => (names(scope, &o.nodes), Target::Node),
         Target::Volume(_) => (names(scope, &o.volumes), Target::Volume),
+        Target::Snapshot(_) => (names(scope, &o.snapshots), Target::Snapshot),
         Target::Workload(kind, _) => {
             let known = match kind {
                 W::Deployment => names(scope, &o.deployments),
@@ -520,6 +521,7 @@ fn target_name(target: &Target) -> &str {
         | Target::Class(n)
         | Target::Node(n)
         | Target::Volume(n)
+        | Target::Snapshot(n)
         | Target::Workload(_, n) => n,
     }
 }

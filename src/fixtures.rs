@@ -323,6 +323,37 @@ pub trait ClaimExt: Sized {
     fn bound(self, volume: &str) -> Self;
     fn annotate(self, key: &str, value: &str) -> Self;
     fn provisioner(self, driver: &str) -> Self;
+    /// `dataSource` and `dataSourceRef` naming a VolumeSnapshot.
+    fn restored_from(self, name: &str) -> Self;
+    /// `dataSource` and `dataSourceRef` naming a claim to clone.
+    fn clone_of(self, name: &str) -> Self;
+    /// `dataSourceRef` naming an object a populator fills from.
+    fn populated_from(self, group: &str, kind: &str, name: &str) -> Self;
+}
+
+fn with_source(
+    mut c: PersistentVolumeClaim,
+    group: Option<&str>,
+    kind: &str,
+    name: &str,
+    both: bool,
+) -> PersistentVolumeClaim {
+    use k8s_openapi::api::core::v1::{TypedLocalObjectReference, TypedObjectReference};
+    let spec = c.spec.get_or_insert_with(Default::default);
+    if both {
+        spec.data_source = Some(TypedLocalObjectReference {
+            api_group: group.map(Into::into),
+            kind: kind.into(),
+            name: name.into(),
+        });
+    }
+    spec.data_source_ref = Some(TypedObjectReference {
+        api_group: group.map(Into::into),
+        kind: kind.into(),
+        name: name.into(),
+        namespace: None,
+    });
+    c
 }
 
 impl ClaimExt for PersistentVolumeClaim {
@@ -369,6 +400,77 @@ impl ClaimExt for PersistentVolumeClaim {
 
     fn provisioner(self, driver: &str) -> Self {
         self.annotate("volume.kubernetes.io/storage-provisioner", driver)
+    }
+
+    fn restored_from(self, name: &str) -> Self {
+        with_source(
+            self,
+            Some("snapshot.storage.k8s.io"),
+            "VolumeSnapshot",
+            name,
+            true,
+        )
+    }
+
+    fn clone_of(self, name: &str) -> Self {
+        with_source(self, None, "PersistentVolumeClaim", name, true)
+    }
+
+    fn populated_from(self, group: &str, kind: &str, name: &str) -> Self {
+        with_source(self, Some(group), kind, name, false)
+    }
+}
+
+// ---- snapshots
+
+pub fn volume_snapshot(name: &str, ready: bool) -> crate::volume_snapshot::VolumeSnapshot {
+    use crate::volume_snapshot::*;
+    VolumeSnapshot {
+        metadata: meta(name, Some("default")),
+        spec: Some(VolumeSnapshotSpec {
+            source: Some(VolumeSnapshotSource {
+                persistent_volume_claim_name: Some("data".into()),
+                volume_snapshot_content_name: None,
+            }),
+            volume_snapshot_class_name: Some("csi-snap".into()),
+        }),
+        status: Some(VolumeSnapshotStatus {
+            bound_volume_snapshot_content_name: Some(format!("snapcontent-{name}")),
+            ready_to_use: Some(ready),
+            restore_size: Some(serde_json::json!("1Gi")),
+            ..Default::default()
+        }),
+    }
+}
+
+pub fn snapshot_content(
+    snapshot: &str,
+    driver: &str,
+    ready: bool,
+) -> crate::volume_snapshot::VolumeSnapshotContent {
+    use crate::volume_snapshot::*;
+    VolumeSnapshotContent {
+        metadata: meta(&format!("snapcontent-{snapshot}"), None),
+        spec: Some(VolumeSnapshotContentSpec {
+            driver: Some(driver.into()),
+            source_volume_mode: Some("Filesystem".into()),
+            volume_snapshot_class_name: Some("csi-snap".into()),
+            ..Default::default()
+        }),
+        status: Some(VolumeSnapshotContentStatus {
+            ready_to_use: Some(ready),
+            restore_size: Some(serde_json::json!(1073741824u64)),
+            ..Default::default()
+        }),
+    }
+}
+
+pub fn snapshot_class(name: &str, driver: &str) -> crate::volume_snapshot::VolumeSnapshotClass {
+    crate::volume_snapshot::VolumeSnapshotClass {
+        metadata: meta(name, None),
+        driver: driver.into(),
+        deletion_policy: Some("Delete".into()),
+        parameters: None,
     }
 }
 

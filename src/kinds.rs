@@ -4,6 +4,7 @@
 //! groups and versions come from k8s-openapi, so they cannot drift.
 
 use crate::snapshot::Objects;
+use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -30,6 +31,10 @@ pub struct Kind {
     /// The plural resource name, as URLs, RBAC rules and gaps name it.
     pub resource: &'static str,
     pub namespaced: bool,
+    /// A CRD that many clusters do not install: not found is no alarm, and
+    /// captures get it with a command of its own (`kubectl get` of a
+    /// resource the server does not know fails as a whole).
+    pub optional: bool,
     /// What the diagnosis loses when the kind cannot be read.
     pub without: &'static str,
     decode: fn(&mut Objects, Value) -> Result<(), DecodeError>,
@@ -74,11 +79,31 @@ fn decode<K: Stored>(objects: &mut Objects, value: Value) -> Result<(), DecodeEr
 }
 
 fn encode<K: Stored>(objects: &Objects) -> serde_json::Result<Vec<Value>> {
-    K::list(objects).iter().map(serde_json::to_value).collect()
+    K::list(objects)
+        .iter()
+        .map(|o| {
+            let mut value = serde_json::to_value(o)?;
+            // The CRD types carry no apiVersion and kind of their own.
+            if let Value::Object(map) = &mut value {
+                let kind = K::KIND;
+                let api_version = if kind.group.is_empty() {
+                    kind.version.to_string()
+                } else {
+                    format!("{}/{}", kind.group, kind.version)
+                };
+                map.entry("apiVersion")
+                    .or_insert(Value::String(api_version));
+                map.entry("kind").or_insert(Value::String(kind.kind.into()));
+            }
+            Ok(value)
+        })
+        .collect()
 }
 
 macro_rules! kinds {
-    ($($name:ident: $ty:ty => $field:ident, $without:literal;)*) => {
+    (@optional) => { false };
+    (@optional crd) => { true };
+    ($($name:ident: $ty:ty => $field:ident $(($crd:ident))?, $without:literal;)*) => {
         $(
             pub const $name: Kind = Kind {
                 kind: <$ty as k8s_openapi::Resource>::KIND,
@@ -86,6 +111,7 @@ macro_rules! kinds {
                 version: <$ty as k8s_openapi::Resource>::VERSION,
                 resource: <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT,
                 namespaced: <<$ty as k8s_openapi::Resource>::Scope as Scoped>::NAMESPACED,
+                optional: kinds!(@optional $($crd)?),
                 without: $without,
                 decode: decode::<$ty>,
                 encode: encode::<$ty>,
@@ -123,6 +149,12 @@ kinds! {
         "attach and detach failures and multi-attach conflicts cannot be seen";
     CSI_STORAGE_CAPACITY: CSIStorageCapacity => capacities,
         "whether a topology has room for a new volume is unknown";
+    VOLUME_SNAPSHOT_CLASS: VolumeSnapshotClass => snapshot_classes (crd),
+        "whether a snapshot has a class (named or default) and its driver cannot be checked";
+    VOLUME_SNAPSHOT_CONTENT: VolumeSnapshotContent => snapshot_contents (crd),
+        "a snapshot's content, its driver and the error the snapshotter reported cannot be seen";
+    VOLUME_SNAPSHOT: VolumeSnapshot => snapshots (crd),
+        "a claim restored from a snapshot cannot be followed to it, and failing snapshots are not seen";
     PERSISTENT_VOLUME_CLAIM: PersistentVolumeClaim => claims,
         "a pod's claims cannot be followed to their volumes";
     POD: Pod => pods,
@@ -174,6 +206,13 @@ mod tests {
             .collect()
     }
 
+    fn required_or_optional(optional: bool) -> BTreeSet<&'static str> {
+        ALL.iter()
+            .filter(|k| k.optional == optional)
+            .map(|k| k.resource)
+            .collect()
+    }
+
     /// The `resources: [...]` of each `apiGroups: [...]` rule.
     fn role_rules(yaml: &str) -> Vec<(String, BTreeSet<String>)> {
         let list = |line: &str, key: &str| -> Option<Vec<String>> {
@@ -216,19 +255,23 @@ mod tests {
     }
 
     #[test]
-    fn the_readmes_capture_command_gets_exactly_the_kinds_read() {
+    fn the_readmes_capture_commands_get_exactly_the_kinds_read() {
         let readme = include_str!("../README.md");
-        let command = readme
-            .lines()
-            .find(|l| l.starts_with("kubectl get ") && l.ends_with("> dump.yaml"))
-            .expect("README has a capture command");
-        let listed: BTreeSet<&str> = command
-            .split_whitespace()
-            .nth(2)
-            .unwrap()
-            .split(',')
-            .collect();
-        assert_eq!(listed, resources(None));
+        let listed = |file: &str| -> BTreeSet<&str> {
+            let command = readme
+                .lines()
+                .find(|l| l.starts_with("kubectl get ") && l.ends_with(file))
+                .expect("README has the capture command");
+            command
+                .split_whitespace()
+                .nth(2)
+                .unwrap()
+                .split(',')
+                .collect()
+        };
+        assert_eq!(listed("> dump.yaml"), required_or_optional(false));
+        assert_eq!(listed("> snapshots.yaml"), required_or_optional(true));
+        assert_eq!(resources(None).len(), ALL.len());
     }
 
     #[test]

@@ -49,6 +49,18 @@ impl ObjectRef {
         Self::cluster("Node", name)
     }
 
+    pub fn volume_snapshot(namespace: &str, name: &str) -> Self {
+        Self::namespaced("VolumeSnapshot", namespace, name)
+    }
+
+    pub fn snapshot_content(name: &str) -> Self {
+        Self::cluster("VolumeSnapshotContent", name)
+    }
+
+    pub fn snapshot_class(name: &str) -> Self {
+        Self::cluster("VolumeSnapshotClass", name)
+    }
+
     /// The short form kubectl accepts, e.g. `pvc/ckpt`.
     pub fn kubectl_name(&self) -> String {
         let short = match self.kind.as_str() {
@@ -66,6 +78,9 @@ impl ObjectRef {
             "DaemonSet" => "daemonset",
             "Job" => "job",
             "CronJob" => "cronjob",
+            "VolumeSnapshot" => "volumesnapshot",
+            "VolumeSnapshotContent" => "volumesnapshotcontent",
+            "VolumeSnapshotClass" => "volumesnapshotclass",
             other => return format!("{}/{}", other.to_lowercase(), self.name),
         };
         format!("{short}/{}", self.name)
@@ -146,6 +161,8 @@ pub enum Link {
     PodToVolume,
     ClaimToClass,
     ClaimToVolume,
+    /// The claim's data source: a snapshot, a claim to clone, a populator.
+    ClaimToSource,
     ClassToProvisioner,
     VolumeToNode,
     PodToNode,
@@ -160,6 +177,7 @@ impl Link {
             Link::PodToVolume => "Pod→Volume",
             Link::ClaimToClass => "PersistentVolumeClaim→StorageClass",
             Link::ClaimToVolume => "PersistentVolumeClaim→PersistentVolume",
+            Link::ClaimToSource => "PersistentVolumeClaim→DataSource",
             Link::ClassToProvisioner => "StorageClass→CSIDriver",
             Link::VolumeToNode => "PersistentVolume→Node",
             Link::PodToNode => "Pod→Node",

@@ -79,6 +79,8 @@ pub enum Target {
     Class(String),
     Node(String),
     Volume(String),
+    /// A VolumeSnapshot.
+    Snapshot(String),
 }
 
 impl Target {
@@ -108,6 +110,7 @@ impl Target {
             let expected = match &target {
                 Target::Pod(_) | Target::Claim(_) | Target::Node(_) | Target::Volume(_) => "",
                 Target::Class(_) => "storage.k8s.io",
+                Target::Snapshot(_) => "snapshot.storage.k8s.io",
                 Target::Workload(WorkloadKind::Job | WorkloadKind::CronJob, _) => "batch",
                 Target::Workload(..) => "apps",
             };
@@ -141,8 +144,9 @@ impl Target {
             "sc" | "storageclass" | "storageclasses" => Ok(Target::Class(name)),
             "no" | "node" | "nodes" => Ok(Target::Node(name)),
             "pv" | "pvs" | "persistentvolume" | "persistentvolumes" => Ok(Target::Volume(name)),
+            "vs" | "volumesnapshot" | "volumesnapshots" => Ok(Target::Snapshot(name)),
             other => Err(format!(
-                "target type {other:?} is not supported: use pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node or pv"
+                "target type {other:?} is not supported: use pod, pvc, deploy, sts, rs, ds, job, cronjob, sc, node, pv or vs"
             )),
         }
     }
@@ -162,6 +166,7 @@ impl std::fmt::Display for Target {
             Target::Class(n) => write!(f, "storageclass/{n}"),
             Target::Node(n) => write!(f, "node/{n}"),
             Target::Volume(n) => write!(f, "pv/{n}"),
+            Target::Snapshot(n) => write!(f, "volumesnapshot/{n}"),
         }
     }
 }
@@ -216,5 +221,13 @@ mod tests {
         assert!(Target::parse("pod/").is_err());
         assert!(Target::parse("x").is_err());
         assert!(Target::parse("secret/x").is_err());
+        assert_eq!(
+            Target::parse("vs/nightly").unwrap(),
+            Target::Snapshot("nightly".into())
+        );
+        assert_eq!(
+            Target::parse("volumesnapshot/nightly").unwrap().to_string(),
+            "volumesnapshot/nightly"
+        );
     }
 }

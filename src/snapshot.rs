@@ -2,6 +2,7 @@
 //! analysis looks things up by. Built once by a source; read-only afterwards.
 
 use crate::events;
+use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -55,6 +56,9 @@ pub struct Objects {
     pub cron_jobs: Vec<CronJob>,
     /// Leader-election Leases (the CSI sidecars').
     pub leases: Vec<Lease>,
+    pub snapshots: Vec<VolumeSnapshot>,
+    pub snapshot_contents: Vec<VolumeSnapshotContent>,
+    pub snapshot_classes: Vec<VolumeSnapshotClass>,
 }
 
 type ByName = HashMap<String, usize>;
@@ -68,6 +72,9 @@ struct Index {
     volumes_by_claim: ByNamespacedName,
     classes: ByName,
     csi_drivers: ByName,
+    snapshots: ByNamespacedName,
+    snapshot_contents: ByName,
+    snapshot_classes: ByName,
     csi_nodes: ByName,
     nodes: ByName,
     attachments_by_volume: HashMap<String, Vec<usize>>,
@@ -140,6 +147,65 @@ pub fn claim_names(pod: &Pod) -> Vec<ClaimUse> {
             }
         })
         .collect()
+}
+
+/// What a claim asks to be filled from: `spec.dataSourceRef`, or
+/// `spec.dataSource` when only that is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSource<'a> {
+    /// Empty for the core group.
+    pub api_group: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    /// Another namespace (cross-namespace data sources); `None`: the claim's.
+    pub namespace: Option<&'a str>,
+}
+
+impl DataSource<'_> {
+    pub fn is_snapshot(&self) -> bool {
+        self.kind == "VolumeSnapshot" && self.api_group == crate::volume_snapshot::GROUP
+    }
+
+    pub fn is_claim(&self) -> bool {
+        self.kind == "PersistentVolumeClaim" && self.api_group.is_empty()
+    }
+
+    /// Neither a snapshot nor a claim: only a volume populator fills it.
+    pub fn is_populated(&self) -> bool {
+        !self.is_snapshot() && !self.is_claim()
+    }
+
+    /// `VolumeSnapshot snap-1`, `PersistentVolumeClaim pg-data`,
+    /// `SampleData.hello.example.com sample`.
+    pub fn describe(&self) -> String {
+        if self.is_snapshot() || self.is_claim() || self.api_group.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{}.{} {}", self.kind, self.api_group, self.name)
+        }
+    }
+}
+
+/// The data source of a claim, if it names one.
+pub fn data_source_of(claim: &PersistentVolumeClaim) -> Option<DataSource<'_>> {
+    let spec = claim.spec.as_ref()?;
+    let found = if let Some(r) = &spec.data_source_ref {
+        DataSource {
+            api_group: r.api_group.as_deref().unwrap_or(""),
+            kind: &r.kind,
+            name: &r.name,
+            namespace: r.namespace.as_deref().filter(|n| !n.is_empty()),
+        }
+    } else {
+        let r = spec.data_source.as_ref()?;
+        DataSource {
+            api_group: r.api_group.as_deref().unwrap_or(""),
+            kind: &r.kind,
+            name: &r.name,
+            namespace: None,
+        }
+    };
+    (!found.kind.is_empty() && !found.name.is_empty()).then_some(found)
 }
 
 /// How a pod refers to one claim.
@@ -220,6 +286,15 @@ impl Snapshot {
         for (i, sc) in o.classes.iter().enumerate() {
             insert_named(&mut index.classes, &sc.metadata, i);
         }
+        for (i, s) in o.snapshots.iter().enumerate() {
+            insert_namespaced(&mut index.snapshots, &s.metadata, i);
+        }
+        for (i, c) in o.snapshot_contents.iter().enumerate() {
+            insert_named(&mut index.snapshot_contents, &c.metadata, i);
+        }
+        for (i, c) in o.snapshot_classes.iter().enumerate() {
+            insert_named(&mut index.snapshot_classes, &c.metadata, i);
+        }
         for (i, d) in o.csi_drivers.iter().enumerate() {
             insert_named(&mut index.csi_drivers, &d.metadata, i);
         }
@@ -295,6 +370,36 @@ impl Snapshot {
             .classes
             .get(name)
             .map(|&i| &self.objects.classes[i])
+    }
+
+    pub fn volume_snapshot(&self, ns: &str, name: &str) -> Option<&VolumeSnapshot> {
+        lookup(&self.objects.snapshots, &self.index.snapshots, ns, name)
+    }
+
+    pub fn snapshot_content(&self, name: &str) -> Option<&VolumeSnapshotContent> {
+        self.index
+            .snapshot_contents
+            .get(name)
+            .map(|&i| &self.objects.snapshot_contents[i])
+    }
+
+    pub fn snapshot_class(&self, name: &str) -> Option<&VolumeSnapshotClass> {
+        self.index
+            .snapshot_classes
+            .get(name)
+            .map(|&i| &self.objects.snapshot_classes[i])
+    }
+
+    /// The VolumeSnapshotClasses marked default for a driver, by name.
+    pub fn default_snapshot_classes(&self, driver: &str) -> Vec<&VolumeSnapshotClass> {
+        let mut found: Vec<&VolumeSnapshotClass> = self
+            .objects
+            .snapshot_classes
+            .iter()
+            .filter(|c| c.is_default() && c.driver == driver)
+            .collect();
+        found.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        found
     }
 
     pub fn csi_driver(&self, name: &str) -> Option<&CSIDriver> {
@@ -413,7 +518,11 @@ impl Snapshot {
 
     /// Whether objects of this resource could be read (no gap recorded).
     pub fn has(&self, resource: &str) -> bool {
-        !self.gaps.iter().any(|g| g.resource == resource)
+        // One gap may name several resources (`a,b`).
+        !self
+            .gaps
+            .iter()
+            .any(|g| g.resource.split(',').any(|r| r == resource))
     }
 
     /// Namespaces that hold a pod or a claim.
@@ -488,6 +597,9 @@ fn dedup(o: &mut Objects) {
     keep_newest(&mut o.jobs, |x| &x.metadata);
     keep_newest(&mut o.cron_jobs, |x| &x.metadata);
     keep_newest(&mut o.leases, |x| &x.metadata);
+    keep_newest(&mut o.snapshots, |x| &x.metadata);
+    keep_newest(&mut o.snapshot_contents, |x| &x.metadata);
+    keep_newest(&mut o.snapshot_classes, |x| &x.metadata);
 }
 
 /// The newest moment the capture shows, not after `limit`: object
@@ -509,7 +621,8 @@ fn newest_timestamp(o: &Objects, limit: Option<Timestamp>) -> Timestamp {
         .chain(o.classes.iter().map(|x| &x.metadata))
         .chain(o.csi_drivers.iter().map(|x| &x.metadata))
         .chain(o.csi_nodes.iter().map(|x| &x.metadata))
-        .chain(o.capacities.iter().map(|x| &x.metadata));
+        .chain(o.capacities.iter().map(|x| &x.metadata))
+        .chain(o.snapshots.iter().map(|x| &x.metadata));
     let node_times = o
         .nodes
         .iter()

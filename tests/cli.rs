@@ -731,6 +731,51 @@ fn collect_round_trips_to_the_same_diagnosis() {
     assert_eq!(list["kind"], "List");
 }
 
+/// Snapshot kinds survive `collect`: the restore and the failing snapshot
+/// are found again from what it wrote.
+#[test]
+fn collect_keeps_the_snapshot_kinds() {
+    let scenario = "tests/scenarios/snapshot-not-ready-failed/snapshot.yaml";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ticket.yaml");
+    doctor()
+        .args([
+            "--from",
+            scenario,
+            "collect",
+            "-A",
+            "-f",
+            file.to_str().unwrap(),
+        ])
+        .assert()
+        .code(0);
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("kind: VolumeSnapshotContent"), "{text}");
+    assert!(text.contains("apiVersion: snapshot.storage.k8s.io/v1"));
+    let (_, original) = json(&["--from", scenario]);
+    let (_, collected) = json(&["--from", file.to_str().unwrap()]);
+    assert_eq!(original["findings"], collected["findings"]);
+    assert_eq!(original["summary"], collected["summary"]);
+    assert_eq!(
+        collected["findings"][1]["subject"]["kind"],
+        "VolumeSnapshot"
+    );
+}
+
+#[test]
+fn a_snapshot_target_diagnoses_it_and_its_restores() {
+    let scenario = "tests/scenarios/snapshot-not-ready-failed/snapshot.yaml";
+    let (code, r) = json(&["--from", scenario, "-n", "db", "vs/nightly-0412"]);
+    assert_eq!(code, 1);
+    let subjects: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["subject"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(subjects, ["restored-db", "nightly-0412"]);
+}
+
 #[test]
 fn wide_output_shows_every_evidence_line_and_the_objects() {
     let scenario = "tests/scenarios/provisioner-not-responding-old-wording/snapshot.yaml";

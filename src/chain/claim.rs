@@ -2,9 +2,86 @@
 //! the volume's attachments, its events and the pods using it.
 
 use crate::model::ObjectRef;
-use crate::snapshot::{ClaimUse, Snapshot};
+use crate::snapshot::{data_source_of, ClaimUse, DataSource, Snapshot};
+use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use k8s_openapi::api::core::v1::{Event, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::{StorageClass, VolumeAttachment};
+
+/// A claim's data source and what it resolves to.
+#[derive(Debug, Clone)]
+pub struct SourceChain<'a> {
+    pub source: DataSource<'a>,
+    /// The namespace the source is looked up in.
+    pub namespace: &'a str,
+    pub snapshot: Option<&'a VolumeSnapshot>,
+    pub content: Option<&'a VolumeSnapshotContent>,
+    /// The snapshot's class: the one it names, or its driver's default.
+    pub snapshot_class: Option<&'a VolumeSnapshotClass>,
+    /// The source claim of a clone.
+    pub claim: Option<&'a PersistentVolumeClaim>,
+}
+
+impl<'a> SourceChain<'a> {
+    fn resolve(snap: &'a Snapshot, claim: &'a PersistentVolumeClaim, ns: &'a str) -> Option<Self> {
+        let source = data_source_of(claim)?;
+        let namespace = source.namespace.unwrap_or(ns);
+        let mut chain = SourceChain {
+            source: source.clone(),
+            namespace,
+            snapshot: None,
+            content: None,
+            snapshot_class: None,
+            claim: None,
+        };
+        if source.is_snapshot() {
+            chain.snapshot = snap.volume_snapshot(namespace, source.name);
+            chain.content = chain
+                .snapshot
+                .and_then(|s| s.content_name())
+                .and_then(|n| snap.snapshot_content(n));
+            chain.snapshot_class = chain.snapshot.and_then(|s| match s.class_name() {
+                Some(n) => snap.snapshot_class(n),
+                None => {
+                    let driver = chain.content.and_then(|c| c.driver())?;
+                    snap.default_snapshot_classes(driver).into_iter().next()
+                }
+            });
+        } else if source.is_claim() {
+            chain.claim = snap.claim(namespace, source.name);
+        }
+        Some(chain)
+    }
+
+    /// The state the report's chain line shows.
+    pub fn state(&self) -> (String, bool) {
+        if self.source.is_snapshot() {
+            match self.snapshot {
+                None => ("missing".to_string(), false),
+                Some(s) if s.metadata.deletion_timestamp.is_some() => {
+                    ("Terminating".to_string(), false)
+                }
+                Some(s) => match s.ready() {
+                    Some(true) => ("ready".to_string(), true),
+                    _ => ("not ready".to_string(), false),
+                },
+            }
+        } else if self.source.is_claim() {
+            match self.claim {
+                None => ("missing".to_string(), false),
+                Some(c) => {
+                    let phase = c
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.phase.as_deref())
+                        .unwrap_or("Pending");
+                    (phase.to_string(), phase == "Bound")
+                }
+            }
+        } else {
+            ("populator".to_string(), true)
+        }
+    }
+}
 
 /// The class a claim asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +109,8 @@ pub struct ClaimChain<'a> {
     pub events: Vec<&'a Event>,
     /// Every pod, in any phase, whose volumes reference this claim.
     pub users: Vec<&'a Pod>,
+    /// What the claim is filled from (`dataSource` / `dataSourceRef`).
+    pub source: Option<SourceChain<'a>>,
 }
 
 impl<'a> ClaimChain<'a> {
@@ -91,6 +170,7 @@ impl<'a> ClaimChain<'a> {
             attachments,
             events,
             users: snap.pods_using(ns, name).collect(),
+            source: claim.and_then(|c| SourceChain::resolve(snap, c, ns)),
         }
     }
 

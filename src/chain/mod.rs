@@ -10,9 +10,13 @@ mod volumes;
 
 pub use crate::owners::{belongs_to, owner_of};
 pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
-pub use claim::{ClaimChain, RequestedClass};
+pub use crate::snapshot::{data_source_of, DataSource};
+pub use claim::{ClaimChain, RequestedClass, SourceChain};
 pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
-pub use subjects::{find_subjects, subjects, Subject, WorkloadChain};
+pub use subjects::{
+    find_subjects, snapshot_content_gone, snapshot_in_trouble, subjects, Subject, WorkloadChain,
+    SNAPSHOT_GRACE_SECONDS,
+};
 pub use terminating::{overdue, storage_volumes, Overdue, STUCK_MARGIN_SECONDS};
 pub use volumes::{
     container_messages, has_failing_container, mount_of, pod_volumes, ContainerSays, Mount,
@@ -20,6 +24,7 @@ pub use volumes::{
 };
 
 use crate::model::ObjectRef;
+use crate::volume_snapshot::VolumeSnapshot;
 use k8s_openapi::api::core::v1::PersistentVolume;
 use k8s_openapi::api::storage::v1::StorageClass;
 
@@ -35,6 +40,8 @@ pub struct Chain<'a> {
     pub class: Option<&'a StorageClass>,
     /// The subject itself when it is a workload.
     pub workload: Option<WorkloadChain<'a>>,
+    /// The subject itself when it is a VolumeSnapshot.
+    pub snapshot: Option<&'a VolumeSnapshot>,
 }
 
 impl<'a> Chain<'a> {
@@ -51,7 +58,10 @@ impl Chain<'_> {
     /// Pods and claims are counted as subjects even when healthy; volumes,
     /// classes and workloads only when something is wrong with them.
     pub fn counts_when_healthy(&self) -> bool {
-        self.volume.is_none() && self.class.is_none() && self.workload.is_none()
+        self.volume.is_none()
+            && self.class.is_none()
+            && self.workload.is_none()
+            && self.snapshot.is_none()
     }
 
     fn of_pod_or_claim(subject: ObjectRef) -> Self {
@@ -62,6 +72,7 @@ impl Chain<'_> {
             volume: None,
             class: None,
             workload: None,
+            snapshot: None,
         }
     }
 }

@@ -5,14 +5,15 @@
 use super::pod::uses_claims;
 use super::volumes::container_messages;
 use super::{
-    failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain, ClaimChain,
-    PodChain,
+    data_source_of, failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain,
+    ClaimChain, PodChain,
 };
 use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 use crate::snapshot::{claim_names, Snapshot};
 use crate::volume_errors::{fs_errors, subpath_failure};
+use crate::volume_snapshot::VolumeSnapshot;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -262,6 +263,35 @@ fn add_target<'a>(
             found.pods.extend(on_node);
             found.pods.len() > before || snap.node(name).is_some()
         }
+        Target::Snapshot(name) => {
+            let named: Vec<&VolumeSnapshot> = snap
+                .objects
+                .snapshots
+                .iter()
+                .filter(|s| {
+                    s.metadata.name.as_deref() == Some(name)
+                        && scope.includes_namespace(s.metadata.namespace.as_deref())
+                })
+                .collect();
+            for vs in &named {
+                let (ns, _) = key(&vs.metadata);
+                let restores: Vec<&PersistentVolumeClaim> = claims
+                    .iter()
+                    .copied()
+                    .filter(|c| c.metadata.namespace.as_deref() == Some(ns))
+                    .filter(|c| {
+                        data_source_of(c).is_some_and(|d| {
+                            d.is_snapshot() && d.name == name && d.namespace.is_none_or(|n| n == ns)
+                        })
+                    })
+                    .collect();
+                for claim in restores {
+                    add_claim(snap, claim, found);
+                }
+                found.resolved.push(snapshot_chain(vs));
+            }
+            !named.is_empty()
+        }
         Target::Volume(name) => {
             let Some(pv) = snap.volume(name) else {
                 return false;
@@ -381,7 +411,48 @@ fn workload_chain<'a>(snap: &'a Snapshot, sts: &'a StatefulSet) -> Option<Chain<
     })
 }
 
-/// Volumes that outlived their claim, every class (cluster-wide scans
+/// How long a snapshot may take to become ready before it is a subject
+/// of its own: cutting a snapshot of a large volume takes minutes.
+pub const SNAPSHOT_GRACE_SECONDS: i64 = 5 * 60;
+
+/// A snapshot that failed, never became ready within the grace period, or
+/// whose content is gone.
+pub fn snapshot_in_trouble(snap: &Snapshot, vs: &VolumeSnapshot) -> bool {
+    if vs.ready() == Some(true) {
+        return snapshot_content_gone(snap, vs);
+    }
+    if vs.error_message().is_some() || snapshot_content_gone(snap, vs) {
+        return true;
+    }
+    vs.metadata
+        .creation_timestamp
+        .as_ref()
+        .is_some_and(|t| snap.now.duration_since(t.0).as_secs() > SNAPSHOT_GRACE_SECONDS)
+}
+
+/// The snapshot names a bound content that the capture (which holds
+/// contents) does not have.
+pub fn snapshot_content_gone(snap: &Snapshot, vs: &VolumeSnapshot) -> bool {
+    let Some(name) = vs
+        .status
+        .as_ref()
+        .and_then(|s| s.bound_volume_snapshot_content_name.as_deref())
+        .filter(|n| !n.is_empty())
+    else {
+        return false;
+    };
+    snap.has("volumesnapshotcontents") && snap.snapshot_content(name).is_none()
+}
+
+fn snapshot_chain(vs: &VolumeSnapshot) -> Chain<'_> {
+    let (ns, name) = key(&vs.metadata);
+    Chain {
+        snapshot: Some(vs),
+        ..Chain::of_pod_or_claim(ObjectRef::volume_snapshot(ns, name))
+    }
+}
+
+/// Volumes that outlived their claim, failing snapshots, every class (cluster-wide scans
 /// only), and StatefulSets that failed to create pods: subjects that count
 /// only when a rule finds something.
 fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {
@@ -414,6 +485,14 @@ fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {
             });
         }
     }
+    out.extend(
+        snap.objects
+            .snapshots
+            .iter()
+            .filter(|s| scope.includes_namespace(s.metadata.namespace.as_deref()))
+            .filter(|s| snapshot_in_trouble(snap, s))
+            .map(snapshot_chain),
+    );
     out.extend(
         snap.objects
             .stateful_sets

@@ -15,6 +15,8 @@ pub mod csi_controller_unhealthy;
 pub mod csi_driver_not_registered;
 pub mod csi_node_plugin_unhealthy;
 pub mod csidriver_missing;
+pub mod data_source_incompatible;
+pub mod data_source_not_found;
 pub mod ephemeral_claim_not_owned;
 pub mod expansion_failed;
 pub mod expansion_not_allowed;
@@ -31,11 +33,13 @@ pub mod no_storageclass_no_pv;
 pub mod node_volume_limit;
 pub mod not_storage;
 pub mod pod_stuck_terminating;
+pub mod populator_missing;
 pub mod provisioner_not_responding;
 pub mod provisioning_failed;
 pub mod pv_reclaim_failed;
 pub mod pv_released_retained;
 pub mod rwop_conflict;
+pub mod snapshot_not_ready;
 pub mod storage_quota_exceeded;
 pub mod storage_unexplained;
 pub mod storageclass_not_found;
@@ -78,6 +82,10 @@ pub const RULES: &[&Rule] = &[
     &insufficient_capacity::RULE,
     &node_volume_limit::RULE,
     &rwop_conflict::RULE,
+    &data_source_not_found::RULE,
+    &snapshot_not_ready::RULE,
+    &data_source_incompatible::RULE,
+    &populator_missing::RULE,
     &provisioning_failed::RULE,
     &in_tree_driver_missing::RULE,
     // The driver's own pods, before the waits they explain.

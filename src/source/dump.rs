@@ -583,6 +583,28 @@ fn uncaptured(o: &Objects) -> Vec<Gap> {
     if o.nodes.is_empty() && (pods_scheduled || local_volumes) {
         gap(&kinds::NODE, "pods or volumes refer to nodes");
     }
+    let restores = o
+        .claims
+        .iter()
+        .any(|c| crate::snapshot::data_source_of(c).is_some_and(|d| d.is_snapshot()));
+    if o.snapshots.is_empty() && restores {
+        gap(
+            &kinds::VOLUME_SNAPSHOT,
+            "claims are restored from snapshots",
+        );
+    }
+    let bound_contents = o.snapshots.iter().any(|s| {
+        s.status
+            .as_ref()
+            .and_then(|s| s.bound_volume_snapshot_content_name.as_ref())
+            .is_some()
+    });
+    if o.snapshot_contents.is_empty() && bound_contents {
+        gap(
+            &kinds::VOLUME_SNAPSHOT_CONTENT,
+            "snapshots are bound to contents",
+        );
+    }
     if o.events.is_empty() {
         gap(
             &kinds::EVENT,
@@ -608,6 +630,42 @@ mod tests {
         .unwrap();
         assert_eq!(loaded.snapshot.objects.claims.len(), 1);
         assert_eq!(loaded.snapshot.objects.classes.len(), 1);
+    }
+
+    #[test]
+    fn snapshot_kinds_decode_in_v1_and_v1beta1_and_their_absence_is_quiet() {
+        let loaded = load_text(
+            "apiVersion: snapshot.storage.k8s.io/v1beta1\nkind: VolumeSnapshot\nmetadata: {name: s, namespace: x}\nspec: {source: {persistentVolumeClaimName: d}}\nstatus: {readyToUse: true, restoreSize: 1Gi}\n---\napiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshotContent\nmetadata: {name: c}\nspec: {driver: x.csi.io, deletionPolicy: Delete}\nstatus: {restoreSize: 1073741824, creationTime: 1795154907512000000}\n---\napiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshotClass\nmetadata: {name: k}\ndriver: x.csi.io\ndeletionPolicy: Delete\n",
+        )
+        .unwrap();
+        let o = &loaded.snapshot.objects;
+        assert_eq!(
+            (
+                o.snapshots.len(),
+                o.snapshot_contents.len(),
+                o.snapshot_classes.len()
+            ),
+            (1, 1, 1)
+        );
+        // Odd data is an invalid-object gap, never a panic.
+        let odd = load_text("apiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshot\nmetadata: {name: s, namespace: x}\nstatus: {readyToUse: maybe}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x}\n").unwrap();
+        assert_eq!(odd.snapshot.gaps[0].reason, "InvalidObject");
+        // No snapshot kinds and no claim restoring from one: no gap about them.
+        let plain = load_text("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x}\nspec: {}\n").unwrap();
+        assert!(plain
+            .snapshot
+            .gaps
+            .iter()
+            .all(|g| !g.resource.starts_with("volumesnapshot")));
+        let restore = load_text("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a, namespace: x}\nspec: {dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: s}}\n").unwrap();
+        let gaps: Vec<&str> = restore
+            .snapshot
+            .gaps
+            .iter()
+            .filter(|g| g.resource.starts_with("volumesnapshot"))
+            .map(|g| g.resource.as_str())
+            .collect();
+        assert_eq!(gaps, ["volumesnapshots"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod claims;
 pub mod classes;
 pub mod commands;
 pub mod components;
+pub mod data_source;
 pub mod evidence;
 pub mod expansion;
 pub mod in_tree;

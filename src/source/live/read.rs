@@ -5,6 +5,7 @@ use super::{Connection, LiveError};
 use crate::kinds::Stored;
 use crate::scope::Target;
 use crate::snapshot::{claim_names, Gap, Objects, Snapshot};
+use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4, join5, join_all};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -188,8 +189,13 @@ impl Connection {
                 self.namespaced::<CronJob>(scope, None),
             ),
         );
-        let (version, (core, storage, workloads)) =
-            join(version, join3(core, storage, workloads)).await;
+        let snapshots = join3(
+            self.namespaced::<VolumeSnapshot>(scope, None),
+            self.cluster::<VolumeSnapshotContent>(),
+            self.cluster::<VolumeSnapshotClass>(),
+        );
+        let (version, (core, storage, workloads, snapshots)) =
+            join(version, join4(core, storage, workloads, snapshots)).await;
         let server_version = self.version_of(version)?;
         let (pods, claims, events, (volumes, nodes)) = core;
         let (classes, csi_drivers, csi_nodes, (attachments, capacities)) = storage;
@@ -199,6 +205,7 @@ impl Connection {
             (deployments, replica_sets, leases),
             (stateful_sets, daemon_sets, jobs, cron_jobs),
         ) = workloads;
+        let (snapshots, snapshot_contents, snapshot_classes) = snapshots;
         let mut r = Reading::default();
         let objects = Objects {
             pods: r.take(pods)?,
@@ -220,7 +227,11 @@ impl Connection {
             jobs: r.take(jobs)?,
             cron_jobs: r.take(cron_jobs)?,
             leases: r.take(leases)?,
+            snapshots: r.take_optional(snapshots)?,
+            snapshot_contents: r.take_optional(snapshot_contents)?,
+            snapshot_classes: r.take_optional(snapshot_classes)?,
         };
+        r.quiet_uninstalled();
         something_read(&self.server, &r)?;
         Ok(Collected {
             snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
@@ -377,20 +388,51 @@ impl Connection {
                 Some(self.cluster::<VolumeAttachment>().await)
             }
         };
+        // A claim restored from a snapshot: the snapshots of the namespace,
+        // their contents and classes.
+        let restores = claims.iter().any(|cl| {
+            cl.metadata
+                .name
+                .as_ref()
+                .is_some_and(|n| wanted.contains(n))
+                && crate::snapshot::data_source_of(cl).is_some_and(|d| d.is_snapshot())
+        });
+        let snapshots = async {
+            if restores {
+                Some(
+                    join3(
+                        self.list::<VolumeSnapshot>(
+                            Api::namespaced(c.clone(), ns),
+                            ListParams::default(),
+                        ),
+                        self.cluster::<VolumeSnapshotContent>(),
+                        self.cluster::<VolumeSnapshotClass>(),
+                    )
+                    .await,
+                )
+            } else {
+                None
+            }
+        };
         let replica_sets = join_all(
             owners
                 .iter()
                 .map(|rs| self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), rs)),
         );
-        let ((pod_events, claim_events), volumes, nodes, csi_nodes, (attachments, replica_sets)) =
-            join5(
-                events,
-                volumes,
-                nodes,
-                csi_nodes,
-                join(attachments, replica_sets),
-            )
-            .await;
+        let (
+            (pod_events, claim_events),
+            volumes,
+            nodes,
+            csi_nodes,
+            (attachments, replica_sets, snapshots),
+        ) = join5(
+            events,
+            volumes,
+            nodes,
+            csi_nodes,
+            join3(attachments, replica_sets, snapshots),
+        )
+        .await;
 
         let mut objects = Objects {
             pods,
@@ -417,6 +459,12 @@ impl Connection {
         }
         for rs in replica_sets {
             objects.replica_sets.extend(r.take(rs)?);
+        }
+        if let Some((snapshots, contents, classes)) = snapshots {
+            objects.snapshots = r.take_optional(snapshots)?;
+            objects.snapshot_contents = r.take_optional(contents)?;
+            objects.snapshot_classes = r.take_optional(classes)?;
+            r.quiet_uninstalled();
         }
         Ok(Collected {
             snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
@@ -448,6 +496,8 @@ impl Connection {
 struct Reading {
     gaps: Vec<Gap>,
     answered: bool,
+    /// Optional CRDs the server does not know (404).
+    uninstalled: Vec<String>,
 }
 
 impl Reading {
@@ -463,6 +513,38 @@ impl Reading {
                 Vec::new()
             }
         })
+    }
+}
+
+impl Reading {
+    /// The items of a request for a CRD many clusters do not install: a
+    /// 404 is noted apart, not a gap of its own.
+    fn take_optional<T>(
+        &mut self,
+        outcome: Result<Outcome<T>, LiveError>,
+    ) -> Result<Vec<T>, LiveError> {
+        match outcome? {
+            Outcome::Gap(g) if g.reason == "NotFound" => {
+                self.uninstalled.push(g.resource);
+                Ok(Vec::new())
+            }
+            other => self.take(Ok(other)),
+        }
+    }
+
+    /// One quiet line for the optional CRDs that are not installed: on a
+    /// cluster without snapshots that is normal, not a loss.
+    fn quiet_uninstalled(&mut self) {
+        if self.uninstalled.is_empty() {
+            return;
+        }
+        let names = std::mem::take(&mut self.uninstalled);
+        self.gaps.push(Gap {
+            resource: names.join(","),
+            reason: "NotInstalled".to_string(),
+            message: "the snapshot.storage.k8s.io CRDs are not installed on this cluster"
+                .to_string(),
+        });
     }
 }
 
@@ -490,6 +572,37 @@ mod tests {
             reason: "Forbidden".to_string(),
             message: format!("{resource} is forbidden"),
         }))
+    }
+
+    #[test]
+    fn snapshot_crds_that_are_not_installed_make_one_quiet_gap() {
+        let not_found = |resource: &str| -> Result<Outcome<()>, LiveError> {
+            Ok(Outcome::Gap(Gap {
+                resource: resource.to_string(),
+                reason: "NotFound".to_string(),
+                message: "the server could not find the requested resource".to_string(),
+            }))
+        };
+        let mut reading = Reading::default();
+        reading.take(Ok(Outcome::Items(vec![()]))).unwrap();
+        for r in [
+            "volumesnapshots",
+            "volumesnapshotcontents",
+            "volumesnapshotclasses",
+        ] {
+            reading.take_optional(not_found(r)).unwrap();
+        }
+        reading.quiet_uninstalled();
+        assert_eq!(reading.gaps.len(), 1);
+        assert_eq!(reading.gaps[0].reason, "NotInstalled");
+        let snap = Snapshot::new(Objects::default(), reading.gaps, None);
+        assert!(!snap.has("volumesnapshotcontents"));
+        assert!(snap.has("pods"));
+        // Forbidden stays a gap of its own.
+        let mut reading = Reading::default();
+        reading.take_optional(gap("volumesnapshots")).unwrap();
+        reading.quiet_uninstalled();
+        assert_eq!(reading.gaps[0].reason, "Forbidden");
     }
 
     #[test]
