@@ -3,9 +3,9 @@
 //! driver is not installed.
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::components::named_like_controller;
 use super::support::evidence::{claim_state_line, confidence_given, gap_lines};
 use super::support::in_tree::{handed_to_missing_driver, install_hint, migrated_driver, Handed};
-use super::support::provisioner_errors::short_name;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
@@ -59,20 +59,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, _pod: Option<&PodChain>) -> Option<Cause> {
             ctx.snap.objects.csi_nodes.len()
         ));
     }
-    let short = short_name(driver);
-    let lookalikes: Vec<String> = ctx
-        .snap
-        .controller_like_pods()
-        .filter(|p| p.metadata.name.as_deref().unwrap_or("").contains(short))
-        .map(|p| {
-            format!(
-                "{}/{} ({})",
-                p.metadata.namespace.as_deref().unwrap_or(""),
-                p.metadata.name.as_deref().unwrap_or(""),
-                crate::chain::pod_state(p)
-            )
-        })
-        .collect();
+    let lookalikes = named_like_controller(ctx, driver);
     let mut confidence = Confidence::High;
     if lookalikes.is_empty() {
         cause = cause.evidence(format!(

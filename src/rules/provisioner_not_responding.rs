@@ -3,6 +3,7 @@
 //! driver that does not exist).
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::components::named_like_controller;
 use super::support::evidence::{claim_state_line, confidence_given, scheduler_says};
 use super::support::in_tree::handed_to_missing_driver;
 use super::support::names::closest;
@@ -111,19 +112,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         .filter(|n| n.spec.drivers.iter().any(|d| d.name == provisioner))
         .count();
     let short = short_name(provisioner);
-    let controller_pods: Vec<String> = ctx
-        .snap
-        .controller_like_pods()
-        .filter(|p| p.metadata.name.as_deref().unwrap_or("").contains(short))
-        .map(|p| {
-            format!(
-                "{}/{} ({})",
-                p.metadata.namespace.as_deref().unwrap_or(""),
-                p.metadata.name.as_deref().unwrap_or(""),
-                crate::chain::pod_state(p)
-            )
-        })
-        .collect();
+    let controller_pods = named_like_controller(ctx, provisioner);
     if ctx.snap.has("csidrivers") {
         cause = cause.evidence(match csi_driver {
             Some(_) => format!("CSIDriver \"{provisioner}\" exists"),

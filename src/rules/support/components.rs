@@ -1,6 +1,7 @@
 //! Evidence and fixes about a CSI driver's own pods, shared by the rules
 //! that blame its controller or its node plugin.
 
+use super::provisioner_errors::short_name;
 use crate::chain::driver::{LeaseState, PodTrouble};
 use crate::rules::rule::Ctx;
 use k8s_openapi::api::core::v1::Pod;
@@ -12,6 +13,17 @@ pub fn pod_name(p: &Pod) -> String {
         p.metadata.namespace.as_deref().unwrap_or(""),
         p.metadata.name.as_deref().unwrap_or("")
     )
+}
+
+/// Pods whose name says they could be the driver's controller, with their
+/// state: the fallback evidence where the components cannot be identified.
+pub fn named_like_controller(ctx: &Ctx, driver: &str) -> Vec<String> {
+    let short = short_name(driver);
+    ctx.snap
+        .controller_like_pods()
+        .filter(|p| p.metadata.name.as_deref().unwrap_or("").contains(short))
+        .map(|p| format!("{} ({})", pod_name(p), crate::chain::pod_state(p)))
+        .collect()
 }
 
 /// Messages are cut to a line of reasonable length.
