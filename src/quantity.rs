@@ -40,6 +40,29 @@ pub fn bytes(q: Option<&Quantity>) -> Option<f64> {
     q.and_then(|q| parse(&q.0))
 }
 
+/// A byte count in binary units, one decimal below 10: `9.8Gi`, `512Mi`,
+/// `100`.
+pub fn binary(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    if bytes < 1024 {
+        return bytes.to_string();
+    }
+    let mut value = bytes as f64;
+    let mut unit = "";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    if value < 10.0 {
+        format!("{:.1}{unit}", (value * 10.0).floor() / 10.0)
+    } else {
+        format!("{}{unit}", value.floor())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
@@ -64,6 +87,10 @@ mod tests {
     #[test]
     fn absurd_sizes_are_not_sizes() {
         assert_eq!(parse("-5Gi"), None);
+        assert_eq!(super::binary(100), "100");
+        assert_eq!(super::binary(10_522_669_875), "9.7Gi");
+        assert_eq!(super::binary(20 * 1024 * 1024 * 1024), "20Gi");
+        assert_eq!(super::binary(u64::MAX), "16Ei");
         assert_eq!(parse("1e400"), None);
         assert_eq!(
             parse("999999999999999999999999999Ei"),

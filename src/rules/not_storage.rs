@@ -30,12 +30,24 @@ fn not_checked(ctx: &Ctx, pod: &PodChain) -> Vec<String> {
         .map(|v| v.name)
         .collect();
     if has_failing_container(pod.pod) && !data.is_empty() {
-        lines.push(format!(
-            "not checked: the logs of the failing container(s) and how full volume(s) {} are; a crash on a full or unwritable volume shows only there (kubectl -n {} logs {} --previous)",
-            data.join(", "),
-            pod.namespace,
-            pod.name
-        ));
+        let (logs, usage) = (ctx.snap.logs_read(), ctx.snap.usage_read());
+        let how = format!(
+            "a crash on a full or unwritable volume shows only there (kubectl -n {} logs {} --previous)",
+            pod.namespace, pod.name
+        );
+        let volumes = data.join(", ");
+        match (logs, usage) {
+            (true, true) => {}
+            (false, false) => lines.push(format!(
+                "not checked: the logs of the failing container(s) and how full volume(s) {volumes} are; {how}; --logs and --usage read them"
+            )),
+            (false, true) => lines.push(format!(
+                "not checked: the logs of the failing container(s); {how}; --logs reads them"
+            )),
+            (true, false) => lines.push(format!(
+                "not checked: how full volume(s) {volumes} are; --usage reads it"
+            )),
+        }
     }
     for says in container_messages(pod.pod) {
         let errors = fs_errors(says.message);

@@ -12,6 +12,7 @@ pub fn render(snap: &Snapshot, json: bool) -> Result<String> {
     for kind in kinds::ALL {
         items.extend(kind.encode(&snap.objects)?);
     }
+    items.extend(evidence_items(snap));
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
     Ok(if json {
         let mut s = serde_json::to_string_pretty(&list)?;
@@ -20,4 +21,64 @@ pub fn render(snap: &Snapshot, json: bool) -> Result<String> {
     } else {
         serde_yaml_ng::to_string(&list)?
     })
+}
+
+/// The volume usage, one `NodeStatsSummary` per node in the kubelet's own
+/// shape, and one `ContainerLog` per log tail.
+fn evidence_items(snap: &Snapshot) -> Vec<serde_json::Value> {
+    use super::dump::{EVIDENCE_GROUP, LOG_KIND, STATS_KIND};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+    let api_version = format!("{EVIDENCE_GROUP}/v1");
+    let mut nodes: BTreeMap<&str, BTreeMap<(&str, &str), Vec<serde_json::Value>>> =
+        BTreeMap::new();
+    for u in snap.usage() {
+        let mut volume = json!({"name": u.volume});
+        for (key, value) in [
+            ("usedBytes", u.used_bytes),
+            ("capacityBytes", u.capacity_bytes),
+            ("inodesUsed", u.inodes_used),
+            ("inodes", u.inodes),
+        ] {
+            if let Some(v) = value {
+                volume[key] = json!(v);
+            }
+        }
+        if let Some(claim) = &u.claim {
+            volume["pvcRef"] = json!({"name": claim, "namespace": u.namespace});
+        }
+        nodes
+            .entry(u.node.as_str())
+            .or_default()
+            .entry((u.namespace.as_str(), u.pod.as_str()))
+            .or_default()
+            .push(volume);
+    }
+    let mut items: Vec<serde_json::Value> = nodes
+        .into_iter()
+        .map(|(node, pods)| {
+            let pods: Vec<serde_json::Value> = pods
+                .into_iter()
+                .map(|((ns, pod), volume)| {
+                    json!({"podRef": {"name": pod, "namespace": ns}, "volume": volume})
+                })
+                .collect();
+            json!({
+                "apiVersion": api_version,
+                "kind": STATS_KIND,
+                "metadata": {"name": node},
+                "summary": {"node": {"nodeName": node}, "pods": pods},
+            })
+        })
+        .collect();
+    items.extend(snap.logs().iter().map(|l| {
+        json!({
+            "apiVersion": api_version,
+            "kind": LOG_KIND,
+            "metadata": {"name": l.pod, "namespace": l.namespace},
+            "container": l.container,
+            "log": l.text,
+        })
+    }));
+    items
 }

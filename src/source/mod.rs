@@ -8,10 +8,11 @@ pub mod drivers_file;
 pub mod dump;
 pub mod error_text;
 pub mod live;
+pub mod node_stats;
 pub mod request_log;
 
 use crate::scope::Target;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{claim_names, failing_containers, mounts_data_volume, Snapshot};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -62,6 +63,16 @@ pub struct Request<'a> {
     pub all_namespaces: bool,
     /// `-l`, as given: the live source passes it to the API server.
     pub selector: Option<&'a str>,
+    /// Opt-in reads beyond objects (`--usage`, `--logs`).
+    pub extra: Extra,
+}
+
+/// Evidence read only when asked, because it needs more than reading
+/// objects: `--usage` (`get nodes/proxy`) and `--logs` (`get pods/log`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub usage: bool,
+    pub logs: bool,
 }
 
 /// Where to read from.
@@ -132,6 +143,96 @@ impl<'rt> Source<'rt> {
     }
 }
 
+/// The pods whose volumes and logs may be read: those of the one pod or
+/// claim asked for, else every pod read (the scan is already limited to
+/// the namespace and selector).
+fn pods_in_scope<'s>(snapshot: &'s Snapshot, targets: &[Target]) -> Vec<&'s k8s_openapi::api::core::v1::Pod> {
+    let pods = snapshot.objects.pods.iter();
+    match targets {
+        [Target::Pod(name)] => pods
+            .filter(|p| p.metadata.name.as_deref() == Some(name.as_str()))
+            .collect(),
+        [Target::Claim(name)] => pods
+            .filter(|p| claim_names(p).iter().any(|u| &u.claim == name))
+            .collect(),
+        _ => pods.collect(),
+    }
+}
+
+/// `--usage` and `--logs`: read after the objects, because what they read
+/// follows from the pods found.
+async fn read_extra(conn: &live::Connection, request: &Request<'_>, snapshot: Snapshot) -> Snapshot {
+    let extra = request.extra;
+    if !extra.usage && !extra.logs {
+        return snapshot;
+    }
+    let pods = pods_in_scope(&snapshot, request.targets);
+    let mut nodes: Vec<String> = pods
+        .iter()
+        .filter(|p| {
+            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+            !matches!(phase, Some("Succeeded" | "Failed"))
+        })
+        .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    let mut containers: Vec<(String, String, String)> = pods
+        .iter()
+        .flat_map(|p| {
+            let ns = p.metadata.namespace.clone().unwrap_or_default();
+            let name = p.metadata.name.clone().unwrap_or_default();
+            failing_containers(p)
+                .into_iter()
+                .filter(|c| mounts_data_volume(p, c))
+                .map(move |c| (ns.clone(), name.clone(), c.to_string()))
+        })
+        .collect();
+    containers.sort();
+    containers.dedup();
+    let mut gaps = Vec::new();
+    if containers.len() > live::LOG_CONTAINERS {
+        gaps.push(crate::snapshot::Gap {
+            resource: "pods/log".into(),
+            reason: "Limited".into(),
+            message: format!(
+                "logs of {} failing container(s) not read: at most {} are read per run; narrow the scope (-n, -l, pod/NAME)",
+                containers.len() - live::LOG_CONTAINERS,
+                live::LOG_CONTAINERS
+            ),
+        });
+        containers.truncate(live::LOG_CONTAINERS);
+    }
+    let usage = async {
+        if extra.usage {
+            Some(conn.read_usage(&nodes).await)
+        } else {
+            None
+        }
+    };
+    let logs = async {
+        if extra.logs {
+            Some(conn.read_logs(&containers).await)
+        } else {
+            None
+        }
+    };
+    let (usage, logs) = futures::future::join(usage, logs).await;
+    let mut evidence = crate::snapshot::NodeEvidence::default();
+    if let Some((u, g)) = usage {
+        evidence.usage = Some(u);
+        gaps.extend(g);
+    }
+    if let Some((l, g)) = logs {
+        evidence.logs = Some(l);
+        gaps.extend(g);
+    }
+    let mut snapshot = snapshot.with_evidence(evidence);
+    snapshot.gaps.extend(gaps);
+    snapshot
+}
+
 fn read_dump(paths: &[String], request: &Request, stdin: &mut dyn Read) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
     let loaded = dump::load(&inputs, stdin)?;
@@ -171,11 +272,12 @@ async fn read_live(
             .await?
         }
     };
+    let snapshot = read_extra(conn, request, collected.snapshot).await;
     if let (Some(log), Some(mark)) = (&conn.log, mark) {
         log.note(log.summary_since(mark));
     }
     Ok(Input {
-        snapshot: collected.snapshot,
+        snapshot,
         source: SourceInfo {
             kind: "live".into(),
             context: conn.context.clone(),
