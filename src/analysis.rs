@@ -148,7 +148,11 @@ fn volumes(snap: &Snapshot, c: &Chain) -> Vec<VolumeInfo> {
                     inodes: u.inodes,
                 })
                 .filter(|_| !block);
-            let usage_note = (snap.usage_read() && usage.is_none()).then(|| {
+            let api_view = matches!(
+                v.kind(),
+                "configMap" | "secret" | "projected" | "downwardAPI" | "image"
+            );
+            let usage_note = (snap.usage_read() && usage.is_none() && !api_view).then(|| {
                 if block {
                     "a raw block device has no file-system usage".to_string()
                 } else if pod.node_name.is_none() {

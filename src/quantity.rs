@@ -40,7 +40,7 @@ pub fn bytes(q: Option<&Quantity>) -> Option<f64> {
     q.and_then(|q| parse(&q.0))
 }
 
-/// A byte count in binary units, one decimal below 10: `9.8Gi`, `512Mi`,
+/// A byte count in binary units, one decimal below 100: `9.8Gi`, `512Mi`,
 /// `100`.
 pub fn binary(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
@@ -56,11 +56,12 @@ pub fn binary(bytes: u64) -> String {
         value /= 1024.0;
         unit = u;
     }
-    if value < 10.0 {
-        format!("{:.1}{unit}", (value * 10.0).floor() / 10.0)
+    let shown = if value < 100.0 {
+        (value * 10.0).floor() / 10.0
     } else {
-        format!("{}{unit}", value.floor())
-    }
+        value.floor()
+    };
+    format!("{shown}{unit}")
 }
 
 #[cfg(test)]
@@ -90,6 +91,7 @@ mod tests {
         assert_eq!(super::binary(100), "100");
         assert_eq!(super::binary(10_522_669_875), "9.7Gi");
         assert_eq!(super::binary(20 * 1024 * 1024 * 1024), "20Gi");
+        assert_eq!(super::binary(19_971_597_926), "18.5Gi");
         assert_eq!(super::binary(u64::MAX), "16Ei");
         assert_eq!(parse("1e400"), None);
         assert_eq!(

@@ -242,4 +242,40 @@ mod tests {
         });
         assert!(causes(&RULE, &snap).is_empty());
     }
+
+    #[test]
+    fn the_not_checked_line_goes_once_logs_and_usage_were_read() {
+        let build = |evidence: crate::snapshot::NodeEvidence| {
+            snapshot(|o| {
+                o.claims.push(pvc("data").bound("pv-1"));
+                o.volumes.push(pv("pv-1").bound_to("default", "data"));
+                o.pods.push(
+                    pod("web")
+                        .claim("data")
+                        .mount("vol0", "/data")
+                        .crash_looping("exec format error"),
+                );
+            })
+            .with_evidence(evidence)
+        };
+        let said = |snap: &crate::snapshot::Snapshot| {
+            causes(&RULE, snap)
+                .iter()
+                .map(text)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let none = said(&build(Default::default()));
+        assert!(none.contains("not checked: the logs"), "{none}");
+        let read = said(&build(crate::snapshot::NodeEvidence {
+            usage: Some(Vec::new()),
+            logs: Some(Vec::new()),
+        }));
+        assert!(!read.contains("not checked"), "{read}");
+        let usage_only = said(&build(crate::snapshot::NodeEvidence {
+            usage: Some(Vec::new()),
+            logs: None,
+        }));
+        assert!(usage_only.contains("--logs reads them"), "{usage_only}");
+    }
 }
