@@ -122,7 +122,12 @@ fn volumes(snap: &Snapshot, c: &Chain) -> Vec<VolumeInfo> {
         .pod
         .spec
         .iter()
-        .flat_map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()))
+        .flat_map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .chain(s.containers.iter())
+        })
         .flat_map(|c| c.volume_devices.iter().flatten())
         .map(|d| d.name.as_str())
         .collect();

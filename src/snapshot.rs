@@ -426,9 +426,9 @@ impl Snapshot {
         let start = usage.partition_point(|u| {
             (u.namespace.as_str(), u.pod.as_str(), u.volume.as_str()) < (ns, pod, volume)
         });
-        usage
-            .get(start)
-            .filter(|u| (u.namespace.as_str(), u.pod.as_str(), u.volume.as_str()) == (ns, pod, volume))
+        usage.get(start).filter(|u| {
+            (u.namespace.as_str(), u.pod.as_str(), u.volume.as_str()) == (ns, pod, volume)
+        })
     }
 
     /// Every log read.
@@ -437,7 +437,11 @@ impl Snapshot {
     }
 
     /// The logs read of a pod's containers, by container.
-    pub fn logs_of<'s>(&'s self, ns: &'s str, pod: &'s str) -> impl Iterator<Item = &'s ContainerLog> {
+    pub fn logs_of<'s>(
+        &'s self,
+        ns: &'s str,
+        pod: &'s str,
+    ) -> impl Iterator<Item = &'s ContainerLog> {
         self.logs()
             .iter()
             .filter(move |l| l.namespace == ns && l.pod == pod)

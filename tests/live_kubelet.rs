@@ -208,9 +208,10 @@ async fn usage_and_logs_through_the_node_proxy() {
     let run = cluster.doctor("doctor", &["-n", NS, "--usage", "--logs"]);
     let found = gaps(&run.report);
     assert!(
-        found
-            .iter()
-            .any(|(r, why, m)| r == "nodes/proxy" && why == "Forbidden" && m.contains(NODE) && m.contains("get nodes/proxy")),
+        found.iter().any(|(r, why, m)| r == "nodes/proxy"
+            && why == "Forbidden"
+            && m.contains(NODE)
+            && m.contains("get nodes/proxy")),
         "{found:?}\n{}",
         run.stderr
     );
@@ -237,7 +238,9 @@ async fn usage_and_logs_through_the_node_proxy() {
     let started = Instant::now();
     let run = loop {
         let run = cluster.doctor("doctor", &["-n", NS, "--usage", "--logs"]);
-        if gaps(&run.report).iter().all(|(r, _, _)| r != "nodes/proxy" && r != "pods/log")
+        if gaps(&run.report)
+            .iter()
+            .all(|(r, _, _)| r != "nodes/proxy" && r != "pods/log")
             || started.elapsed() > Duration::from_secs(20)
         {
             break run;
@@ -246,7 +249,9 @@ async fn usage_and_logs_through_the_node_proxy() {
     };
     let ranked = rank_one(&run.report);
     assert_eq!(
-        ranked.get(&format!("Pod/{NS}/logs")).map(|(r, _)| r.as_str()),
+        ranked
+            .get(&format!("Pod/{NS}/logs"))
+            .map(|(r, _)| r.as_str()),
         Some("volume-permission-denied"),
         "{}\n{}",
         serde_json::to_string_pretty(&run.report).unwrap(),
@@ -259,9 +264,18 @@ async fn usage_and_logs_through_the_node_proxy() {
         serde_json::to_string_pretty(&run.report).unwrap()
     );
     let text = run.report.to_string();
-    assert!(text.contains("log of container app (previous run)"), "{text}");
-    assert!(text.contains("\\\\u{1b}[31mFATAL"), "control characters escaped: {text}");
-    assert!(!text.contains("starting app"), "only the matching line and its neighbour: {text}");
+    assert!(
+        text.contains("log of container app (previous run)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\\\\u{1b}[31mFATAL"),
+        "control characters escaped: {text}"
+    );
+    assert!(
+        !text.contains("starting app"),
+        "only the matching line and its neighbour: {text}"
+    );
     let full = run.report["findings"]
         .as_array()
         .unwrap()
@@ -287,7 +301,10 @@ async fn usage_and_logs_through_the_node_proxy() {
                 path.starts_with(&format!("/containerLogs/{NS}/logs/app?")),
                 "{line}"
             );
-            assert!(path.contains("previous=true") && path.contains("tailLines=100"), "{line}");
+            assert!(
+                path.contains("previous=true") && path.contains("tailLines=100"),
+                "{line}"
+            );
         }
     }
     assert!(stats >= 1, "{requests}");
@@ -304,7 +321,9 @@ async fn usage_and_logs_through_the_node_proxy() {
         }
         let verb = entry["verb"].as_str().unwrap_or("");
         assert!(matches!(verb, "get" | "list"), "doctor did {verb}: {line}");
-        if entry["objectRef"]["subresource"] == "proxy" || entry["objectRef"]["subresource"] == "log" {
+        if entry["objectRef"]["subresource"] == "proxy"
+            || entry["objectRef"]["subresource"] == "log"
+        {
             proxied += 1;
         }
     }

@@ -11,9 +11,9 @@ use super::support::workload_errors::{
     by_volume, hits, objects_of, quote, volume_description, where_line, Hit,
 };
 use crate::chain::{ClaimChain, PodChain, PodVolume};
+use crate::model::{Link, Severity};
 use crate::quantity::binary;
 use crate::snapshot::VolumeUsage;
-use crate::model::{Link, Severity};
 use crate::volume_errors::FsError;
 
 pub const RULE: Rule = Rule {
@@ -126,7 +126,11 @@ fn usage_cause(
     } else {
         format!(", mounted at {}", mounts.join(", "))
     };
-    let of = if what == "inodes" { "of its inodes " } else { "" };
+    let of = if what == "inodes" {
+        "of its inodes "
+    } else {
+        ""
+    };
     let comma = if at.is_empty() { "" } else { "," };
     let mut cause = Cause::new(
         &RULE,
@@ -446,7 +450,10 @@ mod tests {
         }
     }
 
-    fn healthy_mysql(expandable: bool, evidence: crate::snapshot::NodeEvidence) -> crate::snapshot::Snapshot {
+    fn healthy_mysql(
+        expandable: bool,
+        evidence: crate::snapshot::NodeEvidence,
+    ) -> crate::snapshot::Snapshot {
         snapshot(move |o| {
             let mut sc = class("gp3", "ebs.csi.aws.com");
             sc.allow_volume_expansion = Some(expandable);
@@ -491,7 +498,11 @@ mod tests {
         assert!(causes(&RULE, &healthy_mysql(true, usage(89, 100, 10))).is_empty());
         let c = causes(&RULE, &healthy_mysql(true, usage(10, 100, 990)));
         assert_eq!(c[0].severity, Severity::Error);
-        assert!(c[0].summary.contains("99 % full of its inodes"), "{}", c[0].summary);
+        assert!(
+            c[0].summary.contains("99 % full of its inodes"),
+            "{}",
+            c[0].summary
+        );
         // Odd numbers: no capacity, used beyond capacity.
         assert!(causes(&RULE, &healthy_mysql(true, usage(10, 0, 0))).is_empty());
         let c = causes(&RULE, &healthy_mysql(true, usage(200, 100, 0)));

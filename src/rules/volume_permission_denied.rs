@@ -386,7 +386,8 @@ mod tests {
 
     #[test]
     fn a_log_line_names_the_denied_path() {
-        let log = "starting\n\u{1b}[31mopen /data/db/lock: permission denied\u{1b}[0m\nexiting\nmore\n";
+        let log =
+            "starting\n\u{1b}[31mopen /data/db/lock: permission denied\u{1b}[0m\nexiting\nmore\n";
         let snap = snapshot(|o| {
             o.claims.push(pvc("data").bound("pv-1"));
             o.volumes.push(pv("pv-1").bound_to("default", "data"));
@@ -413,6 +414,9 @@ mod tests {
             quoted,
             "log of container main (previous run): \\u{1b}[31mopen /data/db/lock: permission denied\\u{1b}[0m | exiting"
         );
-        assert!(!c[0].evidence.iter().any(|e| e.contains("more") || e.contains("starting")));
+        assert!(!c[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("more") || e.contains("starting")));
     }
 }

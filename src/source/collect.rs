@@ -30,8 +30,7 @@ fn evidence_items(snap: &Snapshot) -> Vec<serde_json::Value> {
     use serde_json::json;
     use std::collections::BTreeMap;
     let api_version = format!("{EVIDENCE_GROUP}/v1");
-    let mut nodes: BTreeMap<&str, BTreeMap<(&str, &str), Vec<serde_json::Value>>> =
-        BTreeMap::new();
+    let mut nodes: BTreeMap<&str, BTreeMap<(&str, &str), Vec<serde_json::Value>>> = BTreeMap::new();
     for u in snap.usage() {
         let mut volume = json!({"name": u.volume});
         for (key, value) in [

@@ -347,7 +347,12 @@ impl Collector {
                     .cloned()
                     .and_then(crate::source::node_stats::parse);
                 let Some(summary) = parsed else {
-                    return self.invalid(label, doc, &format!("{kind} {name}"), "no `summary` holding a kubelet stats summary".into());
+                    return self.invalid(
+                        label,
+                        doc,
+                        &format!("{kind} {name}"),
+                        "no `summary` holding a kubelet stats summary".into(),
+                    );
                 };
                 let node = if name.is_empty() {
                     summary.node.node_name.clone().unwrap_or_default()
@@ -355,7 +360,10 @@ impl Collector {
                     name
                 };
                 let volumes = crate::source::node_stats::volumes(&node, &summary);
-                self.evidence.usage.get_or_insert_with(Vec::new).extend(volumes);
+                self.evidence
+                    .usage
+                    .get_or_insert_with(Vec::new)
+                    .extend(volumes);
                 self.found += 1;
             }
             LOG_KIND => {
@@ -377,7 +385,13 @@ impl Collector {
                         );
                         self.found += 1;
                     }
-                    _ => self.invalid(label, doc, &format!("{kind} {name}"), "a ContainerLog needs metadata.name (the pod), `container` and `log`".into()),
+                    _ => self.invalid(
+                        label,
+                        doc,
+                        &format!("{kind} {name}"),
+                        "a ContainerLog needs metadata.name (the pod), `container` and `log`"
+                            .into(),
+                    ),
                 }
             }
             _ => *self.skipped.entry(kind.to_string()).or_default() += 1,
@@ -570,10 +584,23 @@ mod tests {
         .unwrap();
         let snap = &loaded.snapshot;
         assert!(snap.usage_read() && snap.logs_read());
-        assert_eq!(snap.usage_of("shop", "db-0", "data").unwrap().node, "node-1");
+        assert_eq!(
+            snap.usage_of("shop", "db-0", "data").unwrap().node,
+            "node-1"
+        );
         assert_eq!(snap.logs_of("shop", "db-0").next().unwrap().text, "boom\n");
-        assert_eq!(snap.gaps.len(), 1 + snap.gaps.iter().filter(|g| g.reason == "NotCaptured").count());
-        assert!(snap.gaps.iter().any(|g| g.resource == "nodes/proxy" && g.reason == "InvalidObject"));
+        assert_eq!(
+            snap.gaps.len(),
+            1 + snap
+                .gaps
+                .iter()
+                .filter(|g| g.reason == "NotCaptured")
+                .count()
+        );
+        assert!(snap
+            .gaps
+            .iter()
+            .any(|g| g.resource == "nodes/proxy" && g.reason == "InvalidObject"));
     }
 
     #[test]

@@ -146,7 +146,10 @@ impl<'rt> Source<'rt> {
 /// The pods whose volumes and logs may be read: those of the one pod or
 /// claim asked for, else every pod read (the scan is already limited to
 /// the namespace and selector).
-fn pods_in_scope<'s>(snapshot: &'s Snapshot, targets: &[Target]) -> Vec<&'s k8s_openapi::api::core::v1::Pod> {
+fn pods_in_scope<'s>(
+    snapshot: &'s Snapshot,
+    targets: &[Target],
+) -> Vec<&'s k8s_openapi::api::core::v1::Pod> {
     let pods = snapshot.objects.pods.iter();
     match targets {
         [Target::Pod(name)] => pods
@@ -161,7 +164,11 @@ fn pods_in_scope<'s>(snapshot: &'s Snapshot, targets: &[Target]) -> Vec<&'s k8s_
 
 /// `--usage` and `--logs`: read after the objects, because what they read
 /// follows from the pods found.
-async fn read_extra(conn: &live::Connection, request: &Request<'_>, snapshot: Snapshot) -> Snapshot {
+async fn read_extra(
+    conn: &live::Connection,
+    request: &Request<'_>,
+    snapshot: Snapshot,
+) -> Snapshot {
     let extra = request.extra;
     if !extra.usage && !extra.logs {
         return snapshot;

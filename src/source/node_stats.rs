@@ -143,6 +143,9 @@ mod tests {
         assert_eq!(v[1].used_bytes, None);
         assert_eq!(v[1].fullest(), None);
         assert!(parse(serde_json::json!("x")).is_none());
-        assert!(parse(serde_json::json!({"pods": "x"})).unwrap().pods.is_empty());
+        assert!(parse(serde_json::json!({"pods": "x"}))
+            .unwrap()
+            .pods
+            .is_empty());
     }
 }

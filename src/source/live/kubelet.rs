@@ -116,7 +116,10 @@ impl Connection {
     }
 
     /// The previous run's last lines of each container, a few at a time.
-    pub async fn read_logs(&self, containers: &[(String, String, String)]) -> (Vec<ContainerLog>, Vec<Gap>) {
+    pub async fn read_logs(
+        &self,
+        containers: &[(String, String, String)],
+    ) -> (Vec<ContainerLog>, Vec<Gap>) {
         let results: Vec<_> = stream::iter(containers.iter().cloned())
             .map(|(ns, pod, container)| async move {
                 let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
@@ -151,7 +154,9 @@ impl Connection {
                 }),
                 // No previous run (the container has not restarted yet):
                 // nothing to read, not a gap.
-                Err(f) if f.reason == "BadRequest" && f.message.contains("previous terminated container") => {}
+                Err(f)
+                    if f.reason == "BadRequest"
+                        && f.message.contains("previous terminated container") => {}
                 Err(f) => {
                     let entry = failed.entry(f.reason).or_insert((Vec::new(), f.message));
                     entry.0.push(format!("{namespace}/{pod} ({container})"));
@@ -169,10 +174,7 @@ impl Connection {
                 };
                 Gap {
                     resource: "pods/log".into(),
-                    message: format!(
-                        "logs not read of {}: {message}{help}",
-                        which.join(", ")
-                    ),
+                    message: format!("logs not read of {}: {message}{help}", which.join(", ")),
                     reason,
                 }
             })
