@@ -604,6 +604,23 @@ mod tests {
     }
 
     #[test]
+    fn odd_usage_and_log_items_are_gaps_or_skipped_never_a_panic() {
+        for doc in [
+            "kind: NodeStatsSummary\napiVersion: storage-doctor/v1\nmetadata: 5\nsummary: {pods: [{podRef: 1, volume: {}}, {podRef: {name: a, namespace: b}, volume: [{name: v, usedBytes: 1.5e300, capacityBytes: -3, inodes: 18446744073709551615}]}]}\n",
+            "kind: NodeStatsSummary\napiVersion: storage-doctor/v1\nsummary: null\n",
+            "kind: ContainerLog\napiVersion: storage-doctor/v1\nmetadata: {name: p}\ncontainer: [1]\nlog: 7\n",
+            "kind: Nonsense\napiVersion: storage-doctor/v1\n",
+            "kind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {name: a, namespace: x}\n",
+        ] {
+            let text = format!("{doc}---\nkind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {{name: a, namespace: x}}\n");
+            let loaded = load_text(&text).unwrap();
+            for u in loaded.snapshot.usage() {
+                assert_eq!(u.fullest(), None, "{u:?}");
+            }
+        }
+    }
+
+    #[test]
     fn reads_a_yaml_list_and_multi_documents() {
         let loaded = load_text(
             "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: a, namespace: x}\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: standard}\nprovisioner: rancher.io/local-path\n---\n",

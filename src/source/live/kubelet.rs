@@ -130,13 +130,24 @@ impl Connection {
                     limit_bytes: Some(LOG_BYTES),
                     ..LogParams::default()
                 };
-                let result =
-                    match tokio::time::timeout(self.request_timeout, api.logs(&pod, &params)).await
-                    {
-                        Ok(Ok(text)) => Ok(text),
-                        Ok(Err(e)) => Err(self.failure(Ok(e))),
-                        Err(t) => Err(self.failure(Err(t))),
-                    };
+                // Bytes, not text: a log may hold anything, and one odd
+                // byte must not cost the whole tail.
+                let read = async {
+                    use futures::AsyncReadExt;
+                    let stream = api.log_stream(&pod, &params).await?;
+                    let mut bytes = Vec::new();
+                    stream
+                        .take(LOG_BYTES as u64)
+                        .read_to_end(&mut bytes)
+                        .await
+                        .map_err(kube::Error::ReadEvents)?;
+                    Ok::<_, kube::Error>(String::from_utf8_lossy(&bytes).into_owned())
+                };
+                let result = match tokio::time::timeout(self.request_timeout, read).await {
+                    Ok(Ok(text)) => Ok(text),
+                    Ok(Err(e)) => Err(self.failure(Ok(e))),
+                    Err(t) => Err(self.failure(Err(t))),
+                };
                 (ns, pod, container, result)
             })
             .buffer_unordered(PARALLEL)
