@@ -143,23 +143,50 @@ impl<'rt> Source<'rt> {
     }
 }
 
-/// The pods whose volumes and logs may be read: those of the one pod or
-/// claim asked for, else every pod read (the scan is already limited to
-/// the namespace and selector).
+/// The pods whose volumes and logs may be read: every pod read when no
+/// target is named (the read is already limited to the namespace and
+/// selector), else only the pods of the targets.
 fn pods_in_scope<'s>(
     snapshot: &'s Snapshot,
     targets: &[Target],
 ) -> Vec<&'s k8s_openapi::api::core::v1::Pod> {
-    let pods = snapshot.objects.pods.iter();
-    match targets {
-        [Target::Pod(name)] => pods
-            .filter(|p| p.metadata.name.as_deref() == Some(name.as_str()))
-            .collect(),
-        [Target::Claim(name)] => pods
-            .filter(|p| claim_names(p).iter().any(|u| &u.claim == name))
-            .collect(),
-        _ => pods.collect(),
-    }
+    let claim_of =
+        |pod: &k8s_openapi::api::core::v1::Pod,
+         wanted: &dyn Fn(&k8s_openapi::api::core::v1::PersistentVolumeClaim) -> bool| {
+            let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+            claim_names(pod)
+                .iter()
+                .filter_map(|u| snapshot.claim(ns, &u.claim))
+                .any(wanted)
+        };
+    snapshot
+        .objects
+        .pods
+        .iter()
+        .filter(|p| {
+            targets.is_empty()
+                || targets.iter().any(|t| match t {
+                    Target::Pod(name) => p.metadata.name.as_deref() == Some(name.as_str()),
+                    Target::Claim(name) => claim_names(p).iter().any(|u| &u.claim == name),
+                    Target::Workload(kind, name) => {
+                        crate::owners::belongs_to(snapshot, p, *kind, name)
+                    }
+                    Target::Class(name) => claim_of(p, &|c| {
+                        c.spec
+                            .as_ref()
+                            .and_then(|s| s.storage_class_name.as_deref())
+                            == Some(name.as_str())
+                    }),
+                    Target::Node(name) => {
+                        p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
+                    }
+                    Target::Volume(name) => claim_of(p, &|c| {
+                        c.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+                            == Some(name.as_str())
+                    }),
+                })
+        })
+        .collect()
 }
 
 /// `--usage` and `--logs`: read after the objects, because what they read
@@ -295,4 +322,33 @@ async fn read_live(
         },
         namespaces: namespace.map(|ns| BTreeSet::from([ns])),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn usage_and_logs_are_read_only_for_the_pods_of_the_targets() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("a").class("fast").bound("pv-a"));
+            o.claims.push(pvc("b").class("slow").bound("pv-b"));
+            o.pods.push(pod("one").claim("a").on_node("node-1"));
+            o.pods.push(pod("two").claim("b").on_node("node-2"));
+        });
+        let names = |targets: &[Target]| -> Vec<String> {
+            pods_in_scope(&snap, targets)
+                .iter()
+                .filter_map(|p| p.metadata.name.clone())
+                .collect()
+        };
+        assert_eq!(names(&[]), ["one", "two"]);
+        assert_eq!(names(&[Target::Pod("two".into())]), ["two"]);
+        assert_eq!(names(&[Target::Claim("a".into())]), ["one"]);
+        assert_eq!(names(&[Target::Class("slow".into())]), ["two"]);
+        assert_eq!(names(&[Target::Node("node-1".into())]), ["one"]);
+        assert_eq!(names(&[Target::Volume("pv-b".into())]), ["two"]);
+        assert!(names(&[Target::Pod("nobody".into())]).is_empty());
+    }
 }
