@@ -196,7 +196,7 @@ async fn usage_and_logs_through_the_node_proxy() {
         .expect("LIVE_KUBELET_ADDRESS: start the cluster with LIVE_CLUSTER_KUBELET_ADDRESS");
     assert!(address.starts_with("192.0.2."), "{address}");
     let client = admin_client(&cluster).await;
-    let (_stand_in, port, root) = start_stand_in(&cluster, &address);
+    let (stand_in, port, root) = start_stand_in(&cluster, &address);
     cluster.apply(Path::new("examples/rbac.yaml"));
     cluster.apply(Path::new("tests/live/rbac-bindings.yaml"));
     create_node(&client, &address, port).await;
@@ -308,6 +308,24 @@ async fn usage_and_logs_through_the_node_proxy() {
         }
     }
     assert!(stats >= 1, "{requests}");
+
+    // A node that does not answer: gaps, and the diagnosis goes on.
+    drop(stand_in);
+    let run = cluster.doctor("doctor", &["-n", NS, "--usage", "--logs"]);
+    let found = gaps(&run.report);
+    for (resource, names) in [("nodes/proxy", NODE), ("pods/log", "lv-kubelet/logs (app)")] {
+        assert!(
+            found
+                .iter()
+                .any(|(r, why, m)| r == resource && why == "Unavailable" && m.contains(names)),
+            "{resource}: {found:?}"
+        );
+    }
+    assert!(
+        rank_one(&run.report).contains_key(&format!("Pod/{NS}/logs")),
+        "{}",
+        run.stderr
+    );
 
     // Everything the tool asked the API server for was a read.
     let audit = std::fs::read_to_string(cluster.dir.join("audit.log")).unwrap();

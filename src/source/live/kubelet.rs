@@ -39,6 +39,8 @@ impl Connection {
                 reason: match s.code {
                     403 => "Forbidden".to_string(),
                     404 => "NotFound".to_string(),
+                    // The API server could not reach the kubelet.
+                    500 | 502 | 503 | 504 => "Unavailable".to_string(),
                     _ if !s.reason.is_empty() => s.reason.clone(),
                     code => format!("HTTP{code}"),
                 },
