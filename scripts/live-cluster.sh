@@ -18,6 +18,15 @@
 # system:masters), VIEWER_KUBECONFIG and DOCTOR_KUBECONFIG (users `viewer`
 # and `doctor`, no rights until a test grants some), the kubectl and server binaries, the server URL and CA.
 # DIR/audit.log records every request at Metadata level.
+#
+# With LIVE_CLUSTER_KUBELET_ADDRESS set (a documentation-range address such
+# as 192.0.2.10, on the loopback of a network namespace the caller made with
+# `unshare -n`: the API server refuses to proxy to loopback and link-local
+# node addresses), the API server advertises that address, trusts the
+# cluster CA for kubelet serving certificates and reaches nodes by their
+# InternalIP; DIR/pki/kubelet.crt and kubelet.key are issued for it, for a
+# kubelet stand-in (tests/live/kubelet-standin.py), and DIR/env exports
+# LIVE_KUBELET_ADDRESS.
 set -euo pipefail
 
 K8S_VERSION=1.20.2
@@ -308,7 +317,7 @@ EOF
 }
 
 make_pki() {
-    local pki=$1
+    local pki=$1 kubelet_address=${2:-}
     mkdir -p "$pki"
     (
         cd "$pki"
@@ -327,6 +336,20 @@ subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,
 EOF
         openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
             -days 30 -sha256 -extfile apiserver.ext -out apiserver.crt 2>/dev/null
+        if [[ -n $kubelet_address ]]; then
+            sed -i "s/^subjectAltName=IP:127.0.0.1,/subjectAltName=IP:127.0.0.1,IP:$kubelet_address,/" apiserver.ext
+            openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+                -days 30 -sha256 -extfile apiserver.ext -out apiserver.crt 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -sha256 \
+                -keyout kubelet.key -out kubelet.csr -subj "/CN=kubelet-standin" 2>/dev/null
+            printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+                "keyUsage=critical,digitalSignature,keyEncipherment" \
+                "extendedKeyUsage=serverAuth" \
+                "subjectAltName=IP:$kubelet_address" >kubelet.ext
+            openssl x509 -req -in kubelet.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+                -days 30 -sha256 -extfile kubelet.ext -out kubelet.crt 2>/dev/null
+            chmod 644 kubelet.crt
+        fi
         openssl genrsa -out sa.key 2048 2>/dev/null
         openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
         chmod 644 ca.crt apiserver.crt sa.pub
@@ -431,7 +454,16 @@ EOF
     echo "$api_port" >"$dir/apiserver.port"
 
     log "certificates and keys in $dir/pki"
-    make_pki "$dir/pki"
+    local kubelet_address=${LIVE_CLUSTER_KUBELET_ADDRESS:-}
+    local advertise=127.0.0.1 kubelet_flags=()
+    if [[ -n $kubelet_address ]]; then
+        [[ $kubelet_address =~ ^192\.0\.2\.[0-9]+$ ]] \
+            || die "LIVE_CLUSTER_KUBELET_ADDRESS must be in 192.0.2.0/24 (documentation range), not $kubelet_address"
+        advertise=$kubelet_address
+        kubelet_flags=(--kubelet-certificate-authority "$dir/pki/ca.crt"
+            --kubelet-preferred-address-types InternalIP)
+    fi
+    make_pki "$dir/pki" "$kubelet_address"
     local pki=$dir/pki t
     for t in admin viewer doctor controller-manager scheduler; do
         (umask 077 && openssl rand -hex 24 >"$pki/$t.token")
@@ -476,7 +508,8 @@ EOF
     log "kube-apiserver on $server"
     launch "$dir" kube-apiserver "$BIN_DIR/kube-apiserver" \
         --etcd-servers "http://127.0.0.1:$etcd_port" \
-        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+        --bind-address 127.0.0.1 --advertise-address "$advertise" \
+        "${kubelet_flags[@]}" \
         --secure-port "$api_port" --insecure-port 0 \
         --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
         --client-ca-file "$pki/ca.crt" \
@@ -536,6 +569,7 @@ EOF
     {
         printf '# source this file: the live storage-doctor test cluster in %s\n' "$dir"
         printf 'export LIVE_CLUSTER_DIR=%q\n' "$dir"
+        [[ -z $kubelet_address ]] || printf 'export LIVE_KUBELET_ADDRESS=%q\n' "$kubelet_address"
         printf 'export KUBECONFIG=%q\n' "$dir/admin.kubeconfig"
         printf 'export ADMIN_KUBECONFIG=%q\n' "$dir/admin.kubeconfig"
         printf 'export VIEWER_KUBECONFIG=%q\n' "$dir/viewer.kubeconfig"

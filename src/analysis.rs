@@ -5,7 +5,9 @@ use crate::chain::{self, Chain};
 use crate::drivers::Drivers;
 use crate::model::{age, ObjectRef, Severity};
 use crate::rank;
-use crate::report::{ChainLink, Finding, Report, ScopeInfo, SourceInfo, Summary, API_VERSION};
+use crate::report::{
+    ChainLink, Finding, Report, ScopeInfo, SourceInfo, Summary, Usage, VolumeInfo, API_VERSION,
+};
 use crate::rules::{self, Ctx};
 use crate::scope::{Scope, TargetNotFound};
 use crate::snapshot::Snapshot;
@@ -107,7 +109,78 @@ fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) 
             causes.first().map(|c| c.objects.as_slice()).unwrap_or(&[]),
         ),
         causes,
+        volumes: volumes(snap, c),
     }
+}
+
+/// The subject pod's volumes, with what `--usage` read.
+fn volumes(snap: &Snapshot, c: &Chain) -> Vec<VolumeInfo> {
+    let Some(pod) = &c.pod else {
+        return Vec::new();
+    };
+    let devices: Vec<&str> = pod
+        .pod
+        .spec
+        .iter()
+        .flat_map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .chain(s.containers.iter())
+        })
+        .flat_map(|c| c.volume_devices.iter().flatten())
+        .map(|d| d.name.as_str())
+        .collect();
+    pod.volumes
+        .iter()
+        .map(|v| {
+            let claim = c
+                .claims
+                .iter()
+                .find(|cl| cl.usage.as_ref().is_some_and(|u| u.volume == v.name));
+            let block = devices.contains(&v.name)
+                || claim
+                    .and_then(|cl| cl.claim)
+                    .and_then(|cl| cl.spec.as_ref())
+                    .and_then(|s| s.volume_mode.as_deref())
+                    == Some("Block");
+            let usage = snap
+                .usage_of(pod.namespace, pod.name, v.name)
+                .map(|u| Usage {
+                    used_bytes: u.used_bytes,
+                    capacity_bytes: u.capacity_bytes,
+                    inodes_used: u.inodes_used,
+                    inodes: u.inodes,
+                })
+                .filter(|_| !block);
+            let api_view = matches!(
+                v.kind(),
+                "configMap" | "secret" | "projected" | "downwardAPI" | "image"
+            );
+            let usage_note = (snap.usage_read() && usage.is_none() && !api_view).then(|| {
+                if block {
+                    "a raw block device has no file-system usage".to_string()
+                } else if pod.node_name.is_none() {
+                    "not on a node yet".to_string()
+                } else {
+                    "the kubelet reported none".to_string()
+                }
+            });
+            VolumeInfo {
+                name: v.name.to_string(),
+                kind: v.kind().to_string(),
+                claim: claim.map(|cl| cl.name.clone()),
+                mounts: v
+                    .mounts
+                    .iter()
+                    .map(|m| format!("{}:{}", m.container, m.path))
+                    .collect(),
+                volume_mode: block.then(|| "Block".to_string()),
+                usage,
+                usage_note,
+            }
+        })
+        .collect()
 }
 
 fn status(snap: &Snapshot, c: &Chain) -> String {

@@ -132,6 +132,14 @@ pub struct Cli {
     #[arg(global = true, long, value_name = "FILE")]
     pub drivers: Option<PathBuf>,
 
+    /// Also read how full each mounted volume is, from the kubelet of each node that runs a pod in scope (needs `get nodes/proxy`, which is sensitive: see README)
+    #[arg(global = true, long)]
+    pub usage: bool,
+
+    /// Also read the last lines of the previous run of crash-looping or failed containers that mount a volume (needs `get pods/log`)
+    #[arg(global = true, long)]
+    pub logs: bool,
+
     /// Log each request to the API server on stderr (method, path, status, time); never credentials
     #[arg(global = true, short = 'v', long)]
     pub verbose: bool,
@@ -340,6 +348,10 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
         namespace: cli.namespace.as_deref(),
         all_namespaces: cli.all_namespaces,
         selector: cli.selector.as_deref(),
+        extra: source::Extra {
+            usage: cli.usage,
+            logs: cli.logs,
+        },
     }
 }
 

@@ -239,7 +239,9 @@ mod tests {
 
     #[test]
     fn the_cluster_role_grants_exactly_the_kinds_read() {
-        let rules = role_rules(include_str!("../examples/rbac.yaml"));
+        // The first ClusterRole; the second holds the opt-in sources.
+        let yaml = include_str!("../examples/rbac.yaml");
+        let rules = role_rules(yaml.split("\n---\n").next().unwrap());
         let groups: BTreeSet<&str> = ALL.iter().map(|k| k.group).collect();
         assert_eq!(
             rules
@@ -252,6 +254,21 @@ mod tests {
             let granted: BTreeSet<&str> = granted.iter().map(String::as_str).collect();
             assert_eq!(granted, resources(Some(group)), "apiGroup {group:?}");
         }
+    }
+
+    #[test]
+    fn the_opt_in_role_grants_only_what_usage_and_logs_read() {
+        let yaml = include_str!("../examples/rbac.yaml");
+        let second = yaml.split("\n---\n").nth(1).expect("an opt-in role");
+        assert!(second.contains("name: storage-doctor-opt-in"));
+        let rules = role_rules(second);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].0, "");
+        assert_eq!(
+            rules[0].1,
+            BTreeSet::from(["nodes/proxy".to_string(), "pods/log".to_string()])
+        );
+        assert!(second.contains("verbs: [get]"));
     }
 
     #[test]

@@ -40,6 +40,30 @@ pub fn bytes(q: Option<&Quantity>) -> Option<f64> {
     q.and_then(|q| parse(&q.0))
 }
 
+/// A byte count in binary units, one decimal below 100: `9.8Gi`, `512Mi`,
+/// `100`.
+pub fn binary(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    if bytes < 1024 {
+        return bytes.to_string();
+    }
+    let mut value = bytes as f64;
+    let mut unit = "";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    let shown = if value < 100.0 {
+        (value * 10.0).floor() / 10.0
+    } else {
+        value.floor()
+    };
+    format!("{shown}{unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
@@ -64,6 +88,11 @@ mod tests {
     #[test]
     fn absurd_sizes_are_not_sizes() {
         assert_eq!(parse("-5Gi"), None);
+        assert_eq!(super::binary(100), "100");
+        assert_eq!(super::binary(10_522_669_875), "9.7Gi");
+        assert_eq!(super::binary(20 * 1024 * 1024 * 1024), "20Gi");
+        assert_eq!(super::binary(19_971_597_926), "18.5Gi");
+        assert_eq!(super::binary(u64::MAX), "16Ei");
         assert_eq!(parse("1e400"), None);
         assert_eq!(
             parse("999999999999999999999999999Ei"),

@@ -33,6 +33,59 @@ pub struct Gap {
     pub message: String,
 }
 
+/// What the kubelet reports about one pod volume in its `/stats/summary`
+/// (`--usage`). Plain numbers; a field the kubelet left out is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeUsage {
+    pub node: String,
+    pub namespace: String,
+    pub pod: String,
+    /// The volume's name in the pod spec.
+    pub volume: String,
+    /// `pvcRef.name`, for a claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    pub used_bytes: Option<u64>,
+    pub capacity_bytes: Option<u64>,
+    pub inodes_used: Option<u64>,
+    pub inodes: Option<u64>,
+}
+
+impl VolumeUsage {
+    /// The fuller of bytes and inodes, as a fraction of capacity, with
+    /// which of the two it is; `None` without both numbers of either.
+    pub fn fullest(&self) -> Option<(f64, &'static str)> {
+        let ratio = |used: Option<u64>, total: Option<u64>| match (used, total) {
+            (Some(u), Some(t)) if t > 0 => Some(u as f64 / t as f64),
+            _ => None,
+        };
+        let bytes = ratio(self.used_bytes, self.capacity_bytes).map(|r| (r, "bytes"));
+        let inodes = ratio(self.inodes_used, self.inodes).map(|r| (r, "inodes"));
+        match (bytes, inodes) {
+            (Some(b), Some(i)) => Some(if i.0 > b.0 { i } else { b }),
+            (b, i) => b.or(i),
+        }
+    }
+}
+
+/// The last lines of the previous run of one container (`--logs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerLog {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub text: String,
+}
+
+/// Evidence that is not an object, read only when asked: `None` when it
+/// was not read at all.
+#[derive(Debug, Default, Clone)]
+pub struct NodeEvidence {
+    pub usage: Option<Vec<VolumeUsage>>,
+    pub logs: Option<Vec<ContainerLog>>,
+}
+
 /// Every object kind the analysis reads.
 #[derive(Debug, Default, Clone)]
 pub struct Objects {
@@ -95,6 +148,8 @@ pub struct Snapshot {
     /// The moment the state was read: now for a live cluster, the newest
     /// timestamp in the input for a capture (so ages read as they did then).
     pub now: Timestamp,
+    /// Volume usage and container logs, when `--usage` / `--logs` read them.
+    evidence: NodeEvidence,
     index: Index,
 }
 
@@ -206,6 +261,70 @@ pub fn data_source_of(claim: &PersistentVolumeClaim) -> Option<DataSource<'_>> {
         }
     };
     (!found.kind.is_empty() && !found.name.is_empty()).then_some(found)
+}
+
+/// The containers (init containers first) that crash-loop or ended in
+/// error: their previous run's log may say what their state does not.
+pub fn failing_containers(pod: &Pod) -> Vec<&str> {
+    let Some(status) = pod.status.as_ref() else {
+        return Vec::new();
+    };
+    let failed = |t: Option<&k8s_openapi::api::core::v1::ContainerStateTerminated>| {
+        t.is_some_and(|t| t.exit_code != 0)
+    };
+    status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten())
+        .filter(|s| {
+            let state = s.state.as_ref();
+            let backoff = state
+                .and_then(|st| st.waiting.as_ref())
+                .and_then(|w| w.reason.as_deref())
+                == Some("CrashLoopBackOff");
+            backoff
+                || failed(state.and_then(|st| st.terminated.as_ref()))
+                || (s.restart_count > 0
+                    && failed(s.last_state.as_ref().and_then(|st| st.terminated.as_ref())))
+        })
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
+/// Whether a container of the pod mounts a volume that holds data (not a
+/// view of API objects such as a ConfigMap or the service account token).
+pub fn mounts_data_volume(pod: &Pod, container: &str) -> bool {
+    let Some(spec) = pod.spec.as_ref() else {
+        return false;
+    };
+    let data: Vec<&str> = spec
+        .volumes
+        .iter()
+        .flatten()
+        .filter(|v| {
+            v.config_map.is_none()
+                && v.secret.is_none()
+                && v.projected.is_none()
+                && v.downward_api.is_none()
+        })
+        .map(|v| v.name.as_str())
+        .collect();
+    spec.init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter())
+        .filter(|c| c.name == container)
+        .any(|c| {
+            c.volume_mounts
+                .iter()
+                .flatten()
+                .any(|m| data.contains(&m.name.as_str()))
+                || c.volume_devices
+                    .iter()
+                    .flatten()
+                    .any(|d| data.contains(&d.name.as_str()))
+        })
 }
 
 /// How a pod refers to one claim.
@@ -336,8 +455,74 @@ impl Snapshot {
             objects,
             gaps,
             now,
+            evidence: NodeEvidence::default(),
             index,
         }
+    }
+
+    /// Adds what the kubelet and the logs said (`--usage`, `--logs`).
+    pub fn with_evidence(mut self, mut evidence: NodeEvidence) -> Self {
+        let key = |u: &VolumeUsage| {
+            (
+                u.namespace.clone(),
+                u.pod.clone(),
+                u.volume.clone(),
+                u.node.clone(),
+            )
+        };
+        if let Some(usage) = evidence.usage.as_mut() {
+            usage.sort_by_key(key);
+            usage.dedup_by_key(|u| key(u));
+        }
+        if let Some(logs) = evidence.logs.as_mut() {
+            logs.sort_by(|a, b| {
+                (&a.namespace, &a.pod, &a.container).cmp(&(&b.namespace, &b.pod, &b.container))
+            });
+        }
+        self.evidence = evidence;
+        self
+    }
+
+    /// Whether volume usage was read (`--usage`).
+    pub fn usage_read(&self) -> bool {
+        self.evidence.usage.is_some()
+    }
+
+    /// Whether container logs were read (`--logs`).
+    pub fn logs_read(&self) -> bool {
+        self.evidence.logs.is_some()
+    }
+
+    /// Every volume usage read, by namespace, pod and volume.
+    pub fn usage(&self) -> &[VolumeUsage] {
+        self.evidence.usage.as_deref().unwrap_or(&[])
+    }
+
+    /// What the kubelet reports about one volume of a pod.
+    pub fn usage_of(&self, ns: &str, pod: &str, volume: &str) -> Option<&VolumeUsage> {
+        let usage = self.evidence.usage.as_deref()?;
+        let start = usage.partition_point(|u| {
+            (u.namespace.as_str(), u.pod.as_str(), u.volume.as_str()) < (ns, pod, volume)
+        });
+        usage.get(start).filter(|u| {
+            (u.namespace.as_str(), u.pod.as_str(), u.volume.as_str()) == (ns, pod, volume)
+        })
+    }
+
+    /// Every log read.
+    pub fn logs(&self) -> &[ContainerLog] {
+        self.evidence.logs.as_deref().unwrap_or(&[])
+    }
+
+    /// The logs read of a pod's containers, by container.
+    pub fn logs_of<'s>(
+        &'s self,
+        ns: &'s str,
+        pod: &'s str,
+    ) -> impl Iterator<Item = &'s ContainerLog> {
+        self.logs()
+            .iter()
+            .filter(move |l| l.namespace == ns && l.pod == pod)
     }
 
     pub fn pod(&self, ns: &str, name: &str) -> Option<&Pod> {

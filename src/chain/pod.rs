@@ -29,6 +29,8 @@ pub struct PodChain<'a> {
     pub scheduling: Option<Scheduling>,
     /// Every volume of the pod, claims included, with its mounts.
     pub volumes: Vec<PodVolume<'a>>,
+    /// The previous run's log tails of its failing containers (`--logs`).
+    pub logs: Vec<&'a crate::snapshot::ContainerLog>,
 }
 
 impl<'a> PodChain<'a> {
@@ -77,6 +79,7 @@ impl<'a> PodChain<'a> {
             events,
             scheduling,
             volumes: pod_volumes(pod),
+            logs: snap.logs_of(namespace, name).collect(),
         }
     }
 

@@ -249,28 +249,7 @@ pub fn container_messages(pod: &Pod) -> Vec<ContainerSays<'_>> {
 /// Whether a container of the pod is crash-looping or ended in error:
 /// its logs could hold what its state does not.
 pub fn has_failing_container(pod: &Pod) -> bool {
-    let Some(status) = pod.status.as_ref() else {
-        return false;
-    };
-    status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten())
-        .any(|s| {
-            let state = s.state.as_ref();
-            let backoff = state
-                .and_then(|st| st.waiting.as_ref())
-                .and_then(|w| w.reason.as_deref())
-                == Some("CrashLoopBackOff");
-            let failed = |t: Option<&k8s_openapi::api::core::v1::ContainerStateTerminated>| {
-                t.is_some_and(|t| t.exit_code != 0)
-            };
-            backoff
-                || failed(state.and_then(|st| st.terminated.as_ref()))
-                || (s.restart_count > 0
-                    && failed(s.last_state.as_ref().and_then(|st| st.terminated.as_ref())))
-        })
+    !crate::snapshot::failing_containers(pod).is_empty()
 }
 
 #[cfg(test)]

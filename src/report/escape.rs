@@ -3,7 +3,7 @@
 //! show control and bidi-override characters escaped, as kubectl shows ESC
 //! as `^[`; JSON and YAML keep the text exact.
 
-use super::{ChainLink, Finding, RankedCause, Report};
+use super::{ChainLink, Finding, RankedCause, Report, VolumeInfo};
 use crate::model::ObjectRef;
 use crate::snapshot::Gap;
 
@@ -76,6 +76,17 @@ impl Report {
                         evidence: lines(&c.evidence),
                         fix: lines(&c.fix),
                         ..c.clone()
+                    })
+                    .collect(),
+                volumes: f
+                    .volumes
+                    .iter()
+                    .map(|v| VolumeInfo {
+                        name: escape(&v.name),
+                        kind: escape(&v.kind),
+                        claim: v.claim.as_deref().map(&escape),
+                        mounts: lines(&v.mounts),
+                        ..v.clone()
                     })
                     .collect(),
             })

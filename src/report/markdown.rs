@@ -82,6 +82,17 @@ pub fn render(report: &Report) -> String {
             })
             .collect();
         let _ = writeln!(out, "Chain: {}\n", chain.join(" → "));
+        // With --usage: each volume's fill, for the ticket.
+        if f.volumes
+            .iter()
+            .any(|v| v.usage.is_some() || v.usage_note.is_some())
+        {
+            let _ = writeln!(out, "**Volumes**\n");
+            for v in &f.volumes {
+                let _ = writeln!(out, "- {}", md(&super::human::volume_line(v)));
+            }
+            out.push('\n');
+        }
         for c in &f.causes {
             let _ = writeln!(
                 out,

@@ -53,6 +53,43 @@ pub struct Finding {
     pub status: String,
     pub chain: Vec<ChainLink>,
     pub causes: Vec<RankedCause>,
+    /// A pod's volumes, healthy ones included, with their fill when
+    /// `--usage` read it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<VolumeInfo>,
+}
+
+/// One volume of a pod.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeInfo {
+    pub name: String,
+    /// As the pod spec names it: `persistentVolumeClaim`, `emptyDir` ...
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    /// `container:path` of each mount.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<String>,
+    /// `Block` for a raw block device, which has no file-system usage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_mode: Option<String>,
+    /// What the kubelet reports (`--usage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Why there is no usage although `--usage` read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_note: Option<String>,
+}
+
+/// A volume's fill as the kubelet's `/stats/summary` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub used_bytes: Option<u64>,
+    pub capacity_bytes: Option<u64>,
+    pub inodes_used: Option<u64>,
+    pub inodes: Option<u64>,
 }
 
 /// One object of the chain and whether it is in the state it should be.

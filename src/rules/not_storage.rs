@@ -30,12 +30,24 @@ fn not_checked(ctx: &Ctx, pod: &PodChain) -> Vec<String> {
         .map(|v| v.name)
         .collect();
     if has_failing_container(pod.pod) && !data.is_empty() {
-        lines.push(format!(
-            "not checked: the logs of the failing container(s) and how full volume(s) {} are; a crash on a full or unwritable volume shows only there (kubectl -n {} logs {} --previous)",
-            data.join(", "),
-            pod.namespace,
-            pod.name
-        ));
+        let (logs, usage) = (ctx.snap.logs_read(), ctx.snap.usage_read());
+        let how = format!(
+            "a crash on a full or unwritable volume shows only there (kubectl -n {} logs {} --previous)",
+            pod.namespace, pod.name
+        );
+        let volumes = data.join(", ");
+        match (logs, usage) {
+            (true, true) => {}
+            (false, false) => lines.push(format!(
+                "not checked: the logs of the failing container(s) and how full volume(s) {volumes} are; {how}; --logs and --usage read them"
+            )),
+            (false, true) => lines.push(format!(
+                "not checked: the logs of the failing container(s); {how}; --logs reads them"
+            )),
+            (true, false) => lines.push(format!(
+                "not checked: how full volume(s) {volumes} are; --usage reads it"
+            )),
+        }
     }
     for says in container_messages(pod.pod) {
         let errors = fs_errors(says.message);
@@ -229,5 +241,41 @@ mod tests {
             o.pods.push(pod("web").claim("data"));
         });
         assert!(causes(&RULE, &snap).is_empty());
+    }
+
+    #[test]
+    fn the_not_checked_line_goes_once_logs_and_usage_were_read() {
+        let build = |evidence: crate::snapshot::NodeEvidence| {
+            snapshot(|o| {
+                o.claims.push(pvc("data").bound("pv-1"));
+                o.volumes.push(pv("pv-1").bound_to("default", "data"));
+                o.pods.push(
+                    pod("web")
+                        .claim("data")
+                        .mount("vol0", "/data")
+                        .crash_looping("exec format error"),
+                );
+            })
+            .with_evidence(evidence)
+        };
+        let said = |snap: &crate::snapshot::Snapshot| {
+            causes(&RULE, snap)
+                .iter()
+                .map(text)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let none = said(&build(Default::default()));
+        assert!(none.contains("not checked: the logs"), "{none}");
+        let read = said(&build(crate::snapshot::NodeEvidence {
+            usage: Some(Vec::new()),
+            logs: Some(Vec::new()),
+        }));
+        assert!(!read.contains("not checked"), "{read}");
+        let usage_only = said(&build(crate::snapshot::NodeEvidence {
+            usage: Some(Vec::new()),
+            logs: None,
+        }));
+        assert!(usage_only.contains("--logs reads them"), "{usage_only}");
     }
 }

@@ -383,4 +383,40 @@ mod tests {
             postgres("could not write \"/var/lib/postgresql/data/x\": Read-only file system");
         assert!(causes(&RULE, &snap).is_empty());
     }
+
+    #[test]
+    fn a_log_line_names_the_denied_path() {
+        let log =
+            "starting\n\u{1b}[31mopen /data/db/lock: permission denied\u{1b}[0m\nexiting\nmore\n";
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.volumes.push(pv("pv-1").bound_to("default", "data"));
+            o.pods.push(
+                pod("db")
+                    .claim("data")
+                    .mount("vol0", "/data")
+                    .crash_looping("exit status 1"),
+            );
+        })
+        .with_evidence(crate::snapshot::NodeEvidence {
+            usage: None,
+            logs: Some(vec![crate::snapshot::ContainerLog {
+                namespace: "default".into(),
+                pod: "db".into(),
+                container: "main".into(),
+                text: log.into(),
+            }]),
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        let quoted = &c[0].evidence[0];
+        assert_eq!(
+            quoted,
+            "log of container main (previous run): \\u{1b}[31mopen /data/db/lock: permission denied\\u{1b}[0m | exiting"
+        );
+        assert!(!c[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("more") || e.contains("starting")));
+    }
 }

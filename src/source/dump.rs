@@ -85,6 +85,9 @@ struct Collector {
     limit: u64,
     /// Folders read, by canonical path: a symlink back up is not followed twice.
     visited: BTreeSet<PathBuf>,
+    /// `NodeStatsSummary` and `ContainerLog` items: what `--usage` and
+    /// `--logs` read, as `collect` writes it.
+    evidence: crate::snapshot::NodeEvidence,
 }
 
 /// Reads every input into one snapshot, at most [`DEFAULT_MAX_BYTES`].
@@ -107,6 +110,7 @@ pub fn load_with_limit(
         budget: Budget::new(limit.into()),
         limit,
         visited: BTreeSet::new(),
+        evidence: Default::default(),
     };
     for input in inputs {
         match input {
@@ -134,14 +138,28 @@ pub fn load_with_limit(
     let mut gaps: Vec<Gap> = c.invalid.into_iter().map(|(_, _, gap)| gap).collect();
     gaps.extend(uncaptured(&c.objects));
     Ok(Loaded {
-        snapshot: Snapshot::captured(c.objects, gaps, jiff::Timestamp::now()),
+        snapshot: Snapshot::captured(c.objects, gaps, jiff::Timestamp::now())
+            .with_evidence(c.evidence),
         skipped: c.skipped,
         files: c.files,
     })
 }
 
+/// The API group of the tool's own capture kinds (`storage-doctor/v1`).
+pub const EVIDENCE_GROUP: &str = "storage-doctor";
+/// A node's kubelet `/stats/summary`, under `summary`, named after the node.
+pub const STATS_KIND: &str = "NodeStatsSummary";
+/// The previous run's log tail of one container: `metadata` names the pod,
+/// `container` and `log` hold the rest.
+pub const LOG_KIND: &str = "ContainerLog";
+
 /// The API resource name of a kind, as gaps name them.
 fn resource_of(kind: &str) -> String {
+    match kind {
+        STATS_KIND => return "nodes/proxy".into(),
+        LOG_KIND => return "pods/log".into(),
+        _ => {}
+    }
     kinds::by_kind(kind).map_or_else(|| kind.to_lowercase(), |k| k.resource.to_string())
 }
 
@@ -393,6 +411,9 @@ impl Collector {
             map.remove("apiVersion");
             map.remove("kind");
         }
+        if group == EVIDENCE_GROUP {
+            return self.add_evidence(label, doc, kind, value);
+        }
         let o = &mut self.objects;
         let result = if (group, kind) == ("events.k8s.io", "Event") {
             decode::<k8s_openapi::api::events::v1::Event>(value)
@@ -408,6 +429,72 @@ impl Collector {
         match result {
             Ok(()) => self.found += 1,
             Err((name, err)) => self.invalid(label, doc, &format!("{kind} {name}"), err),
+        }
+    }
+
+    /// An item of the tool's own kinds: a node's stats summary or a
+    /// container's log tail.
+    fn add_evidence(&mut self, label: &str, doc: usize, kind: &str, value: Value) {
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        match kind {
+            STATS_KIND => {
+                let parsed = value
+                    .get("summary")
+                    .cloned()
+                    .and_then(crate::source::node_stats::parse);
+                let Some(summary) = parsed else {
+                    return self.invalid(
+                        label,
+                        doc,
+                        &format!("{kind} {name}"),
+                        "no `summary` holding a kubelet stats summary".into(),
+                    );
+                };
+                let node = if name.is_empty() {
+                    summary.node.node_name.clone().unwrap_or_default()
+                } else {
+                    name
+                };
+                let volumes = crate::source::node_stats::volumes(&node, &summary);
+                self.evidence
+                    .usage
+                    .get_or_insert_with(Vec::new)
+                    .extend(volumes);
+                self.found += 1;
+            }
+            LOG_KIND => {
+                let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+                let namespace = value
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default")
+                    .to_string();
+                match (text("container"), text("log")) {
+                    (Some(container), Some(log)) if !name.is_empty() => {
+                        self.evidence.logs.get_or_insert_with(Vec::new).push(
+                            crate::snapshot::ContainerLog {
+                                namespace,
+                                pod: name,
+                                container,
+                                text: log,
+                            },
+                        );
+                        self.found += 1;
+                    }
+                    _ => self.invalid(
+                        label,
+                        doc,
+                        &format!("{kind} {name}"),
+                        "a ContainerLog needs metadata.name (the pod), `container` and `log`"
+                            .into(),
+                    ),
+                }
+            }
+            _ => *self.skipped.entry(kind.to_string()).or_default() += 1,
         }
     }
 
@@ -620,6 +707,50 @@ mod tests {
 
     fn load_text(text: &str) -> Result<Loaded, InputError> {
         load(&[Input::Stdin], &mut text.as_bytes())
+    }
+
+    #[test]
+    fn reads_the_tools_own_kinds_for_usage_and_logs() {
+        let loaded = load_text(
+            "apiVersion: storage-doctor/v1\nkind: NodeStatsSummary\nmetadata: {name: node-1}\nsummary: {pods: [{podRef: {name: db-0, namespace: shop}, volume: [{name: data, usedBytes: 98, capacityBytes: 100}]}]}\n---\napiVersion: storage-doctor/v1\nkind: ContainerLog\nmetadata: {name: db-0, namespace: shop}\ncontainer: db\nlog: \"boom\\n\"\n---\napiVersion: storage-doctor/v1\nkind: NodeStatsSummary\nmetadata: {name: node-2}\nsummary: 7\n",
+        )
+        .unwrap();
+        let snap = &loaded.snapshot;
+        assert!(snap.usage_read() && snap.logs_read());
+        assert_eq!(
+            snap.usage_of("shop", "db-0", "data").unwrap().node,
+            "node-1"
+        );
+        assert_eq!(snap.logs_of("shop", "db-0").next().unwrap().text, "boom\n");
+        assert_eq!(
+            snap.gaps.len(),
+            1 + snap
+                .gaps
+                .iter()
+                .filter(|g| g.reason == "NotCaptured")
+                .count()
+        );
+        assert!(snap
+            .gaps
+            .iter()
+            .any(|g| g.resource == "nodes/proxy" && g.reason == "InvalidObject"));
+    }
+
+    #[test]
+    fn odd_usage_and_log_items_are_gaps_or_skipped_never_a_panic() {
+        for doc in [
+            "kind: NodeStatsSummary\napiVersion: storage-doctor/v1\nmetadata: 5\nsummary: {pods: [{podRef: 1, volume: {}}, {podRef: {name: a, namespace: b}, volume: [{name: v, usedBytes: 1.5e300, capacityBytes: -3, inodes: 18446744073709551615}]}]}\n",
+            "kind: NodeStatsSummary\napiVersion: storage-doctor/v1\nsummary: null\n",
+            "kind: ContainerLog\napiVersion: storage-doctor/v1\nmetadata: {name: p}\ncontainer: [1]\nlog: 7\n",
+            "kind: Nonsense\napiVersion: storage-doctor/v1\n",
+            "kind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {name: a, namespace: x}\n",
+        ] {
+            let text = format!("{doc}---\nkind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {{name: a, namespace: x}}\n");
+            let loaded = load_text(&text).unwrap();
+            for u in loaded.snapshot.usage() {
+                assert_eq!(u.fullest(), None, "{u:?}");
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //!
 //! This module connects and classifies what goes wrong; [`read`] lists.
 
+mod kubelet;
 mod read;
+
+pub use kubelet::LOG_CONTAINERS;
 
 pub use read::{Collected, ScanScope};
 

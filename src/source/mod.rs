@@ -8,11 +8,12 @@ pub mod drivers_file;
 pub mod dump;
 pub mod error_text;
 pub mod live;
+pub mod node_stats;
 pub mod redact;
 pub mod request_log;
 
 use crate::scope::Target;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{claim_names, failing_containers, mounts_data_volume, Snapshot};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -63,6 +64,16 @@ pub struct Request<'a> {
     pub all_namespaces: bool,
     /// `-l`, as given: the live source passes it to the API server.
     pub selector: Option<&'a str>,
+    /// Opt-in reads beyond objects (`--usage`, `--logs`).
+    pub extra: Extra,
+}
+
+/// Evidence read only when asked, because it needs more than reading
+/// objects: `--usage` (`get nodes/proxy`) and `--logs` (`get pods/log`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub usage: bool,
+    pub logs: bool,
 }
 
 /// Where to read from.
@@ -143,6 +154,134 @@ impl<'rt> Source<'rt> {
     }
 }
 
+/// The pods whose volumes and logs may be read: every pod read when no
+/// target is named (the read is already limited to the namespace and
+/// selector), else only the pods of the targets.
+fn pods_in_scope<'s>(
+    snapshot: &'s Snapshot,
+    targets: &[Target],
+) -> Vec<&'s k8s_openapi::api::core::v1::Pod> {
+    let claim_of =
+        |pod: &k8s_openapi::api::core::v1::Pod,
+         wanted: &dyn Fn(&k8s_openapi::api::core::v1::PersistentVolumeClaim) -> bool| {
+            let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+            claim_names(pod)
+                .iter()
+                .filter_map(|u| snapshot.claim(ns, &u.claim))
+                .any(wanted)
+        };
+    snapshot
+        .objects
+        .pods
+        .iter()
+        .filter(|p| {
+            targets.is_empty()
+                || targets.iter().any(|t| match t {
+                    Target::Pod(name) => p.metadata.name.as_deref() == Some(name.as_str()),
+                    Target::Claim(name) => claim_names(p).iter().any(|u| &u.claim == name),
+                    Target::Workload(kind, name) => {
+                        crate::owners::belongs_to(snapshot, p, *kind, name)
+                    }
+                    Target::Class(name) => claim_of(p, &|c| {
+                        c.spec
+                            .as_ref()
+                            .and_then(|s| s.storage_class_name.as_deref())
+                            == Some(name.as_str())
+                    }),
+                    Target::Node(name) => {
+                        p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
+                    }
+                    Target::Volume(name) => claim_of(p, &|c| {
+                        c.spec.as_ref().and_then(|s| s.volume_name.as_deref())
+                            == Some(name.as_str())
+                    }),
+                    Target::Snapshot(name) => claim_of(p, &|c| {
+                        crate::snapshot::data_source_of(c)
+                            .is_some_and(|d| d.is_snapshot() && d.name == name)
+                    }),
+                })
+        })
+        .collect()
+}
+
+/// `--usage` and `--logs`: read after the objects, because what they read
+/// follows from the pods found.
+async fn read_extra(
+    conn: &live::Connection,
+    request: &Request<'_>,
+    snapshot: Snapshot,
+) -> Snapshot {
+    let extra = request.extra;
+    if !extra.usage && !extra.logs {
+        return snapshot;
+    }
+    let pods = pods_in_scope(&snapshot, request.targets);
+    let mut nodes: Vec<String> = pods
+        .iter()
+        .filter(|p| {
+            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+            !matches!(phase, Some("Succeeded" | "Failed"))
+        })
+        .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    let mut containers: Vec<(String, String, String)> = pods
+        .iter()
+        .flat_map(|p| {
+            let ns = p.metadata.namespace.clone().unwrap_or_default();
+            let name = p.metadata.name.clone().unwrap_or_default();
+            failing_containers(p)
+                .into_iter()
+                .filter(|c| mounts_data_volume(p, c))
+                .map(move |c| (ns.clone(), name.clone(), c.to_string()))
+        })
+        .collect();
+    containers.sort();
+    containers.dedup();
+    let mut gaps = Vec::new();
+    if containers.len() > live::LOG_CONTAINERS {
+        gaps.push(crate::snapshot::Gap {
+            resource: "pods/log".into(),
+            reason: "Limited".into(),
+            message: format!(
+                "logs of {} failing container(s) not read: at most {} are read per run; narrow the scope (-n, -l, pod/NAME)",
+                containers.len() - live::LOG_CONTAINERS,
+                live::LOG_CONTAINERS
+            ),
+        });
+        containers.truncate(live::LOG_CONTAINERS);
+    }
+    let usage = async {
+        if extra.usage {
+            Some(conn.read_usage(&nodes).await)
+        } else {
+            None
+        }
+    };
+    let logs = async {
+        if extra.logs {
+            Some(conn.read_logs(&containers).await)
+        } else {
+            None
+        }
+    };
+    let (usage, logs) = futures::future::join(usage, logs).await;
+    let mut evidence = crate::snapshot::NodeEvidence::default();
+    if let Some((u, g)) = usage {
+        evidence.usage = Some(u);
+        gaps.extend(g);
+    }
+    if let Some((l, g)) = logs {
+        evidence.logs = Some(l);
+        gaps.extend(g);
+    }
+    let mut snapshot = snapshot.with_evidence(evidence);
+    snapshot.gaps.extend(gaps);
+    snapshot
+}
+
 fn read_dump(
     paths: &[String],
     max_bytes: u64,
@@ -201,11 +340,12 @@ async fn read_live(
             }
         }
     }
+    let snapshot = read_extra(conn, request, collected.snapshot).await;
     if let (Some(log), Some(mark)) = (&conn.log, mark) {
         log.note(log.summary_since(mark));
     }
     Ok(Input {
-        snapshot: collected.snapshot,
+        snapshot,
         source: SourceInfo {
             kind: "live".into(),
             context: conn.context.clone(),
@@ -265,4 +405,33 @@ fn unknown_namespace(ns: &str, known: &BTreeSet<String>) -> String {
             ""
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+
+    #[test]
+    fn usage_and_logs_are_read_only_for_the_pods_of_the_targets() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("a").class("fast").bound("pv-a"));
+            o.claims.push(pvc("b").class("slow").bound("pv-b"));
+            o.pods.push(pod("one").claim("a").on_node("node-1"));
+            o.pods.push(pod("two").claim("b").on_node("node-2"));
+        });
+        let names = |targets: &[Target]| -> Vec<String> {
+            pods_in_scope(&snap, targets)
+                .iter()
+                .filter_map(|p| p.metadata.name.clone())
+                .collect()
+        };
+        assert_eq!(names(&[]), ["one", "two"]);
+        assert_eq!(names(&[Target::Pod("two".into())]), ["two"]);
+        assert_eq!(names(&[Target::Claim("a".into())]), ["one"]);
+        assert_eq!(names(&[Target::Class("slow".into())]), ["two"]);
+        assert_eq!(names(&[Target::Node("node-1".into())]), ["one"]);
+        assert_eq!(names(&[Target::Volume("pv-b".into())]), ["two"]);
+        assert!(names(&[Target::Pod("nobody".into())]).is_empty());
+    }
 }

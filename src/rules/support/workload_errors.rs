@@ -1,5 +1,6 @@
 //! File-system errors the workload met, and the volume each is about: read
-//! from the containers' states and the pod's events, attributed to a volume
+//! from the containers' states, the previous run's log tails (`--logs`)
+//! and the pod's events, attributed to a volume
 //! by the path the line of the error names or, without a path, by the one
 //! volume that holds the container's data.
 
@@ -25,6 +26,9 @@ pub struct Hit<'p, 'a> {
     pub message: &'a str,
     /// The line of the message that names the error.
     pub line: &'a str,
+    /// For a log: the line next to it (the one after, else the one
+    /// before), quoted with it; a log's other lines are not.
+    pub neighbour: Option<&'a str>,
     /// The volume and mount the error is about; `None` when the container
     /// holds data on several volumes and the message names no path.
     pub volume: Option<(&'p PodVolume<'a>, &'p Mount<'a>)>,
@@ -69,6 +73,18 @@ pub fn hits<'p, 'a>(pod: &'p PodChain<'a>, wanted: &[FsError]) -> Vec<Hit<'p, 'a
             Some(says.container),
             &origin,
             says.message,
+            false,
+        ));
+    }
+    for log in &pod.logs {
+        let origin = format!("log of container {} (previous run)", log.container);
+        out.extend(attribute(
+            pod,
+            wanted,
+            Some(log.container.as_str()),
+            &origin,
+            log.text.as_str(),
+            true,
         ));
     }
     for e in &pod.events {
@@ -76,7 +92,14 @@ pub fn hits<'p, 'a>(pod: &'p PodChain<'a>, wanted: &[FsError]) -> Vec<Hit<'p, 'a
             continue;
         }
         let origin = format!("event {}", events::reason(e));
-        out.extend(attribute(pod, wanted, None, &origin, events::message(e)));
+        out.extend(attribute(
+            pod,
+            wanted,
+            None,
+            &origin,
+            events::message(e),
+            false,
+        ));
     }
     out
 }
@@ -87,6 +110,7 @@ fn attribute<'p, 'a>(
     container: Option<&'a str>,
     origin: &str,
     message: &'a str,
+    log: bool,
 ) -> Vec<Hit<'p, 'a>> {
     let containers: Vec<&str> = match container {
         Some(c) => vec![c],
@@ -98,19 +122,33 @@ fn attribute<'p, 'a>(
     };
     let mut out = Vec::new();
     for &error in wanted {
-        let found = message
-            .lines()
-            .filter(|l| fs_errors(l).contains(&error))
-            .find_map(|line| {
-                on_line(pod, &containers, container.is_none(), line).map(|a| (line, a))
+        let lines: Vec<&str> = message.lines().collect();
+        let found = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| fs_errors(l).contains(&error))
+            .find_map(|(i, line)| {
+                on_line(pod, &containers, container.is_none(), line).map(|a| (i, *line, a))
             });
-        if let Some((line, (volume, path, candidates, confidence))) = found {
+        if let Some((i, line, (volume, path, candidates, confidence))) = found {
+            let neighbour = log
+                .then(|| {
+                    let after = lines.get(i + 1).map(|l| l.trim()).filter(|l| !l.is_empty());
+                    let before = i
+                        .checked_sub(1)
+                        .and_then(|j| lines.get(j))
+                        .map(|l| l.trim())
+                        .filter(|l| !l.is_empty());
+                    after.or(before)
+                })
+                .flatten();
             out.push(Hit {
                 error,
                 container,
                 origin: origin.to_string(),
                 message,
                 line: line.trim(),
+                neighbour,
                 volume,
                 path,
                 candidates,
@@ -180,16 +218,40 @@ fn on_line<'p, 'a>(
 /// How a hit reads as evidence: where it was said, and the line of the
 /// error (with how much more the message holds).
 pub fn quote(hit: &Hit) -> String {
-    let line = match hit.line.char_indices().nth(LINE_LIMIT) {
-        None => hit.line.to_string(),
-        Some((cut, _)) => format!("{}…", &hit.line[..cut]),
+    let cut = |line: &str| match line.char_indices().nth(LINE_LIMIT) {
+        None => line.to_string(),
+        Some((cut, _)) => format!("{}…", &line[..cut]),
     };
+    let line = cut(hit.line);
+    if hit.origin.starts_with("log of ") {
+        // A log is the program's own output: only the line and its
+        // neighbour, with control characters (colours, cursor moves)
+        // shown, not obeyed.
+        let line = escape_controls(&line);
+        return match hit.neighbour {
+            Some(n) => format!("{}: {line} | {}", hit.origin, escape_controls(&cut(n))),
+            None => format!("{}: {line}", hit.origin),
+        };
+    }
     let more = hit.message.lines().filter(|l| !l.trim().is_empty()).count();
     if more > 1 {
         format!("{}: {line} (one line of {more})", hit.origin)
     } else {
         format!("{}: {line}", hit.origin)
     }
+}
+
+/// Control characters as `\u{..}` escapes: a log may hold any byte.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The hits about each volume, one per volume and error, in the order
