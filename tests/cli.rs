@@ -90,6 +90,48 @@ fn json_follows_the_contract() {
     }
 }
 
+/// `docs/report.schema.json` describes what `-o json` and `-o yaml` print,
+/// with `--show-healthy` too, and refuses what they must not.
+#[test]
+fn reports_follow_the_published_schema() {
+    use support::schema::validate;
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    for example in [
+        TRIAGE,
+        "examples/pending-pvc-faq.yaml",
+        "examples/model-weights.yaml",
+    ] {
+        for extra in [&[][..], &["--show-healthy"][..]] {
+            let args: Vec<&str> = ["--from", example].iter().chain(extra).copied().collect();
+            let (_, report) = json(&args);
+            assert_eq!(validate(&schema, &report, true), Vec::<String>::new());
+            let out = doctor().args(&args).args(["-o", "yaml"]).output().unwrap();
+            let from_yaml: Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
+            assert_eq!(validate(&schema, &from_yaml, true), Vec::<String>::new());
+        }
+    }
+    let (_, good) = json(&["--from", TRIAGE]);
+    let broken = |edit: &dyn Fn(&mut Value)| {
+        let mut r = good.clone();
+        edit(&mut r);
+        validate(&schema, &r, false)
+    };
+    assert!(!broken(&|r| r["findings"][0]["causes"][0]["rule"] = "no-such-rule".into()).is_empty());
+    assert!(!broken(&|r| r["findings"][0]["causes"][0]["link"] = "Pod→Moon".into()).is_empty());
+    assert!(!broken(&|r| r["summary"]["broken"] = "3".into()).is_empty());
+    assert!(!broken(&|r| r["apiVersion"] = "storage-doctor/v2".into()).is_empty());
+    assert!(!broken(&|r| {
+        r["findings"][0].as_object_mut().unwrap().remove("causes");
+    })
+    .is_empty());
+    // Added fields are allowed within v1; the tests themselves are strict.
+    let mut added = good.clone();
+    added["summary"]["newCount"] = 1.into();
+    assert!(validate(&schema, &added, false).is_empty());
+    assert!(!validate(&schema, &added, true).is_empty());
+}
+
 #[test]
 fn yaml_is_the_same_document_as_json() {
     let (_, from_json) = json(&["--from", TRIAGE]);
