@@ -1291,3 +1291,71 @@ fn a_cut_capture_says_so() {
     let (_, r) = json(&["--from", TRIAGE]);
     assert!(!r["gaps"].to_string().contains("Truncated"));
 }
+
+/// At 80 and 60 columns the human report wraps at spaces: no rule id,
+/// name or word is cut in two, the table keeps whole rule ids (dropping
+/// STATUS before it would split one), and no line is wider than the
+/// terminal unless one word is.
+#[test]
+fn narrow_terminals_never_split_a_word_or_rule_id() {
+    use std::collections::BTreeMap;
+    fn words(text: &str) -> BTreeMap<&str, usize> {
+        let mut count = BTreeMap::new();
+        for w in text.split_whitespace() {
+            *count.entry(w).or_insert(0) += 1;
+        }
+        count
+    }
+    // The report without its overview table (its layout is its own).
+    fn blocks(text: &str) -> String {
+        let start = text.find(" SEVERITY").unwrap();
+        let end = start + text[start..].find("\n\n").unwrap();
+        format!("{}{}", &text[..start], &text[end..])
+    }
+    let examples = [
+        TRIAGE,
+        "examples/pending-pvc-faq.yaml",
+        "examples/model-weights.yaml",
+    ];
+    for example in examples {
+        for format in ["human", "wide"] {
+            let args = ["--from", example, "-o", format, "--color", "never"];
+            let unwrapped = doctor().args(args).output().unwrap().stdout;
+            let unwrapped = String::from_utf8(unwrapped).unwrap();
+            let (_, report) = json(&["--from", example]);
+            for width in [80usize, 60] {
+                let out = doctor()
+                    .args(args)
+                    .env("COLUMNS", width.to_string())
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8(out.stdout).unwrap();
+                let case = format!("{example} -o {format} at {width} columns:\n{text}");
+                // Only a word longer than the line itself may stick out.
+                for line in text.lines().filter(|l| l.chars().count() > width) {
+                    let words = line
+                        .split_whitespace()
+                        .filter(|w| !["-", ">", "→"].contains(w));
+                    assert_eq!(words.count(), 1, "{line:?} is too wide; {case}");
+                }
+                assert_eq!(words(&blocks(&text)), words(&blocks(&unwrapped)), "{case}");
+                let table = &text[text.find(" SEVERITY").unwrap()..];
+                let table = &table[..table.find("\n\n").unwrap()];
+                for f in report["findings"].as_array().unwrap() {
+                    let rule = f["causes"][0]["rule"].as_str().unwrap();
+                    let name = f["subject"]["name"].as_str().unwrap();
+                    assert!(
+                        table
+                            .lines()
+                            .any(|l| l.split_whitespace().any(|w| w == rule)),
+                        "{rule} is split; {case}"
+                    );
+                    assert!(
+                        table.lines().any(|l| l.contains(name)),
+                        "{name} is split; {case}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -68,17 +68,16 @@ pub fn render(report: &Report, layout: Layout) -> String {
     let st = layout.styles;
     let mut out = String::new();
     let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "{}: {} broken, {} warning(s), {} info, {} healthy of {} subject(s)\n{}",
-        st.bold("kubectl storage-doctor"),
-        s.broken,
-        s.warnings,
-        s.info,
-        s.healthy,
-        s.subjects,
-        st.dim(&source_line(report))
+    let w = layout.width;
+    let counts = format!(
+        "{} broken, {} warning(s), {} info, {} healthy of {} subject(s)",
+        s.broken, s.warnings, s.info, s.healthy, s.subjects
     );
+    let first = format!("{}: ", st.bold("kubectl storage-doctor"));
+    let _ = writeln!(out, "{}", wrapped(&first, "  ", &counts, w));
+    for line in wrapped_units("", "  ", &source_line(report), " · ", w).lines() {
+        let _ = writeln!(out, "{}", st.dim(line));
+    }
     if report.findings.is_empty() {
         let _ = writeln!(
             out,
@@ -108,20 +107,16 @@ pub fn render(report: &Report, layout: Layout) -> String {
             st.bold("Could not read (the diagnosis is less certain where it needed these):")
         );
         for g in &report.gaps {
-            let _ = writeln!(
-                out,
-                "  {} {} ({}): {}",
-                st.dim("-"),
-                g.resource,
-                g.reason,
-                g.message
-            );
+            let first = format!("  {} ", st.dim("-"));
+            let text = format!("{} ({}): {}", g.resource, g.reason, g.message);
+            let _ = writeln!(out, "{}", wrapped(&first, "    ", &text, w));
         }
     }
     out
 }
 
-fn source_line(report: &Report) -> String {
+/// What was read and in which scope, in parts to join with ` · `.
+fn source_line(report: &Report) -> Vec<String> {
     let src = &report.source;
     let mut parts = Vec::new();
     if src.kind == "live" {
@@ -142,7 +137,7 @@ fn source_line(report: &Report) -> String {
     } else {
         parts.push(format!("namespace {}", report.scope.namespaces.join(", ")));
     }
-    parts.join(" · ")
+    parts
 }
 
 fn subject_name(f: &Finding) -> String {
@@ -165,24 +160,96 @@ fn short_kind(kind: &str) -> &str {
     }
 }
 
+/// The longest word of each cell of a column: its narrowest width that
+/// breaks no name.
+fn longest_word(cells: &[String]) -> u16 {
+    cells
+        .iter()
+        .flat_map(|c| c.split_whitespace())
+        .map(|w| w.chars().count())
+        .max()
+        .unwrap_or(0)
+        .try_into()
+        .unwrap_or(u16::MAX)
+}
+
 fn overview(report: &Report, layout: Layout) -> String {
+    use comfy_table::{ColumnConstraint, Width};
     let st = layout.styles;
+    let header = ["SEVERITY", "SUBJECT", "STATUS", "ROOT CAUSE"];
+    let mut rows: Vec<[String; 4]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            [
+                f.severity.as_str().to_string(),
+                subject_name(f),
+                f.status.clone(),
+                f.causes.first().map(|c| c.rule).unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    // How the table fits the width: a severity or rule id is never split;
+    // a subject or status wraps at spaces, never inside a word. Narrower,
+    // STATUS goes (each finding's block repeats it); narrower still, a
+    // subject breaks after its namespace's `/`; past that the table is
+    // wider than the terminal rather than cut a name in two.
+    let mut constraints = None;
+    let mut fits = true;
+    if let Some(w) = layout.width.map(usize::from) {
+        let column = |rows: &[[String; 4]], i: usize| -> Vec<String> {
+            std::iter::once(header[i].to_string())
+                .chain(rows.iter().map(|r| r[i].clone()))
+                .collect()
+        };
+        let natural = |rows: &[[String; 4]], i: usize| -> usize {
+            column(rows, i)
+                .iter()
+                .flat_map(|c| c.lines().map(|l| l.chars().count()).collect::<Vec<_>>())
+                .max()
+                .unwrap_or(0)
+        };
+        let least = |rows: &[[String; 4]], i: usize| usize::from(longest_word(&column(rows, i)));
+        // Each column is padded by a space on either side.
+        let total = |widths: &[usize]| -> usize { widths.iter().map(|n| n + 2).sum() };
+        let (sev, rule) = (natural(&rows, 0), natural(&rows, 3));
+        if total(&[sev, natural(&rows, 1), natural(&rows, 2), rule]) > w {
+            let with_status = total(&[sev, least(&rows, 1), least(&rows, 2), rule]) <= w;
+            if !with_status && total(&[sev, least(&rows, 1), rule]) > w {
+                for row in &mut rows {
+                    row[1] = row[1].replacen('/', "/\n", 1);
+                }
+            }
+            fits = with_status || total(&[sev, least(&rows, 1), rule]) <= w;
+            constraints = Some([
+                ColumnConstraint::ContentWidth,
+                ColumnConstraint::LowerBoundary(Width::Fixed(longest_word(&column(&rows, 1)))),
+                if with_status {
+                    ColumnConstraint::LowerBoundary(Width::Fixed(longest_word(&column(&rows, 2))))
+                } else {
+                    ColumnConstraint::Hidden
+                },
+                ColumnConstraint::ContentWidth,
+            ]);
+        }
+    }
     let mut table = Table::new();
     table
         .load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["SEVERITY", "SUBJECT", "STATUS", "ROOT CAUSE"]);
+        .set_content_arrangement(if fits {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        })
+        .set_header(header);
+    for row in &rows {
+        table.add_row(row.iter().map(Cell::new));
+    }
     if let Some(w) = layout.width {
         table.set_width(w);
     }
-    for f in &report.findings {
-        let rule = f.causes.first().map(|c| c.rule).unwrap_or("");
-        table.add_row([
-            Cell::new(f.severity.as_str()),
-            Cell::new(subject_name(f)),
-            Cell::new(&f.status),
-            Cell::new(rule),
-        ]);
+    if let Some(c) = constraints {
+        table.set_constraints(c);
     }
     let text = table
         .lines()
@@ -220,47 +287,134 @@ fn overview(report: &Report, layout: Layout) -> String {
     coloured
 }
 
+/// Columns `text` takes on a terminal: colour sequences take none.
+fn visible_len(text: &str) -> usize {
+    let mut n = 0;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Lines filled to a width, broken only at spaces (or between units),
+/// never inside a word: a word longer than the line stands on its own.
+struct Wrap<'a> {
+    out: String,
+    col: usize,
+    width: Option<usize>,
+    rest: &'a str,
+    fresh: bool,
+}
+
+impl<'a> Wrap<'a> {
+    /// Starts after `first`; next lines start with `rest` (both counted in
+    /// the width). Too narrow a width to wrap sensibly is no wrapping.
+    fn new(first: &str, rest: &'a str, width: Option<u16>) -> Self {
+        let width = width
+            .map(usize::from)
+            .filter(|w| *w > visible_len(rest) + 20);
+        Wrap {
+            out: first.to_string(),
+            col: visible_len(first),
+            width,
+            rest,
+            fresh: true,
+        }
+    }
+
+    fn fits(&self, len: usize) -> bool {
+        self.width.is_none_or(|w| self.col + len <= w)
+    }
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        self.out.push_str(self.rest);
+        self.col = visible_len(self.rest);
+        self.fresh = true;
+    }
+
+    fn push(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.col += visible_len(text);
+        self.fresh = false;
+    }
+
+    /// Words separated by single spaces.
+    fn words(&mut self, text: &str) {
+        for word in text.split(' ') {
+            if !self.fresh {
+                if self.fits(1 + visible_len(word)) {
+                    self.push(" ");
+                } else {
+                    self.newline();
+                }
+            }
+            self.push(word);
+        }
+    }
+
+    /// Units joined by `sep`, each kept on one line when it fits; a break
+    /// between units ends the line with `sep` trimmed (`→`).
+    fn units(&mut self, units: &[String], sep: &str) {
+        for (i, unit) in units.iter().enumerate() {
+            if i > 0 {
+                if self.fits(visible_len(sep) + visible_len(unit)) {
+                    self.push(sep);
+                } else {
+                    let mark = sep.trim_end();
+                    self.out.push_str(mark);
+                    self.newline();
+                }
+            }
+            if self.fits(visible_len(unit)) {
+                self.push(unit);
+            } else {
+                self.words(unit);
+            }
+        }
+    }
+}
+
 /// Word-wraps `text` to `width` columns, the first line after `first`
 /// and the next ones after `rest` (both already counted in the width).
 fn wrapped(first: &str, rest: &str, text: &str, width: Option<u16>) -> String {
-    let Some(width) = width
-        .map(usize::from)
-        .filter(|w| *w > rest.chars().count() + 20)
-    else {
-        return format!("{first}{text}");
-    };
-    let mut out = String::from(first);
-    let mut col = first.chars().count();
-    let mut line_start = true;
-    for word in text.split(' ') {
-        let len = word.chars().count();
-        if !line_start && col + 1 + len > width {
-            out.push('\n');
-            out.push_str(rest);
-            col = rest.chars().count();
-            line_start = true;
-        }
-        if !line_start {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += len;
-        line_start = false;
-    }
-    out
+    let mut wrap = Wrap::new(first, rest, width);
+    wrap.words(text);
+    wrap.out
+}
+
+/// `units` joined by `sep`, wrapped between units where it can be.
+fn wrapped_units(
+    first: &str,
+    rest: &str,
+    units: &[String],
+    sep: &str,
+    width: Option<u16>,
+) -> String {
+    let mut wrap = Wrap::new(first, rest, width);
+    wrap.units(units, sep);
+    wrap.out
 }
 
 fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
     let st = layout.styles;
     let w = layout.width;
-    let _ = writeln!(
-        out,
-        "{} {}  {}",
-        st.severity(f.severity),
-        st.bold(&subject_name(f)),
-        st.dim(&f.status)
-    );
+    let headline = [
+        format!("{} {}", st.severity(f.severity), st.bold(&subject_name(f))),
+        st.dim(&f.status),
+    ];
+    let _ = writeln!(out, "{}", wrapped_units("", "  ", &headline, "  ", w));
     let chain: Vec<String> = f
         .chain
         .iter()
@@ -278,16 +432,15 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
             }
         })
         .collect();
-    let _ = writeln!(out, "  {} {}", st.dim("chain:"), chain.join(" → "));
+    let first = format!("  {} ", st.dim("chain:"));
+    let _ = writeln!(out, "{}", wrapped_units(&first, "    ", &chain, " → ", w));
     for c in &f.causes {
-        let _ = writeln!(
-            out,
-            "  {}. {}  {}  {}",
-            c.rank,
-            st.bold(c.rule),
+        let headline = [
+            format!("{}. {}", c.rank, st.bold(c.rule)),
             st.dim(c.link.as_str()),
-            st.dim(&format!("confidence {}", c.confidence.as_str()))
-        );
+            st.dim(&format!("confidence {}", c.confidence.as_str())),
+        ];
+        let _ = writeln!(out, "{}", wrapped_units("  ", "     ", &headline, "  ", w));
         let _ = writeln!(out, "{}", wrapped("     ", "     ", &c.summary, w));
         if !c.evidence.is_empty() {
             let _ = writeln!(out, "     {}", st.dim("evidence:"));
@@ -324,7 +477,28 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
 
 #[cfg(test)]
 mod tests {
-    use super::wrapped;
+    use super::{visible_len, wrapped, wrapped_units};
+
+    #[test]
+    fn units_break_between_them_and_colour_takes_no_width() {
+        let red = "\x1b[31m✖\x1b[0m";
+        assert_eq!(visible_len(red), 1);
+        let units: Vec<String> = ["pod trainer [Pending]", "pvc checkpoint-pcv [missing]"]
+            .iter()
+            .map(|u| format!("{red} {u}"))
+            .collect();
+        let text = wrapped_units("  chain: ", "    ", &units, " → ", Some(50));
+        assert_eq!(
+            text,
+            format!(
+                "  chain: {red} pod trainer [Pending] →\n    {red} pvc checkpoint-pcv [missing]"
+            )
+        );
+        // A word longer than the line stands alone, whole.
+        let long = "x".repeat(40);
+        let text = wrapped("- ", "  ", &format!("a {long} b"), Some(30));
+        assert_eq!(text, format!("- a\n  {long}\n  b"));
+    }
 
     #[test]
     fn wraps_at_the_width_with_a_hanging_indent() {
