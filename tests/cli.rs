@@ -1306,11 +1306,13 @@ fn narrow_terminals_never_split_a_word_or_rule_id() {
         }
         count
     }
-    // The report without its overview table (its layout is its own).
+    // The report without its overview table (its layout is its own) and
+    // the closing summary (only after more than a screen of lines).
     fn blocks(text: &str) -> String {
         let start = text.find(" SEVERITY").unwrap();
         let end = start + text[start..].find("\n\n").unwrap();
-        format!("{}{}", &text[..start], &text[end..])
+        let last = text.rfind("\nkubectl storage-doctor: ").filter(|&i| i > end);
+        format!("{}{}", &text[..start], &text[end..last.unwrap_or(text.len())])
     }
     let examples = [
         TRIAGE,
@@ -1358,4 +1360,102 @@ fn narrow_terminals_never_split_a_word_or_rule_id() {
             }
         }
     }
+}
+
+#[test]
+fn no_headers_min_severity_and_quiet() {
+    const FAQ: &str = "examples/pending-pvc-faq.yaml";
+    let human = |args: &[&str]| {
+        let out = doctor()
+            .args(["--from", FAQ, "--color", "never"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    // --no-headers: the same rows, no header row.
+    let (_, with) = human(&[]);
+    let (_, without) = human(&["--no-headers"]);
+    assert!(
+        with.contains(" SEVERITY ") && !without.contains("SEVERITY"),
+        "{without}"
+    );
+    assert!(without.contains("storageclass-not-found"));
+    // --min-severity: the info finding goes, the summary and exit status stay.
+    let (code, shown) = human(&["--min-severity", "error"]);
+    assert_eq!(code, 1);
+    assert!(shown.contains("4 broken, 0 warning(s), 1 info"), "{shown}");
+    assert!(!shown.contains("waiting-for-first-consumer"), "{shown}");
+    assert!(
+        shown.contains("1 finding(s) below --min-severity not shown"),
+        "{shown}"
+    );
+    let (_, none) = human(&["--min-severity", "critical"]);
+    assert!(!none.contains("no storage problem found"), "{none}");
+    let (code, r) = json(&["--from", FAQ, "--min-severity", "error"]);
+    assert_eq!(code, 1);
+    assert_eq!(r["summary"]["info"], 1);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 4);
+    assert!(findings.iter().all(|f| f["severity"] == "error"));
+    // -q: nothing on stdout, the exit status as ever; errors still said.
+    for (input, code) in [(FAQ, 1), (HEALTHY, 0)] {
+        doctor()
+            .args(["--from", input, "-q"])
+            .assert()
+            .code(code)
+            .stdout("");
+    }
+    doctor()
+        .args(["--from", "/nonexistent/dump.yaml", "--quiet"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("/nonexistent/dump.yaml"));
+}
+
+#[test]
+fn long_human_reports_end_with_the_summary() {
+    let out = doctor()
+        .args(["--from", TRIAGE, "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text.lines().next().unwrap();
+    assert!(text.lines().count() > 40);
+    assert_eq!(text.lines().last(), Some(summary), "{text}");
+    let out = doctor()
+        .args(["--from", HEALTHY, "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("healthy of").count(), 1, "{text}");
+}
+
+#[test]
+fn version_tells_the_build() {
+    let out = doctor().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "kubectl storage-doctor {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    for line in [
+        "commit: ",
+        "target: ",
+        "kubernetes API: 1.",
+        "report: storage-doctor/v1",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    // -V stays one line.
+    let out = doctor().arg("-V").output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
 }

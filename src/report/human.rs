@@ -58,7 +58,13 @@ pub struct Layout {
     pub width: Option<u16>,
     /// `-o wide`: every evidence line and the objects of each cause.
     pub wide: bool,
+    /// The overview table's header row (off with `--no-headers`).
+    pub headers: bool,
 }
+
+/// A report longer than this many lines (more than a screen) ends with its
+/// summary line again.
+const CLOSING_SUMMARY_AFTER: usize = 40;
 
 /// Evidence lines shown per cause unless `-o wide`.
 const EVIDENCE_LINES: usize = 5;
@@ -74,11 +80,13 @@ pub fn render(report: &Report, layout: Layout) -> String {
         s.broken, s.warnings, s.info, s.healthy, s.subjects
     );
     let first = format!("{}: ", st.bold("kubectl storage-doctor"));
-    let _ = writeln!(out, "{}", wrapped(&first, "  ", &counts, w));
+    let summary_line = wrapped(&first, "  ", &counts, w);
+    let _ = writeln!(out, "{summary_line}");
     for line in wrapped_units("", "  ", &source_line(report), " · ", w).lines() {
         let _ = writeln!(out, "{}", st.dim(line));
     }
-    if report.findings.is_empty() {
+    let hidden = report.hidden_findings();
+    if report.findings.is_empty() && hidden == 0 {
         let _ = writeln!(
             out,
             "\n{} no storage problem found in {} subject(s).",
@@ -87,8 +95,16 @@ pub fn render(report: &Report, layout: Layout) -> String {
         );
     } else {
         out.push('\n');
-        out.push_str(&overview(report, layout));
-        out.push('\n');
+        if !report.findings.is_empty() {
+            out.push_str(&overview(report, layout));
+        }
+        if hidden > 0 {
+            let note = format!("{hidden} finding(s) below --min-severity not shown");
+            let _ = writeln!(out, "{}", st.dim(&wrapped("", "", &note, w)));
+        }
+        if !report.findings.is_empty() {
+            out.push('\n');
+        }
         for f in &report.findings {
             out.push('\n');
             finding_block(&mut out, f, layout);
@@ -111,6 +127,9 @@ pub fn render(report: &Report, layout: Layout) -> String {
             let text = format!("{} ({}): {}", g.resource, g.reason, g.message);
             let _ = writeln!(out, "{}", wrapped(&first, "    ", &text, w));
         }
+    }
+    if out.lines().count() > CLOSING_SUMMARY_AFTER {
+        let _ = writeln!(out, "\n{summary_line}");
     }
     out
 }
@@ -199,6 +218,7 @@ fn overview(report: &Report, layout: Layout) -> String {
     if let Some(w) = layout.width.map(usize::from) {
         let column = |rows: &[[String; 4]], i: usize| -> Vec<String> {
             std::iter::once(header[i].to_string())
+                .filter(|_| layout.headers)
                 .chain(rows.iter().map(|r| r[i].clone()))
                 .collect()
         };
@@ -240,8 +260,10 @@ fn overview(report: &Report, layout: Layout) -> String {
             ContentArrangement::Dynamic
         } else {
             ContentArrangement::Disabled
-        })
-        .set_header(header);
+        });
+    if layout.headers {
+        table.set_header(header);
+    }
     for row in &rows {
         table.add_row(row.iter().map(Cell::new));
     }
@@ -273,7 +295,7 @@ fn overview(report: &Report, layout: Layout) -> String {
         .into_iter()
         .find(|s| s.as_str() == word);
         match (i, sev) {
-            (0, _) => coloured.push_str(&st.dim(line)),
+            (0, _) if layout.headers => coloured.push_str(&st.dim(line)),
             (_, Some(s)) => {
                 let at = line.find(word).unwrap_or(0);
                 coloured.push_str(&line[..at]);

@@ -88,6 +88,21 @@ impl Report {
         serde_yaml_ng::to_string(self).expect("report serializes")
     }
 
+    /// The same report showing only findings of at least `min`; the
+    /// summary still counts every finding.
+    pub fn at_least(&self, min: Severity) -> Report {
+        let mut r = self.clone();
+        r.findings.retain(|f| f.severity >= min);
+        r
+    }
+
+    /// Findings the summary counts that the report does not show
+    /// (`--min-severity`).
+    pub fn hidden_findings(&self) -> usize {
+        let s = &self.summary;
+        (s.broken + s.warnings + s.info).saturating_sub(self.findings.len())
+    }
+
     /// Exit code of the run: 1 when any finding is at least `fail_on`
     /// (by default: a broken link).
     pub fn exit_code(&self, fail_on: Severity) -> u8 {
