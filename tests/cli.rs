@@ -1311,8 +1311,14 @@ fn narrow_terminals_never_split_a_word_or_rule_id() {
     fn blocks(text: &str) -> String {
         let start = text.find(" SEVERITY").unwrap();
         let end = start + text[start..].find("\n\n").unwrap();
-        let last = text.rfind("\nkubectl storage-doctor: ").filter(|&i| i > end);
-        format!("{}{}", &text[..start], &text[end..last.unwrap_or(text.len())])
+        let last = text
+            .rfind("\nkubectl storage-doctor: ")
+            .filter(|&i| i > end);
+        format!(
+            "{}{}",
+            &text[..start],
+            &text[end..last.unwrap_or(text.len())]
+        )
     }
     let examples = [
         TRIAGE,

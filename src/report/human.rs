@@ -116,18 +116,7 @@ pub fn render(report: &Report, layout: Layout) -> String {
             let _ = writeln!(out, "  {} {o}", st.good("✔"));
         }
     }
-    if !report.gaps.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.bold("Could not read (the diagnosis is less certain where it needed these):")
-        );
-        for g in &report.gaps {
-            let first = format!("  {} ", st.dim("-"));
-            let text = format!("{} ({}): {}", g.resource, g.reason, g.message);
-            let _ = writeln!(out, "{}", wrapped(&first, "    ", &text, w));
-        }
-    }
+    gaps(&mut out, report, layout);
     if out.lines().count() > CLOSING_SUMMARY_AFTER {
         let _ = writeln!(out, "\n{summary_line}");
     }
@@ -135,6 +124,110 @@ pub fn render(report: &Report, layout: Layout) -> String {
 }
 
 /// What was read and in which scope, in parts to join with ` · `.
+/// What could not be read, said once per reason in a sentence with what it
+/// costs the diagnosis (from the kinds table), rather than the server's
+/// words for each kind; `-o wide` adds them. A kind the server does not
+/// serve, or a CRD not installed, is normal on many clusters: one quiet
+/// line, unless a finding involves an object of that kind. JSON keeps
+/// every gap as it was.
+fn gaps(out: &mut String, report: &Report, layout: Layout) {
+    let st = layout.styles;
+    let w = layout.width;
+    let involved = |kind: &str| {
+        report.findings.iter().any(|f| {
+            f.subject.kind == kind
+                || f.chain.iter().any(|l| l.object.kind == kind)
+                || f.causes
+                    .iter()
+                    .any(|c| c.objects.iter().any(|o| o.kind == kind))
+        })
+    };
+    // Reason → the kinds of gaps that name kinds; the other gaps as they are.
+    let mut by_reason: Vec<(&str, Vec<&'static crate::kinds::Kind>)> = Vec::new();
+    let mut unserved: Vec<&str> = Vec::new();
+    let mut other: Vec<&crate::snapshot::Gap> = Vec::new();
+    for g in &report.gaps {
+        let kinds: Option<Vec<&'static crate::kinds::Kind>> = g
+            .resource
+            .split(',')
+            .map(|r| crate::kinds::ALL.iter().copied().find(|k| k.resource == r))
+            .collect();
+        let kinds = match kinds {
+            Some(k) if !k.is_empty() && g.reason != "InvalidObject" && g.reason != "Truncated" => k,
+            _ => {
+                other.push(g);
+                continue;
+            }
+        };
+        let normal = matches!(g.reason.as_str(), "NotFound" | "NotInstalled");
+        for kind in kinds {
+            if normal && !involved(kind.kind) {
+                unserved.push(kind.resource);
+                continue;
+            }
+            match by_reason.iter_mut().find(|(r, _)| *r == g.reason) {
+                Some((_, ks)) => ks.push(kind),
+                None => by_reason.push((g.reason.as_str(), vec![kind])),
+            }
+        }
+    }
+    if !by_reason.is_empty() || !other.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            st.bold("Could not read (the diagnosis is less certain where it needed these):")
+        );
+    }
+    for (reason, kinds) in &by_reason {
+        let why = match *reason {
+            "Forbidden" => "forbidden for this user".to_string(),
+            "NotFound" => "not served by this server".to_string(),
+            "NotInstalled" => "CRDs not installed".to_string(),
+            "NotCaptured" => "not in the capture".to_string(),
+            other => format!("the server answered {other}"),
+        };
+        let names: Vec<&str> = kinds.iter().map(|k| k.resource).collect();
+        let costs: Vec<&str> = kinds.iter().map(|k| k.without).collect();
+        let text = format!("{} ({why}), so {}.", and_list(&names), costs.join("; "));
+        let _ = writeln!(
+            out,
+            "{}",
+            wrapped(&format!("  {} ", st.dim("-")), "    ", &text, w)
+        );
+        // -o wide: what the server or the reader said, word for word.
+        if layout.wide {
+            for g in report.gaps.iter().filter(|g| g.reason == *reason) {
+                let text = format!("{}: {}", g.resource, g.message);
+                let _ = writeln!(out, "{}", st.dim(&wrapped("      ", "      ", &text, w)));
+            }
+        }
+    }
+    for g in &other {
+        let text = format!("{} ({}): {}", g.resource, g.reason, g.message);
+        let _ = writeln!(
+            out,
+            "{}",
+            wrapped(&format!("  {} ", st.dim("-")), "    ", &text, w)
+        );
+    }
+    if !unserved.is_empty() {
+        let text = format!(
+            "Not read, as usual on clusters without them, and no finding involves them: {} (not served or not installed).",
+            and_list(&unserved)
+        );
+        let _ = writeln!(out, "\n{}", st.dim(&wrapped("", "", &text, w)));
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 fn source_line(report: &Report) -> Vec<String> {
     let src = &report.source;
     let mut parts = Vec::new();
@@ -499,7 +592,142 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
 
 #[cfg(test)]
 mod tests {
-    use super::{visible_len, wrapped, wrapped_units};
+    use super::{render, visible_len, wrapped, wrapped_units, Layout, Styles};
+    use crate::model::{Confidence, Link, ObjectRef, Severity};
+    use crate::report::{
+        ChainLink, Finding, RankedCause, Report, ScopeInfo, SourceInfo, Summary, API_VERSION,
+    };
+    use crate::snapshot::Gap;
+
+    fn gap(resource: &str, reason: &str, message: &str) -> Gap {
+        Gap {
+            resource: resource.into(),
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An older server, a one-namespace user: what it could not read.
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            api_version: API_VERSION,
+            source: SourceInfo::capture(vec!["x.yaml".into()], "2026-01-01T00:00:00Z".into()),
+            scope: ScopeInfo {
+                namespaces: vec!["ml".into()],
+                all_namespaces: false,
+                targets: vec![],
+            },
+            summary: Summary {
+                subjects: 1,
+                broken: findings.len(),
+                warnings: 0,
+                info: 0,
+                healthy: 1 - findings.len(),
+            },
+            gaps: vec![
+                gap("csistoragecapacities", "NotFound", "the server could not find the requested resource"),
+                gap("cronjobs", "NotFound", "the server could not find the requested resource"),
+                gap(
+                    "volumesnapshotclasses,volumesnapshotcontents,volumesnapshots",
+                    "NotInstalled",
+                    "the snapshot.storage.k8s.io CRDs are not installed on this cluster",
+                ),
+                gap("nodes", "Forbidden", "nodes is forbidden: User \"jane\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"),
+                gap("storageclasses", "Forbidden", "storageclasses.storage.k8s.io is forbidden: User \"jane\" cannot list resource \"storageclasses\""),
+            ],
+            findings,
+            healthy: None,
+        }
+    }
+
+    fn human(report: &Report, wide: bool) -> String {
+        let styles = Styles { enabled: false };
+        render(
+            report,
+            Layout {
+                styles,
+                width: Some(80),
+                wide,
+                headers: true,
+            },
+        )
+    }
+
+    #[test]
+    fn gaps_say_once_what_they_cost_and_normal_ones_stay_quiet() {
+        let text = human(&report(vec![]), false);
+        let section = &text[text.find("Could not read").expect(&text)..];
+        // The forbidden kinds: one sentence with their cost, no server text.
+        assert!(!text.contains("is forbidden: User"), "{text}");
+        assert!(
+            section.contains(
+                "nodes and storageclasses (forbidden for this user), so a node's readiness"
+            ),
+            "{text}"
+        );
+        assert!(
+            section.contains(
+                crate::kinds::STORAGE_CLASS
+                    .without
+                    .split(' ')
+                    .next_back()
+                    .unwrap()
+            ),
+            "{text}"
+        );
+        // Kinds the server does not serve are no warning: one quiet line.
+        let (warned, quiet) = section.split_once("Not read, as usual").expect(&text);
+        for resource in ["csistoragecapacities", "cronjobs", "volumesnapshots"] {
+            assert!(!warned.contains(resource), "{text}");
+            assert!(quiet.contains(resource), "{text}");
+        }
+        // -o wide keeps the server's words.
+        assert!(human(&report(vec![]), true).contains("is forbidden: User \"jane\""));
+    }
+
+    #[test]
+    fn a_missing_kind_a_finding_involves_is_a_warning() {
+        let claim = ObjectRef::namespaced("PersistentVolumeClaim", "ml", "restore");
+        let snapshot = ObjectRef::namespaced("VolumeSnapshot", "ml", "nightly");
+        let finding = Finding {
+            subject: claim.clone(),
+            severity: Severity::Error,
+            status: "Pending 5m".into(),
+            chain: vec![
+                ChainLink {
+                    object: claim.clone(),
+                    state: "Pending".into(),
+                    ok: false,
+                },
+                ChainLink {
+                    object: snapshot.clone(),
+                    state: "unknown".into(),
+                    ok: false,
+                },
+            ],
+            causes: vec![RankedCause {
+                rank: 1,
+                rule: "data-source-not-found",
+                link: Link::ClaimToSource,
+                severity: Severity::Error,
+                confidence: Confidence::Low,
+                objects: vec![claim, snapshot],
+                summary: "the claim's snapshot cannot be found".into(),
+                evidence: vec![],
+                fix: vec![],
+            }],
+        };
+        let text = human(&report(vec![finding]), false);
+        let (warned, quiet) = text.split_once("Not read, as usual").expect(&text);
+        assert!(
+            warned.contains("volumesnapshots (CRDs not installed), so a claim restored"),
+            "{text}"
+        );
+        assert!(
+            quiet.contains("cronjobs") && !quiet.contains("volumesnapshots"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn units_break_between_them_and_colour_takes_no_width() {
