@@ -1465,3 +1465,36 @@ fn version_tells_the_build() {
     let out = doctor().arg("-V").output().unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
 }
+
+/// Namespaces and names such as `on`, `no` and `y` are valid Kubernetes
+/// names that YAML 1.1 readers (PyYAML, older Go and Ruby libraries) take
+/// for booleans unless quoted; so are timestamps for dates.
+#[test]
+fn yaml_quotes_what_yaml_1_1_reads_as_booleans() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(TRIAGE)
+        .unwrap()
+        .replace("namespace: triage", "namespace: \"on\"")
+        .replace("name: trainer\n", "name: \"no\"\n");
+    let input = dir.path().join("on.yaml");
+    fs::write(&input, text).unwrap();
+    let input = input.to_str().unwrap();
+    let out = doctor()
+        .args(["--from", input, "-o", "yaml"])
+        .output()
+        .unwrap();
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("namespace: 'on'\n"), "{yaml}");
+    assert!(yaml.contains("name: 'no'\n"), "{yaml}");
+    assert!(
+        yaml.contains("capturedAt: '2026-11-20T10:30:00Z'\n"),
+        "{yaml}"
+    );
+    for word in ["on", "no"] {
+        assert!(!yaml.contains(&format!(": {word}\n")), "{yaml}");
+        assert!(!yaml.contains(&format!("- {word}\n")), "{yaml}");
+    }
+    let (_, from_json) = json(&["--from", input]);
+    let from_yaml: Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    assert_eq!(from_json, from_yaml);
+}

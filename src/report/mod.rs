@@ -3,6 +3,7 @@
 pub mod escape;
 pub mod human;
 pub mod markdown;
+pub mod yaml;
 
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::snapshot::Gap;
@@ -85,7 +86,7 @@ impl Report {
     }
 
     pub fn to_yaml(&self) -> String {
-        serde_yaml_ng::to_string(self).expect("report serializes")
+        yaml::to_string(&serde_yaml_ng::to_value(self).expect("report serializes"))
     }
 
     /// The same report showing only findings of at least `min`; the
