@@ -43,11 +43,33 @@ Examples:
 Exit status: 0 nothing broken, 1 at least one broken link (see --fail-on),
 2 the tool could not do its job.";
 
+/// `--version`: the crate version, the commit it was built from (when git
+/// was there at build time), the target, and the Kubernetes API version the
+/// types are compiled against.
+static LONG_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}\ncommit: {}\ntarget: {}\nkubernetes API: {} (k8s-openapi)\nreport: {}",
+        env!("CARGO_PKG_VERSION"),
+        option_env!("STORAGE_DOCTOR_GIT_COMMIT").unwrap_or("unknown"),
+        option_env!("STORAGE_DOCTOR_TARGET").unwrap_or("unknown"),
+        KUBERNETES_API,
+        crate::report::API_VERSION,
+    )
+});
+
+// Exactly one of these is defined: the k8s-openapi feature chosen in Cargo.toml.
+k8s_openapi::k8s_if_1_33! { const KUBERNETES_API: &str = "1.33"; }
+k8s_openapi::k8s_if_1_34! { const KUBERNETES_API: &str = "1.34"; }
+k8s_openapi::k8s_if_1_35! { const KUBERNETES_API: &str = "1.35"; }
+k8s_openapi::k8s_if_1_36! { const KUBERNETES_API: &str = "1.36"; }
+k8s_openapi::k8s_if_1_37! { const KUBERNETES_API: &str = "1.37"; }
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl storage-doctor",
     bin_name = "kubectl storage-doctor",
     version,
+    long_version = LONG_VERSION.as_str(),
     // A flag given twice takes the last value, as in kubectl (`-n a -n b`).
     args_override_self = true,
     about = "Explain why a pod's storage is broken: which link of Pod → PVC → PV / StorageClass → CSI driver → Node → attach → mount fails, why, and the fix.",
@@ -124,6 +146,18 @@ pub struct Cli {
     #[arg(long)]
     pub show_healthy: bool,
 
+    /// Show only findings of at least this severity (the summary still counts them all)
+    #[arg(long, value_enum, default_value_t = FailOn::Info, value_name = "SEVERITY")]
+    pub min_severity: FailOn,
+
+    /// The human and wide reports' table without its header row
+    #[arg(long)]
+    pub no_headers: bool,
+
+    /// Print nothing: the exit status says it all (errors still go to stderr)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
     /// The least severity that makes the exit status 1
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,
@@ -156,7 +190,8 @@ pub enum Output {
     Markdown,
 }
 
-/// The least severity that makes the exit status 1.
+/// A severity as a flag takes it: the least that makes the exit status 1
+/// (`--fail-on`), or that is shown (`--min-severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Info,
@@ -358,7 +393,7 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
 /// A spinner while a live cluster answers; the request log and a spinner
 /// would overwrite each other.
 fn spinner(cli: &Cli) -> Option<crate::spinner::Spinner> {
-    (cli.from.is_empty() && !cli.verbose)
+    (cli.from.is_empty() && !cli.verbose && !cli.quiet)
         .then(|| crate::spinner::Spinner::start("reading the cluster…".to_string()))
 }
 
@@ -544,6 +579,16 @@ fn did_you_mean(suggestions: &[String]) -> String {
 }
 
 fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {
+    if cli.quiet {
+        return String::new();
+    }
+    let shown;
+    let report = if cli.min_severity == FailOn::Info {
+        report
+    } else {
+        shown = report.at_least(cli.min_severity.severity());
+        &shown
+    };
     match cli.output {
         Output::Json => report.to_json(),
         Output::Yaml => report.to_yaml(),
@@ -568,6 +613,7 @@ fn render(cli: &Cli, report: &Report, stdout_is_terminal: bool) -> String {
                     styles,
                     width,
                     wide: cli.output == Output::Wide,
+                    headers: !cli.no_headers,
                 },
             )
         }
@@ -643,7 +689,9 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
         let report = build_report(cli, &settings, input)?;
         let now = root_causes(&report);
         let mut text = String::new();
-        if stdout_is_terminal {
+        if cli.quiet {
+            // Nothing to redraw.
+        } else if stdout_is_terminal {
             // Redraw in place.
             text.push_str("\x1b[2J\x1b[H");
         } else if previous.is_some() {
@@ -651,7 +699,10 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
         }
         if let Some(before) = &previous {
             let changed = changes(before, &now);
-            if !changed.is_empty() && !matches!(cli.output, Output::Json | Output::Yaml) {
+            if !changed.is_empty()
+                && !cli.quiet
+                && !matches!(cli.output, Output::Json | Output::Yaml)
+            {
                 text.push_str("changes since the last check:\n");
                 for line in changed {
                     text.push_str(&format!("  {line}\n"));

@@ -171,6 +171,20 @@ pub enum Link {
 }
 
 impl Link {
+    /// Every link, in the order of the chain; the report schema lists their names.
+    pub const ALL: [Link; 10] = [
+        Link::PodToClaim,
+        Link::PodToVolume,
+        Link::ClaimToClass,
+        Link::ClaimToVolume,
+        Link::ClaimToSource,
+        Link::ClassToProvisioner,
+        Link::VolumeToNode,
+        Link::PodToNode,
+        Link::Attach,
+        Link::Mount,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Link::PodToClaim => "Pod→PersistentVolumeClaim",
@@ -210,7 +224,27 @@ pub fn age(since: jiff::Timestamp, now: jiff::Timestamp) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::age;
+    use super::{age, Link};
+
+    #[test]
+    fn every_link_is_listed_once() {
+        // A new variant fails to compile here until it is placed in ALL.
+        let index = |l: Link| match l {
+            Link::PodToClaim => 0,
+            Link::PodToVolume => 1,
+            Link::ClaimToClass => 2,
+            Link::ClaimToVolume => 3,
+            Link::ClaimToSource => 4,
+            Link::ClassToProvisioner => 5,
+            Link::VolumeToNode => 6,
+            Link::PodToNode => 7,
+            Link::Attach => 8,
+            Link::Mount => 9,
+        };
+        for (i, l) in Link::ALL.into_iter().enumerate() {
+            assert_eq!(index(l), i, "{}", l.as_str());
+        }
+    }
 
     #[test]
     fn ages_read_like_kubectl() {

@@ -90,6 +90,48 @@ fn json_follows_the_contract() {
     }
 }
 
+/// `docs/report.schema.json` describes what `-o json` and `-o yaml` print,
+/// with `--show-healthy` too, and refuses what they must not.
+#[test]
+fn reports_follow_the_published_schema() {
+    use support::schema::validate;
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    for example in [
+        TRIAGE,
+        "examples/pending-pvc-faq.yaml",
+        "examples/model-weights.yaml",
+    ] {
+        for extra in [&[][..], &["--show-healthy"][..]] {
+            let args: Vec<&str> = ["--from", example].iter().chain(extra).copied().collect();
+            let (_, report) = json(&args);
+            assert_eq!(validate(&schema, &report, true), Vec::<String>::new());
+            let out = doctor().args(&args).args(["-o", "yaml"]).output().unwrap();
+            let from_yaml: Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
+            assert_eq!(validate(&schema, &from_yaml, true), Vec::<String>::new());
+        }
+    }
+    let (_, good) = json(&["--from", TRIAGE]);
+    let broken = |edit: &dyn Fn(&mut Value)| {
+        let mut r = good.clone();
+        edit(&mut r);
+        validate(&schema, &r, false)
+    };
+    assert!(!broken(&|r| r["findings"][0]["causes"][0]["rule"] = "no-such-rule".into()).is_empty());
+    assert!(!broken(&|r| r["findings"][0]["causes"][0]["link"] = "Pod→Moon".into()).is_empty());
+    assert!(!broken(&|r| r["summary"]["broken"] = "3".into()).is_empty());
+    assert!(!broken(&|r| r["apiVersion"] = "storage-doctor/v2".into()).is_empty());
+    assert!(!broken(&|r| {
+        r["findings"][0].as_object_mut().unwrap().remove("causes");
+    })
+    .is_empty());
+    // Added fields are allowed within v1; the tests themselves are strict.
+    let mut added = good.clone();
+    added["summary"]["newCount"] = 1.into();
+    assert!(validate(&schema, &added, false).is_empty());
+    assert!(!validate(&schema, &added, true).is_empty());
+}
+
 #[test]
 fn yaml_is_the_same_document_as_json() {
     let (_, from_json) = json(&["--from", TRIAGE]);
@@ -1248,4 +1290,211 @@ fn a_cut_capture_says_so() {
     );
     let (_, r) = json(&["--from", TRIAGE]);
     assert!(!r["gaps"].to_string().contains("Truncated"));
+}
+
+/// At 80 and 60 columns the human report wraps at spaces: no rule id,
+/// name or word is cut in two, the table keeps whole rule ids (dropping
+/// STATUS before it would split one), and no line is wider than the
+/// terminal unless one word is.
+#[test]
+fn narrow_terminals_never_split_a_word_or_rule_id() {
+    use std::collections::BTreeMap;
+    fn words(text: &str) -> BTreeMap<&str, usize> {
+        let mut count = BTreeMap::new();
+        for w in text.split_whitespace() {
+            *count.entry(w).or_insert(0) += 1;
+        }
+        count
+    }
+    // The report without its overview table (its layout is its own) and
+    // the closing summary (only after more than a screen of lines).
+    fn blocks(text: &str) -> String {
+        let start = text.find(" SEVERITY").unwrap();
+        let end = start + text[start..].find("\n\n").unwrap();
+        let last = text
+            .rfind("\nkubectl storage-doctor: ")
+            .filter(|&i| i > end);
+        format!(
+            "{}{}",
+            &text[..start],
+            &text[end..last.unwrap_or(text.len())]
+        )
+    }
+    let examples = [
+        TRIAGE,
+        "examples/pending-pvc-faq.yaml",
+        "examples/model-weights.yaml",
+    ];
+    for example in examples {
+        for format in ["human", "wide"] {
+            let args = ["--from", example, "-o", format, "--color", "never"];
+            let unwrapped = doctor().args(args).output().unwrap().stdout;
+            let unwrapped = String::from_utf8(unwrapped).unwrap();
+            let (_, report) = json(&["--from", example]);
+            for width in [80usize, 60] {
+                let out = doctor()
+                    .args(args)
+                    .env("COLUMNS", width.to_string())
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8(out.stdout).unwrap();
+                let case = format!("{example} -o {format} at {width} columns:\n{text}");
+                // Only a word longer than the line itself may stick out.
+                for line in text.lines().filter(|l| l.chars().count() > width) {
+                    let words = line
+                        .split_whitespace()
+                        .filter(|w| !["-", ">", "→"].contains(w));
+                    assert_eq!(words.count(), 1, "{line:?} is too wide; {case}");
+                }
+                assert_eq!(words(&blocks(&text)), words(&blocks(&unwrapped)), "{case}");
+                let table = &text[text.find(" SEVERITY").unwrap()..];
+                let table = &table[..table.find("\n\n").unwrap()];
+                for f in report["findings"].as_array().unwrap() {
+                    let rule = f["causes"][0]["rule"].as_str().unwrap();
+                    let name = f["subject"]["name"].as_str().unwrap();
+                    assert!(
+                        table
+                            .lines()
+                            .any(|l| l.split_whitespace().any(|w| w == rule)),
+                        "{rule} is split; {case}"
+                    );
+                    assert!(
+                        table.lines().any(|l| l.contains(name)),
+                        "{name} is split; {case}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_headers_min_severity_and_quiet() {
+    const FAQ: &str = "examples/pending-pvc-faq.yaml";
+    let human = |args: &[&str]| {
+        let out = doctor()
+            .args(["--from", FAQ, "--color", "never"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    // --no-headers: the same rows, no header row.
+    let (_, with) = human(&[]);
+    let (_, without) = human(&["--no-headers"]);
+    assert!(
+        with.contains(" SEVERITY ") && !without.contains("SEVERITY"),
+        "{without}"
+    );
+    assert!(without.contains("storageclass-not-found"));
+    // --min-severity: the info finding goes, the summary and exit status stay.
+    let (code, shown) = human(&["--min-severity", "error"]);
+    assert_eq!(code, 1);
+    assert!(shown.contains("4 broken, 0 warning(s), 1 info"), "{shown}");
+    assert!(!shown.contains("waiting-for-first-consumer"), "{shown}");
+    assert!(
+        shown.contains("1 finding(s) below --min-severity not shown"),
+        "{shown}"
+    );
+    let (_, none) = human(&["--min-severity", "critical"]);
+    assert!(!none.contains("no storage problem found"), "{none}");
+    let (code, r) = json(&["--from", FAQ, "--min-severity", "error"]);
+    assert_eq!(code, 1);
+    assert_eq!(r["summary"]["info"], 1);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 4);
+    assert!(findings.iter().all(|f| f["severity"] == "error"));
+    // -q: nothing on stdout, the exit status as ever; errors still said.
+    for (input, code) in [(FAQ, 1), (HEALTHY, 0)] {
+        doctor()
+            .args(["--from", input, "-q"])
+            .assert()
+            .code(code)
+            .stdout("");
+    }
+    doctor()
+        .args(["--from", "/nonexistent/dump.yaml", "--quiet"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("/nonexistent/dump.yaml"));
+}
+
+#[test]
+fn long_human_reports_end_with_the_summary() {
+    let out = doctor()
+        .args(["--from", TRIAGE, "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text.lines().next().unwrap();
+    assert!(text.lines().count() > 40);
+    assert_eq!(text.lines().last(), Some(summary), "{text}");
+    let out = doctor()
+        .args(["--from", HEALTHY, "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("healthy of").count(), 1, "{text}");
+}
+
+#[test]
+fn version_tells_the_build() {
+    let out = doctor().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "kubectl storage-doctor {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    for line in [
+        "commit: ",
+        "target: ",
+        "kubernetes API: 1.",
+        "report: storage-doctor/v1",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    // -V stays one line.
+    let out = doctor().arg("-V").output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1);
+}
+
+/// Namespaces and names such as `on`, `no` and `y` are valid Kubernetes
+/// names that YAML 1.1 readers (PyYAML, older Go and Ruby libraries) take
+/// for booleans unless quoted; so are timestamps for dates.
+#[test]
+fn yaml_quotes_what_yaml_1_1_reads_as_booleans() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(TRIAGE)
+        .unwrap()
+        .replace("namespace: triage", "namespace: \"on\"")
+        .replace("name: trainer\n", "name: \"no\"\n");
+    let input = dir.path().join("on.yaml");
+    fs::write(&input, text).unwrap();
+    let input = input.to_str().unwrap();
+    let out = doctor()
+        .args(["--from", input, "-o", "yaml"])
+        .output()
+        .unwrap();
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("namespace: 'on'\n"), "{yaml}");
+    assert!(yaml.contains("name: 'no'\n"), "{yaml}");
+    assert!(
+        yaml.contains("capturedAt: '2026-11-20T10:30:00Z'\n"),
+        "{yaml}"
+    );
+    for word in ["on", "no"] {
+        assert!(!yaml.contains(&format!(": {word}\n")), "{yaml}");
+        assert!(!yaml.contains(&format!("- {word}\n")), "{yaml}");
+    }
+    let (_, from_json) = json(&["--from", input]);
+    let from_yaml: Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    assert_eq!(from_json, from_yaml);
 }

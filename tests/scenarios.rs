@@ -137,7 +137,10 @@ fn run_case(
         serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
     let input = input.to_str().expect("UTF-8 path");
     let (code, report) = support::diagnose::json(&["--from", input], b"");
-    let problems = check(&exp, code, &report);
+    let mut problems = check(&exp, code, &report);
+    // Every report follows the published schema, every property declared.
+    let schema = support::schema::json_schema();
+    problems.extend(support::schema::validate(&schema, &report, true));
     if !problems.is_empty() {
         let lines: Vec<String> = problems.iter().map(|p| format!("{case}: {p}")).collect();
         return Err(format!("{} problem(s):\n{}", lines.len(), lines.join("\n")).into());
@@ -236,6 +239,10 @@ fn main() {
         rule_table_in_the_docs_is_current();
         Ok(())
     }));
+    trials.push(Trial::test("report_schema_in_the_docs_is_current", || {
+        report_schema_in_the_docs_is_current();
+        Ok(())
+    }));
     trials.push(Trial::test(
         "every_rule_has_a_scenario_and_a_runbook",
         || {
@@ -319,6 +326,25 @@ fn rule_table_in_the_docs_is_current() {
         current == table,
         "docs/rules.md is out of date; run UPDATE_DOCS=1 cargo test --test scenarios\n\n{table}"
     );
+}
+
+/// `docs/report.schema.json` is the schema of this build's `-o json`: its
+/// rule ids are the registry's, its link names the model's. Run with
+/// `UPDATE_DOCS=1` to rewrite it.
+fn report_schema_in_the_docs_is_current() {
+    let text = support::schema::text();
+    let path = Path::new("docs/report.schema.json");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        current == text,
+        "docs/report.schema.json is out of date; run UPDATE_DOCS=1 cargo test --test scenarios"
+    );
+    // The published file is the schema the tests validate with.
+    let published: serde_json::Value = serde_json::from_str(&current).unwrap();
+    assert_eq!(published, support::schema::json_schema());
 }
 
 /// Every rule is named by the expectations of some scenario and has a

@@ -44,6 +44,7 @@ pub fn diagnose_and_render(snap: &Snapshot) {
                 styles,
                 width: Some(60),
                 wide: true,
+                headers: true,
             },
         );
         // Our own colours are the only escape sequences allowed.

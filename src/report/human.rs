@@ -58,7 +58,13 @@ pub struct Layout {
     pub width: Option<u16>,
     /// `-o wide`: every evidence line and the objects of each cause.
     pub wide: bool,
+    /// The overview table's header row (off with `--no-headers`).
+    pub headers: bool,
 }
+
+/// A report longer than this many lines (more than a screen) ends with its
+/// summary line again.
+const CLOSING_SUMMARY_AFTER: usize = 40;
 
 /// Evidence lines shown per cause unless `-o wide`.
 const EVIDENCE_LINES: usize = 5;
@@ -68,18 +74,19 @@ pub fn render(report: &Report, layout: Layout) -> String {
     let st = layout.styles;
     let mut out = String::new();
     let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "{}: {} broken, {} warning(s), {} info, {} healthy of {} subject(s)\n{}",
-        st.bold("kubectl storage-doctor"),
-        s.broken,
-        s.warnings,
-        s.info,
-        s.healthy,
-        s.subjects,
-        st.dim(&source_line(report))
+    let w = layout.width;
+    let counts = format!(
+        "{} broken, {} warning(s), {} info, {} healthy of {} subject(s)",
+        s.broken, s.warnings, s.info, s.healthy, s.subjects
     );
-    if report.findings.is_empty() {
+    let first = format!("{}: ", st.bold("kubectl storage-doctor"));
+    let summary_line = wrapped(&first, "  ", &counts, w);
+    let _ = writeln!(out, "{summary_line}");
+    for line in wrapped_units("", "  ", &source_line(report), " · ", w).lines() {
+        let _ = writeln!(out, "{}", st.dim(line));
+    }
+    let hidden = report.hidden_findings();
+    if report.findings.is_empty() && hidden == 0 {
         let _ = writeln!(
             out,
             "\n{} no storage problem found in {} subject(s).",
@@ -88,8 +95,16 @@ pub fn render(report: &Report, layout: Layout) -> String {
         );
     } else {
         out.push('\n');
-        out.push_str(&overview(report, layout));
-        out.push('\n');
+        if !report.findings.is_empty() {
+            out.push_str(&overview(report, layout));
+        }
+        if hidden > 0 {
+            let note = format!("{hidden} finding(s) below --min-severity not shown");
+            let _ = writeln!(out, "{}", st.dim(&wrapped("", "", &note, w)));
+        }
+        if !report.findings.is_empty() {
+            out.push('\n');
+        }
         for f in &report.findings {
             out.push('\n');
             finding_block(&mut out, f, layout);
@@ -101,27 +116,119 @@ pub fn render(report: &Report, layout: Layout) -> String {
             let _ = writeln!(out, "  {} {o}", st.good("✔"));
         }
     }
-    if !report.gaps.is_empty() {
+    gaps(&mut out, report, layout);
+    if out.lines().count() > CLOSING_SUMMARY_AFTER {
+        let _ = writeln!(out, "\n{summary_line}");
+    }
+    out
+}
+
+/// What was read and in which scope, in parts to join with ` · `.
+/// What could not be read, said once per reason in a sentence with what it
+/// costs the diagnosis (from the kinds table), rather than the server's
+/// words for each kind; `-o wide` adds them. A kind the server does not
+/// serve, or a CRD not installed, is normal on many clusters: one quiet
+/// line, unless a finding involves an object of that kind. JSON keeps
+/// every gap as it was.
+fn gaps(out: &mut String, report: &Report, layout: Layout) {
+    let st = layout.styles;
+    let w = layout.width;
+    let involved = |kind: &str| {
+        report.findings.iter().any(|f| {
+            f.subject.kind == kind
+                || f.chain.iter().any(|l| l.object.kind == kind)
+                || f.causes
+                    .iter()
+                    .any(|c| c.objects.iter().any(|o| o.kind == kind))
+        })
+    };
+    // Reason → the kinds of gaps that name kinds; the other gaps as they are.
+    let mut by_reason: Vec<(&str, Vec<&'static crate::kinds::Kind>)> = Vec::new();
+    let mut unserved: Vec<&str> = Vec::new();
+    let mut other: Vec<&crate::snapshot::Gap> = Vec::new();
+    for g in &report.gaps {
+        let kinds: Option<Vec<&'static crate::kinds::Kind>> = g
+            .resource
+            .split(',')
+            .map(|r| crate::kinds::ALL.iter().copied().find(|k| k.resource == r))
+            .collect();
+        let kinds = match kinds {
+            Some(k) if !k.is_empty() && g.reason != "InvalidObject" && g.reason != "Truncated" => k,
+            _ => {
+                other.push(g);
+                continue;
+            }
+        };
+        let normal = matches!(g.reason.as_str(), "NotFound" | "NotInstalled");
+        for kind in kinds {
+            if normal && !involved(kind.kind) {
+                unserved.push(kind.resource);
+                continue;
+            }
+            match by_reason.iter_mut().find(|(r, _)| *r == g.reason) {
+                Some((_, ks)) => ks.push(kind),
+                None => by_reason.push((g.reason.as_str(), vec![kind])),
+            }
+        }
+    }
+    if !by_reason.is_empty() || !other.is_empty() {
         let _ = writeln!(
             out,
             "\n{}",
             st.bold("Could not read (the diagnosis is less certain where it needed these):")
         );
-        for g in &report.gaps {
-            let _ = writeln!(
-                out,
-                "  {} {} ({}): {}",
-                st.dim("-"),
-                g.resource,
-                g.reason,
-                g.message
-            );
+    }
+    for (reason, kinds) in &by_reason {
+        let why = match *reason {
+            "Forbidden" => "forbidden for this user".to_string(),
+            "NotFound" => "not served by this server".to_string(),
+            "NotInstalled" => "CRDs not installed".to_string(),
+            "NotCaptured" => "not in the capture".to_string(),
+            other => format!("the server answered {other}"),
+        };
+        let names: Vec<&str> = kinds.iter().map(|k| k.resource).collect();
+        let costs: Vec<&str> = kinds.iter().map(|k| k.without).collect();
+        let text = format!("{} ({why}), so {}.", and_list(&names), costs.join("; "));
+        let _ = writeln!(
+            out,
+            "{}",
+            wrapped(&format!("  {} ", st.dim("-")), "    ", &text, w)
+        );
+        // -o wide: what the server or the reader said, word for word.
+        if layout.wide {
+            for g in report.gaps.iter().filter(|g| g.reason == *reason) {
+                let text = format!("{}: {}", g.resource, g.message);
+                let _ = writeln!(out, "{}", st.dim(&wrapped("      ", "      ", &text, w)));
+            }
         }
     }
-    out
+    for g in &other {
+        let text = format!("{} ({}): {}", g.resource, g.reason, g.message);
+        let _ = writeln!(
+            out,
+            "{}",
+            wrapped(&format!("  {} ", st.dim("-")), "    ", &text, w)
+        );
+    }
+    if !unserved.is_empty() {
+        let text = format!(
+            "Not read, as usual on clusters without them, and no finding involves them: {} (not served or not installed).",
+            and_list(&unserved)
+        );
+        let _ = writeln!(out, "\n{}", st.dim(&wrapped("", "", &text, w)));
+    }
 }
 
-fn source_line(report: &Report) -> String {
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn source_line(report: &Report) -> Vec<String> {
     let src = &report.source;
     let mut parts = Vec::new();
     if src.kind == "live" {
@@ -142,7 +249,7 @@ fn source_line(report: &Report) -> String {
     } else {
         parts.push(format!("namespace {}", report.scope.namespaces.join(", ")));
     }
-    parts.join(" · ")
+    parts
 }
 
 fn subject_name(f: &Finding) -> String {
@@ -165,24 +272,99 @@ fn short_kind(kind: &str) -> &str {
     }
 }
 
+/// The longest word of each cell of a column: its narrowest width that
+/// breaks no name.
+fn longest_word(cells: &[String]) -> u16 {
+    cells
+        .iter()
+        .flat_map(|c| c.split_whitespace())
+        .map(|w| w.chars().count())
+        .max()
+        .unwrap_or(0)
+        .try_into()
+        .unwrap_or(u16::MAX)
+}
+
 fn overview(report: &Report, layout: Layout) -> String {
+    use comfy_table::{ColumnConstraint, Width};
     let st = layout.styles;
+    let header = ["SEVERITY", "SUBJECT", "STATUS", "ROOT CAUSE"];
+    let mut rows: Vec<[String; 4]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            [
+                f.severity.as_str().to_string(),
+                subject_name(f),
+                f.status.clone(),
+                f.causes.first().map(|c| c.rule).unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    // How the table fits the width: a severity or rule id is never split;
+    // a subject or status wraps at spaces, never inside a word. Narrower,
+    // STATUS goes (each finding's block repeats it); narrower still, a
+    // subject breaks after its namespace's `/`; past that the table is
+    // wider than the terminal rather than cut a name in two.
+    let mut constraints = None;
+    let mut fits = true;
+    if let Some(w) = layout.width.map(usize::from) {
+        let column = |rows: &[[String; 4]], i: usize| -> Vec<String> {
+            std::iter::once(header[i].to_string())
+                .filter(|_| layout.headers)
+                .chain(rows.iter().map(|r| r[i].clone()))
+                .collect()
+        };
+        let natural = |rows: &[[String; 4]], i: usize| -> usize {
+            column(rows, i)
+                .iter()
+                .flat_map(|c| c.lines().map(|l| l.chars().count()).collect::<Vec<_>>())
+                .max()
+                .unwrap_or(0)
+        };
+        let least = |rows: &[[String; 4]], i: usize| usize::from(longest_word(&column(rows, i)));
+        // Each column is padded by a space on either side.
+        let total = |widths: &[usize]| -> usize { widths.iter().map(|n| n + 2).sum() };
+        let (sev, rule) = (natural(&rows, 0), natural(&rows, 3));
+        if total(&[sev, natural(&rows, 1), natural(&rows, 2), rule]) > w {
+            let with_status = total(&[sev, least(&rows, 1), least(&rows, 2), rule]) <= w;
+            if !with_status && total(&[sev, least(&rows, 1), rule]) > w {
+                for row in &mut rows {
+                    row[1] = row[1].replacen('/', "/\n", 1);
+                }
+            }
+            fits = with_status || total(&[sev, least(&rows, 1), rule]) <= w;
+            constraints = Some([
+                ColumnConstraint::ContentWidth,
+                ColumnConstraint::LowerBoundary(Width::Fixed(longest_word(&column(&rows, 1)))),
+                if with_status {
+                    ColumnConstraint::LowerBoundary(Width::Fixed(longest_word(&column(&rows, 2))))
+                } else {
+                    ColumnConstraint::Hidden
+                },
+                ColumnConstraint::ContentWidth,
+            ]);
+        }
+    }
     let mut table = Table::new();
     table
         .load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["SEVERITY", "SUBJECT", "STATUS", "ROOT CAUSE"]);
+        .set_content_arrangement(if fits {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        });
+    if layout.headers {
+        table.set_header(header);
+    }
+    for row in &rows {
+        table.add_row(row.iter().map(Cell::new));
+    }
     if let Some(w) = layout.width {
         table.set_width(w);
     }
-    for f in &report.findings {
-        let rule = f.causes.first().map(|c| c.rule).unwrap_or("");
-        table.add_row([
-            Cell::new(f.severity.as_str()),
-            Cell::new(subject_name(f)),
-            Cell::new(&f.status),
-            Cell::new(rule),
-        ]);
+    if let Some(c) = constraints {
+        table.set_constraints(c);
     }
     let text = table
         .lines()
@@ -206,7 +388,7 @@ fn overview(report: &Report, layout: Layout) -> String {
         .into_iter()
         .find(|s| s.as_str() == word);
         match (i, sev) {
-            (0, _) => coloured.push_str(&st.dim(line)),
+            (0, _) if layout.headers => coloured.push_str(&st.dim(line)),
             (_, Some(s)) => {
                 let at = line.find(word).unwrap_or(0);
                 coloured.push_str(&line[..at]);
@@ -220,35 +402,124 @@ fn overview(report: &Report, layout: Layout) -> String {
     coloured
 }
 
+/// Columns `text` takes on a terminal: colour sequences take none.
+fn visible_len(text: &str) -> usize {
+    let mut n = 0;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Lines filled to a width, broken only at spaces (or between units),
+/// never inside a word: a word longer than the line stands on its own.
+struct Wrap<'a> {
+    out: String,
+    col: usize,
+    width: Option<usize>,
+    rest: &'a str,
+    fresh: bool,
+}
+
+impl<'a> Wrap<'a> {
+    /// Starts after `first`; next lines start with `rest` (both counted in
+    /// the width). Too narrow a width to wrap sensibly is no wrapping.
+    fn new(first: &str, rest: &'a str, width: Option<u16>) -> Self {
+        let width = width
+            .map(usize::from)
+            .filter(|w| *w > visible_len(rest) + 20);
+        Wrap {
+            out: first.to_string(),
+            col: visible_len(first),
+            width,
+            rest,
+            fresh: true,
+        }
+    }
+
+    fn fits(&self, len: usize) -> bool {
+        self.width.is_none_or(|w| self.col + len <= w)
+    }
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        self.out.push_str(self.rest);
+        self.col = visible_len(self.rest);
+        self.fresh = true;
+    }
+
+    fn push(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.col += visible_len(text);
+        self.fresh = false;
+    }
+
+    /// Words separated by single spaces.
+    fn words(&mut self, text: &str) {
+        for word in text.split(' ') {
+            if !self.fresh {
+                if self.fits(1 + visible_len(word)) {
+                    self.push(" ");
+                } else {
+                    self.newline();
+                }
+            }
+            self.push(word);
+        }
+    }
+
+    /// Units joined by `sep`, each kept on one line when it fits; a break
+    /// between units ends the line with `sep` trimmed (`→`).
+    fn units(&mut self, units: &[String], sep: &str) {
+        for (i, unit) in units.iter().enumerate() {
+            if i > 0 {
+                if self.fits(visible_len(sep) + visible_len(unit)) {
+                    self.push(sep);
+                } else {
+                    let mark = sep.trim_end();
+                    self.out.push_str(mark);
+                    self.newline();
+                }
+            }
+            if self.fits(visible_len(unit)) {
+                self.push(unit);
+            } else {
+                self.words(unit);
+            }
+        }
+    }
+}
+
 /// Word-wraps `text` to `width` columns, the first line after `first`
 /// and the next ones after `rest` (both already counted in the width).
 fn wrapped(first: &str, rest: &str, text: &str, width: Option<u16>) -> String {
-    let Some(width) = width
-        .map(usize::from)
-        .filter(|w| *w > rest.chars().count() + 20)
-    else {
-        return format!("{first}{text}");
-    };
-    let mut out = String::from(first);
-    let mut col = first.chars().count();
-    let mut line_start = true;
-    for word in text.split(' ') {
-        let len = word.chars().count();
-        if !line_start && col + 1 + len > width {
-            out.push('\n');
-            out.push_str(rest);
-            col = rest.chars().count();
-            line_start = true;
-        }
-        if !line_start {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += len;
-        line_start = false;
-    }
-    out
+    let mut wrap = Wrap::new(first, rest, width);
+    wrap.words(text);
+    wrap.out
+}
+
+/// `units` joined by `sep`, wrapped between units where it can be.
+fn wrapped_units(
+    first: &str,
+    rest: &str,
+    units: &[String],
+    sep: &str,
+    width: Option<u16>,
+) -> String {
+    let mut wrap = Wrap::new(first, rest, width);
+    wrap.units(units, sep);
+    wrap.out
 }
 
 /// One volume, its claim, mounts and fill: `data (persistentVolumeClaim
@@ -304,13 +575,11 @@ pub fn volume_line(v: &super::VolumeInfo) -> String {
 fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
     let st = layout.styles;
     let w = layout.width;
-    let _ = writeln!(
-        out,
-        "{} {}  {}",
-        st.severity(f.severity),
-        st.bold(&subject_name(f)),
-        st.dim(&f.status)
-    );
+    let headline = [
+        format!("{} {}", st.severity(f.severity), st.bold(&subject_name(f))),
+        st.dim(&f.status),
+    ];
+    let _ = writeln!(out, "{}", wrapped_units("", "  ", &headline, "  ", w));
     let chain: Vec<String> = f
         .chain
         .iter()
@@ -328,7 +597,8 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
             }
         })
         .collect();
-    let _ = writeln!(out, "  {} {}", st.dim("chain:"), chain.join(" → "));
+    let first = format!("  {} ", st.dim("chain:"));
+    let _ = writeln!(out, "{}", wrapped_units(&first, "    ", &chain, " → ", w));
     if layout.wide && !f.volumes.is_empty() {
         let _ = writeln!(out, "  {}", st.dim("volumes:"));
         for v in &f.volumes {
@@ -336,14 +606,12 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
         }
     }
     for c in &f.causes {
-        let _ = writeln!(
-            out,
-            "  {}. {}  {}  {}",
-            c.rank,
-            st.bold(c.rule),
+        let headline = [
+            format!("{}. {}", c.rank, st.bold(c.rule)),
             st.dim(c.link.as_str()),
-            st.dim(&format!("confidence {}", c.confidence.as_str()))
-        );
+            st.dim(&format!("confidence {}", c.confidence.as_str())),
+        ];
+        let _ = writeln!(out, "{}", wrapped_units("  ", "     ", &headline, "  ", w));
         let _ = writeln!(out, "{}", wrapped("     ", "     ", &c.summary, w));
         if !c.evidence.is_empty() {
             let _ = writeln!(out, "     {}", st.dim("evidence:"));
@@ -380,7 +648,164 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
 
 #[cfg(test)]
 mod tests {
-    use super::wrapped;
+    use super::{render, visible_len, wrapped, wrapped_units, Layout, Styles};
+    use crate::model::{Confidence, Link, ObjectRef, Severity};
+    use crate::report::{
+        ChainLink, Finding, RankedCause, Report, ScopeInfo, SourceInfo, Summary, API_VERSION,
+    };
+    use crate::snapshot::Gap;
+
+    fn gap(resource: &str, reason: &str, message: &str) -> Gap {
+        Gap {
+            resource: resource.into(),
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An older server, a one-namespace user: what it could not read.
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            api_version: API_VERSION,
+            source: SourceInfo::capture(vec!["x.yaml".into()], "2026-01-01T00:00:00Z".into()),
+            scope: ScopeInfo {
+                namespaces: vec!["ml".into()],
+                all_namespaces: false,
+                targets: vec![],
+            },
+            summary: Summary {
+                subjects: 1,
+                broken: findings.len(),
+                warnings: 0,
+                info: 0,
+                healthy: 1 - findings.len(),
+            },
+            gaps: vec![
+                gap("csistoragecapacities", "NotFound", "the server could not find the requested resource"),
+                gap("cronjobs", "NotFound", "the server could not find the requested resource"),
+                gap(
+                    "volumesnapshotclasses,volumesnapshotcontents,volumesnapshots",
+                    "NotInstalled",
+                    "the snapshot.storage.k8s.io CRDs are not installed on this cluster",
+                ),
+                gap("nodes", "Forbidden", "nodes is forbidden: User \"jane\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"),
+                gap("storageclasses", "Forbidden", "storageclasses.storage.k8s.io is forbidden: User \"jane\" cannot list resource \"storageclasses\""),
+            ],
+            findings,
+            healthy: None,
+        }
+    }
+
+    fn human(report: &Report, wide: bool) -> String {
+        let styles = Styles { enabled: false };
+        render(
+            report,
+            Layout {
+                styles,
+                width: Some(80),
+                wide,
+                headers: true,
+            },
+        )
+    }
+
+    #[test]
+    fn gaps_say_once_what_they_cost_and_normal_ones_stay_quiet() {
+        let text = human(&report(vec![]), false);
+        let section = &text[text.find("Could not read").expect(&text)..];
+        // The forbidden kinds: one sentence with their cost, no server text.
+        assert!(!text.contains("is forbidden: User"), "{text}");
+        assert!(
+            section.contains(
+                "nodes and storageclasses (forbidden for this user), so a node's readiness"
+            ),
+            "{text}"
+        );
+        assert!(
+            section.contains(
+                crate::kinds::STORAGE_CLASS
+                    .without
+                    .split(' ')
+                    .next_back()
+                    .unwrap()
+            ),
+            "{text}"
+        );
+        // Kinds the server does not serve are no warning: one quiet line.
+        let (warned, quiet) = section.split_once("Not read, as usual").expect(&text);
+        for resource in ["csistoragecapacities", "cronjobs", "volumesnapshots"] {
+            assert!(!warned.contains(resource), "{text}");
+            assert!(quiet.contains(resource), "{text}");
+        }
+        // -o wide keeps the server's words.
+        assert!(human(&report(vec![]), true).contains("is forbidden: User \"jane\""));
+    }
+
+    #[test]
+    fn a_missing_kind_a_finding_involves_is_a_warning() {
+        let claim = ObjectRef::namespaced("PersistentVolumeClaim", "ml", "restore");
+        let snapshot = ObjectRef::namespaced("VolumeSnapshot", "ml", "nightly");
+        let finding = Finding {
+            subject: claim.clone(),
+            severity: Severity::Error,
+            status: "Pending 5m".into(),
+            chain: vec![
+                ChainLink {
+                    object: claim.clone(),
+                    state: "Pending".into(),
+                    ok: false,
+                },
+                ChainLink {
+                    object: snapshot.clone(),
+                    state: "unknown".into(),
+                    ok: false,
+                },
+            ],
+            causes: vec![RankedCause {
+                rank: 1,
+                rule: "data-source-not-found",
+                link: Link::ClaimToSource,
+                severity: Severity::Error,
+                confidence: Confidence::Low,
+                objects: vec![claim, snapshot],
+                summary: "the claim's snapshot cannot be found".into(),
+                evidence: vec![],
+                fix: vec![],
+            }],
+            volumes: Vec::new(),
+        };
+        let text = human(&report(vec![finding]), false);
+        let (warned, quiet) = text.split_once("Not read, as usual").expect(&text);
+        assert!(
+            warned.contains("volumesnapshots (CRDs not installed), so a claim restored"),
+            "{text}"
+        );
+        assert!(
+            quiet.contains("cronjobs") && !quiet.contains("volumesnapshots"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn units_break_between_them_and_colour_takes_no_width() {
+        let red = "\x1b[31m✖\x1b[0m";
+        assert_eq!(visible_len(red), 1);
+        let units: Vec<String> = ["pod trainer [Pending]", "pvc checkpoint-pcv [missing]"]
+            .iter()
+            .map(|u| format!("{red} {u}"))
+            .collect();
+        let text = wrapped_units("  chain: ", "    ", &units, " → ", Some(50));
+        assert_eq!(
+            text,
+            format!(
+                "  chain: {red} pod trainer [Pending] →\n    {red} pvc checkpoint-pcv [missing]"
+            )
+        );
+        // A word longer than the line stands alone, whole.
+        let long = "x".repeat(40);
+        let text = wrapped("- ", "  ", &format!("a {long} b"), Some(30));
+        assert_eq!(text, format!("- a\n  {long}\n  b"));
+    }
 
     #[test]
     fn wraps_at_the_width_with_a_hanging_indent() {

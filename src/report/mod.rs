@@ -3,6 +3,7 @@
 pub mod escape;
 pub mod human;
 pub mod markdown;
+pub mod yaml;
 
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::snapshot::Gap;
@@ -122,7 +123,22 @@ impl Report {
     }
 
     pub fn to_yaml(&self) -> String {
-        serde_yaml_ng::to_string(self).expect("report serializes")
+        yaml::to_string(&serde_yaml_ng::to_value(self).expect("report serializes"))
+    }
+
+    /// The same report showing only findings of at least `min`; the
+    /// summary still counts every finding.
+    pub fn at_least(&self, min: Severity) -> Report {
+        let mut r = self.clone();
+        r.findings.retain(|f| f.severity >= min);
+        r
+    }
+
+    /// Findings the summary counts that the report does not show
+    /// (`--min-severity`).
+    pub fn hidden_findings(&self) -> usize {
+        let s = &self.summary;
+        (s.broken + s.warnings + s.info).saturating_sub(self.findings.len())
     }
 
     /// Exit code of the run: 1 when any finding is at least `fail_on`

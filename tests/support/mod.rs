@@ -6,7 +6,8 @@
 //! - [`diagnose`]: the tool run in-process, its exit code and output;
 //! - [`http`]: small HTTP servers on loopback that play an API server;
 //! - [`kubeconfig`]: kubeconfig files of one cluster, user and context;
-//! - [`rank`]: findings by subject and their rank-1 causes.
+//! - [`rank`]: findings by subject and their rank-1 causes;
+//! - [`schema`]: the report's JSON Schema and a validator for it.
 
 #![allow(dead_code)]
 
@@ -15,3 +16,4 @@ pub mod diagnose;
 pub mod http;
 pub mod kubeconfig;
 pub mod rank;
+pub mod schema;
