@@ -198,7 +198,7 @@ def check(path, arch, minos):
     if not any(lib.startswith("/usr/lib/libSystem") for lib in dylibs):
         problems.append("does not load libSystem")
     if signature is None:
-        problems.append("not code-signed (no LC_CODE_SIGNATURE): Apple silicon refuses it")
+        problems.append("not code-signed (no LC_CODE_SIGNATURE)")
     else:
         dataoff, datasize = signature
         if dataoff + datasize != len(data):
