@@ -2,6 +2,12 @@
 """Checks a macOS release binary of kubectl storage-doctor, on any OS.
 
     scripts/check-macho.py BINARY --arch arm64|x86_64 --minos X.Y
+    scripts/check-macho.py --set-uuid BINARY
+
+--set-uuid rewrites the binary's LC_UUID, in place, from a hash of its
+bytes (the UUID and any code signature left out), as Apple's linker does:
+zig's linker gives each link another UUID, and this makes the same code the
+same file. Sign after it, as it changes the first page.
 
 Fails (exit 1, one line per problem) unless BINARY is
   - a thin 64-bit Mach-O executable (MH_EXECUTE, position-independent) for
@@ -45,6 +51,7 @@ LC_CODE_SIGNATURE = 0x1D
 LC_VERSION_MIN_MACOSX = 0x24
 LC_BUILD_VERSION = 0x32
 LC_MAIN = 0x28 | LC_REQ_DYLD
+LC_UUID = 0x1B
 PLATFORM_MACOS = 1
 
 CSMAGIC_EMBEDDED_SIGNATURE = 0xFADE0CC0
@@ -207,7 +214,34 @@ def check(path, arch, minos):
     return problems, info
 
 
+def set_uuid(path):
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    _magic, _cpu, _sub, _type, ncmds, _size, _flags, _res = struct.unpack_from("<IIIIIIII", data, 0)
+    at, uuid_at, end = 32, None, len(data)
+    for _ in range(ncmds):
+        cmd, size = struct.unpack_from("<II", data, at)
+        if cmd == LC_UUID:
+            uuid_at = at + 8
+        elif cmd == LC_CODE_SIGNATURE:
+            end = struct.unpack_from("<I", data, at + 8)[0]
+        at += size
+    if uuid_at is None:
+        raise SystemExit(f"check-macho: error: {path}: no LC_UUID")
+    data[uuid_at : uuid_at + 16] = bytes(16)
+    uuid = bytearray(hashlib.sha256(bytes(data[:end])).digest()[:16])
+    uuid[6] = (uuid[6] & 0x0F) | 0x50  # a name-based UUID (version 5 layout)
+    uuid[8] = (uuid[8] & 0x3F) | 0x80
+    data[uuid_at : uuid_at + 16] = uuid
+    with open(path, "wb") as f:
+        f.write(data)
+    print(f"check-macho: LC_UUID {uuid.hex()}")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--set-uuid":
+        set_uuid(sys.argv[2])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("binary")
     parser.add_argument("--arch", required=True, choices=sorted(CPU_TYPES))

@@ -259,7 +259,9 @@ build_binary() {
   mkdir -p "$(dirname "$signed")"
   rm -f "$signed"
   if have rcodesign; then
-    rcodesign sign --binary-identifier "$BIN" "$binary" "$signed" >&2
+    cp "$binary" "$signed"
+    python3 scripts/check-macho.py --set-uuid "$signed" >&2
+    rcodesign sign --binary-identifier "$BIN" "$signed" >&2
     # (`rcodesign verify` rejects every ad hoc signature, reading its empty
     # CMS blob as a broken one: check-macho.py checks the hashes instead.)
     rcodesign print-signature-info "$signed" >/dev/null ||
@@ -268,6 +270,7 @@ build_binary() {
     [[ $host == *-apple-darwin ]] ||
       die "rcodesign not found: scripts/release.sh setup --target $target"
     cp "$binary" "$signed"
+    python3 scripts/check-macho.py --set-uuid "$signed" >&2
     codesign --force --sign - "$signed" >&2
     codesign --verify --strict "$signed" >&2
   fi
