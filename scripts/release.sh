@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Release archives and the krew manifest of kubectl storage-doctor.
 #
-#   scripts/release.sh [--target TRIPLE] [--allow-dirty]
+#   scripts/release.sh [--target TRIPLE] [--allow-dirty] [--twice]
 #                                          build the archive of one platform
+#   scripts/release.sh setup [--target TRIPLE]
+#                                          install what that build needs
 #   scripts/release.sh manifest [--partial]
 #                                          render plugin.yaml from .krew.yaml
 #
@@ -21,11 +23,28 @@
 #   aarch64-unknown-linux-gnu   linux/arm64    Linux arm64, or Linux amd64 with
 #                                              Debian's gcc-aarch64-linux-gnu
 #   x86_64-pc-windows-gnu       windows/amd64  Linux with gcc-mingw-w64-x86-64
-#   x86_64-apple-darwin         darwin/amd64   macOS (needs Apple's SDK)
-#   aarch64-apple-darwin        darwin/arm64   macOS (needs Apple's SDK)
-# A cross target needs `rustup target add TRIPLE` first. The darwin archives
-# come from running this script on a Mac (both targets build on either kind
-# of Mac); copy their .sha256 files into dist/ before `manifest`.
+#   x86_64-apple-darwin         darwin/amd64   Linux (zig, cargo-zigbuild,
+#   aarch64-apple-darwin        darwin/arm64   rcodesign), or a Mac
+# `setup --target TRIPLE` installs what a target needs on this host (as root:
+# rustup's standard library, Debian's cross compilers, or for the darwin
+# targets on Linux zig from PyPI and cargo-zigbuild and rcodesign from
+# crates.io, at the versions below, as the archive's bytes depend on them).
+#
+# The darwin binaries cross-link on Linux without Apple's SDK: zig provides
+# libSystem, and the binary uses nothing of Apple's frameworks (on macOS the
+# TLS stack trusts the kubeconfig's CA, or else the bundled Mozilla roots;
+# see Cargo.toml). Crates still name Security and CoreFoundation to the
+# linker, so scripts/macos-frameworks/ holds stubs of them that export no
+# symbol: a symbol of theirs in use fails the link, and -dead_strip_dylibs
+# drops the unused frameworks from the binary. Each darwin binary gets the
+# minimum macOS version set below (MACOSX_DEPLOYMENT_TARGET), an ad hoc
+# signature (rcodesign; Apple silicon runs no unsigned code), and
+# scripts/check-macho.py checks its header, architecture, minimum version,
+# libraries and signature before it is packed: a bad binary stops the build.
+#
+# --twice builds the archive a second time in a fresh target folder and
+# fails unless both are the same bytes: the reproducibility check of a
+# release.
 #
 # Manifest mode: fills each platform's uri and sha256 in .krew.yaml (the
 # krew-release-bot template) from dist/*.sha256 and writes plugin.yaml; it
@@ -41,6 +60,10 @@ BIN=kubectl-storage_doctor
 DIST=dist
 TEMPLATE=.krew.yaml
 MANIFEST=plugin.yaml
+# The darwin cross toolchain on Linux, pinned: the binaries' bytes depend on it.
+ZIG_VERSION=0.17.1
+CARGO_ZIGBUILD_VERSION=0.24.1
+APPLE_CODESIGN_VERSION=0.29.0
 
 log() { printf 'release: %s\n' "$*" >&2; }
 die() {
@@ -76,6 +99,75 @@ platform_of() {
     aarch64-apple-darwin) echo "darwin arm64" ;;
     *) return 1 ;;
   esac
+}
+
+# The minimum macOS version of a darwin target: the first one for Apple
+# silicon, and Rust's own minimum for Intel Macs.
+macos_min() {
+  case $1 in
+    aarch64-apple-darwin) echo 11.0 ;;
+    x86_64-apple-darwin) echo 10.12 ;;
+    *) return 1 ;;
+  esac
+}
+
+# The Mach-O architecture name of a darwin target.
+macho_arch() {
+  case $1 in
+    aarch64-*) echo arm64 ;;
+    x86_64-*) echo x86_64 ;;
+  esac
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# zig on PATH, or the one PyPI's ziglang package installed.
+zig_version() {
+  if have zig; then
+    zig version
+  else
+    python3 -m ziglang version 2>/dev/null
+  fi
+}
+
+# Installs what building TRIPLE on this host needs.
+cmd_setup() {
+  local host target=""
+  case ${1:-} in
+    '') ;;
+    --target) target=${2:-} ;;
+    --target=*) target=${1#--target=} ;;
+    *) usage ;;
+  esac
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  target=${target:-$host}
+  platform_of "$target" >/dev/null || die "no krew platform for target $target"
+  if [[ $target != "$host" ]]; then
+    rustup target add "$target"
+  fi
+  case $target in
+    aarch64-unknown-linux-gnu | x86_64-pc-windows-gnu)
+      [[ $target != "$host" ]] || return 0
+      local pkg=gcc-aarch64-linux-gnu
+      [[ $target != *windows* ]] || pkg="gcc-mingw-w64-x86-64 zip"
+      apt-get update
+      # shellcheck disable=SC2086 # two words for windows
+      apt-get install -y $pkg
+      ;;
+    *-apple-darwin)
+      [[ $host != *-apple-darwin ]] || return 0
+      if [[ $(zig_version || true) != "$ZIG_VERSION" ]]; then
+        python3 -m pip install "ziglang==$ZIG_VERSION"
+      fi
+      if [[ $(cargo-zigbuild --version 2>/dev/null || true) != "cargo-zigbuild $CARGO_ZIGBUILD_VERSION" ]]; then
+        cargo install --locked "cargo-zigbuild@$CARGO_ZIGBUILD_VERSION"
+      fi
+      if [[ $(rcodesign --version 2>/dev/null || true) != *" $APPLE_CODESIGN_VERSION"* ]]; then
+        cargo install --locked "apple-codesign@$APPLE_CODESIGN_VERSION"
+      fi
+      ;;
+  esac
+  log "ready to build $target: scripts/release.sh --target $target"
 }
 
 # Debian's cross compilers, for the targets that link C (ring) on another
@@ -134,9 +226,62 @@ pack() {
   trap - EXIT
 }
 
+# Builds the dist binary of TARGET into TARGET_DIR and prints its path; a
+# darwin one signed and checked.
+build_binary() {
+  local target=$1 host=$2 target_dir=$3 exe=$4 binary signed upper
+  if [[ $target == *-apple-darwin ]]; then
+    export MACOSX_DEPLOYMENT_TARGET
+    MACOSX_DEPLOYMENT_TARGET=$(macos_min "$target")
+  fi
+  if [[ $target == *-apple-darwin && $host != *-apple-darwin ]]; then
+    upper=$(printf '%s' "$target" | tr 'a-z-' 'A-Z_')
+    export "CARGO_TARGET_${upper}_RUSTFLAGS=-C link-arg=-F$PWD/scripts/macos-frameworks -C link-arg=-Wl,-dead_strip_dylibs"
+    CARGO_TARGET_DIR=$target_dir cargo zigbuild --locked --profile dist --target "$target" >&2
+  elif [[ $target == "$host" ]]; then
+    # The host's build goes where a plain `cargo build --profile dist` puts it.
+    CARGO_TARGET_DIR=$target_dir cargo build --locked --profile dist >&2
+  else
+    CARGO_TARGET_DIR=$target_dir cargo build --locked --profile dist --target "$target" >&2
+  fi
+  if [[ $target == "$host" ]]; then
+    binary=$target_dir/dist/$BIN$exe
+  else
+    binary=$target_dir/$target/dist/$BIN$exe
+  fi
+  [[ -f $binary ]] || die "cargo built no $binary"
+  [[ $target == *-apple-darwin ]] || {
+    printf '%s\n' "$binary"
+    return 0
+  }
+  # Ad hoc signature, after the linker and strip are done with the file.
+  signed=$(dirname "$binary")/signed/$BIN
+  mkdir -p "$(dirname "$signed")"
+  rm -f "$signed"
+  if have rcodesign; then
+    cp "$binary" "$signed"
+    python3 scripts/check-macho.py --set-uuid "$signed" >&2
+    rcodesign sign --binary-identifier "$BIN" "$signed" >&2
+    # (`rcodesign verify` rejects every ad hoc signature, reading its empty
+    # CMS blob as a broken one: check-macho.py checks the hashes instead.)
+    rcodesign print-signature-info "$signed" >/dev/null ||
+      die "rcodesign cannot read the signature of $signed"
+  else
+    [[ $host == *-apple-darwin ]] ||
+      die "rcodesign not found: scripts/release.sh setup --target $target"
+    cp "$binary" "$signed"
+    python3 scripts/check-macho.py --set-uuid "$signed" >&2
+    codesign --force --sign - "$signed" >&2
+    codesign --verify --strict "$signed" >&2
+  fi
+  python3 scripts/check-macho.py "$signed" --arch "$(macho_arch "$target")" \
+    --minos "$MACOSX_DEPLOYMENT_TARGET" >&2 || die "$signed fails the macOS checks"
+  printf '%s\n' "$signed"
+}
+
 cmd_build() {
-  local host target="" dirty=no platform os arch ver name ext exe="" target_dir binary
-  local archive sha
+  local host target="" dirty=no twice=no platform os arch ver name ext exe="" target_dir binary
+  local archive sha again again_sha
   while [[ $# -gt 0 ]]; do
     case $1 in
       --target)
@@ -152,6 +297,10 @@ cmd_build() {
         dirty=yes
         shift
         ;;
+      --twice)
+        twice=yes
+        shift
+        ;;
       *) usage ;;
     esac
   done
@@ -160,12 +309,18 @@ cmd_build() {
   platform=$(platform_of "$target") || die "no krew platform for target $target"
   os=${platform% *}
   arch=${platform#* }
-  # The TLS stack links Apple's Security and CoreFoundation frameworks.
-  [[ $os != darwin || $host == *-apple-darwin ]] ||
-    die "$target builds on a Mac only: it links frameworks of Apple's SDK"
   if [[ $target != "$host" ]] && command -v rustup >/dev/null 2>&1; then
     rustup target list --installed | grep -qx "$target" ||
-      die "the Rust standard library for $target is missing: rustup target add $target"
+      die "the Rust standard library for $target is missing: scripts/release.sh setup --target $target"
+  fi
+  if [[ $os == darwin && $host != *-apple-darwin ]]; then
+    have cargo-zigbuild && [[ -n $(zig_version || true) ]] && have rcodesign ||
+      die "cross-linking $target needs zig, cargo-zigbuild and rcodesign: scripts/release.sh setup --target $target"
+    [[ $(zig_version) == "$ZIG_VERSION" ]] ||
+      log "warning: zig $(zig_version), not $ZIG_VERSION: the binary may differ from the released one"
+  fi
+  if [[ $os == darwin ]]; then
+    have python3 || die "python3 is needed to check the darwin binary"
   fi
   set_cross_env "$target" "$host"
   if [[ $dirty == no ]] && git rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
@@ -184,20 +339,25 @@ cmd_build() {
   log "building $BIN $ver for $target ($os/$arch)"
   target_dir=$(cargo metadata --locked --format-version 1 --no-deps |
     sed 's/.*"target_directory":"\([^"]*\)".*/\1/')
-  # The host's build goes where a plain `cargo build --profile dist` puts it.
-  if [[ $target == "$host" ]]; then
-    cargo build --locked --profile dist
-    binary=$target_dir/dist/$BIN$exe
-  else
-    cargo build --locked --profile dist --target "$target"
-    binary=$target_dir/$target/dist/$BIN$exe
-  fi
-  [[ -f $binary ]] || die "cargo built no $binary"
+  binary=$(build_binary "$target" "$host" "$target_dir" "$exe")
 
   mkdir -p "$DIST"
   archive=$PWD/$DIST/$name
   pack "$archive" "$ext" "$binary" "$BIN$exe"
   sha=$(sha256_of "$archive")
+  if [[ $twice == yes ]]; then
+    # A fresh target folder: every crate compiled and linked again.
+    log "building $target again in $target_dir/reproduce to compare"
+    rm -rf "$target_dir/reproduce"
+    binary=$(build_binary "$target" "$host" "$target_dir/reproduce" "$exe")
+    again=$target_dir/reproduce/$name
+    pack "$again" "$ext" "$binary" "$BIN$exe"
+    again_sha=$(sha256_of "$again")
+    rm -rf "$target_dir/reproduce"
+    [[ $again_sha == "$sha" ]] ||
+      die "not reproducible: $name is $sha, then $again_sha"
+    log "reproducible: both builds give $sha"
+  fi
   printf '%s  %s\n' "$sha" "$name" >"$archive.sha256"
   printf '%s\n%s\n' "$DIST/$name" "$sha"
 }
@@ -254,8 +414,7 @@ cmd_manifest() {
   if [[ -n $missing ]]; then
     log "no archive built for:$missing"
     if [[ $partial == no ]]; then
-      log "build each with scripts/release.sh [--target TRIPLE]; the darwin ones on"
-      log "a Mac, then copy their .sha256 files into $DIST/ (or pass --partial)"
+      log "build each with scripts/release.sh [--target TRIPLE] (or pass --partial)"
       die "$MANIFEST not written"
     fi
     log "--partial: $MANIFEST leaves those platforms out"
@@ -270,6 +429,10 @@ case ${1:-} in
   manifest)
     shift
     cmd_manifest "$@"
+    ;;
+  setup)
+    shift
+    cmd_setup "$@"
     ;;
   -h | --help) usage ;;
   *) cmd_build "$@" ;;

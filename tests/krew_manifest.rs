@@ -1,9 +1,9 @@
 //! The krew manifest (`plugin.yaml`) and its krew-release-bot template
 //! (`.krew.yaml`): every rule krew's index checks, the version of this
 //! crate, and — for each archive `scripts/release.sh` left in `dist/` — the
-//! sha256 of that very file and the files it must hold. The template has
-//! every release platform; plugin.yaml may lack the macOS ones until
-//! archives built on a Mac exist.
+//! sha256 of that very file and the files it must hold, and for a macOS
+//! one the checks `scripts/check-macho.py` makes of its binary. The
+//! template and plugin.yaml have every release platform.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -172,8 +172,8 @@ fn platforms_are_released_ones_without_overlap() {
     );
     let missing: BTreeSet<_> = all.difference(&seen).collect();
     assert!(
-        missing.iter().all(|(os, _)| *os == "darwin"),
-        "plugin.yaml lacks {missing:?}: only the macOS archives, built on a Mac, may be pending"
+        missing.is_empty(),
+        "plugin.yaml lacks {missing:?}: build every archive, then scripts/release.sh manifest"
     );
 }
 
@@ -331,5 +331,49 @@ fn archives_in_dist_match_their_sha256_and_hold_the_files() {
         for f in &p.files {
             assert!(entries.contains(&f.from), "dist/{name} lacks {}", f.from);
         }
+    }
+}
+
+/// The minimum macOS version scripts/release.sh sets for each darwin arch.
+fn macos_min(arch: &str) -> (&'static str, &'static str) {
+    match arch {
+        "arm64" => ("arm64", "11.0"),
+        "amd64" => ("x86_64", "10.12"),
+        _ => panic!("no darwin arch {arch}"),
+    }
+}
+
+#[test]
+fn macos_binaries_in_dist_are_signed_system_only_executables() {
+    let dist = root().join("dist");
+    for p in &manifest().spec.platforms {
+        let (os, arch) = os_arch(p);
+        let name = p.uri.rsplit('/').next().unwrap();
+        let archive = dist.join(name);
+        if os != "darwin" || !archive.is_file() {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("tar")
+            .arg("-xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(dir.path())
+            .arg(BIN)
+            .status()
+            .expect("tar");
+        assert!(status.success(), "extracting {BIN} from dist/{name}");
+        let (macho_arch, minos) = macos_min(arch);
+        let out = Command::new("python3")
+            .arg(root().join("scripts/check-macho.py"))
+            .arg(dir.path().join(BIN))
+            .args(["--arch", macho_arch, "--minos", minos])
+            .output()
+            .expect("python3 runs scripts/check-macho.py");
+        assert!(
+            out.status.success(),
+            "dist/{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
