@@ -346,6 +346,7 @@ fn cause(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain], hit: &Hit
 mod tests {
     use super::*;
     use crate::fixtures::*;
+    use k8s_openapi::api::core::v1::Pod;
 
     #[test]
     fn doubles_in_the_same_unit() {
@@ -357,8 +358,8 @@ mod tests {
         assert_eq!(doubled("5e3"), None);
     }
 
-    fn mysql(expandable: bool, message: &str) -> crate::snapshot::Snapshot {
-        let message = message.to_string();
+    /// A mysql pod on a 10Gi claim of class gp3, whose expansion is allowed or not.
+    fn mysql_on(expandable: bool, mysql: Pod) -> crate::snapshot::Snapshot {
         snapshot(move |o| {
             let mut sc = class("gp3", "ebs.csi.aws.com");
             sc.allow_volume_expansion = Some(expandable);
@@ -371,13 +372,16 @@ mod tests {
                     .csi("ebs.csi.aws.com")
                     .size("10Gi"),
             );
-            o.pods.push(
-                pod("mysql")
-                    .claim("data")
-                    .mount("vol0", "/var/lib/mysql")
-                    .crash_looping(&message),
-            );
+            o.pods.push(mysql);
         })
+    }
+
+    fn mysql(expandable: bool, message: &str) -> crate::snapshot::Snapshot {
+        let pod = pod("mysql")
+            .claim("data")
+            .mount("vol0", "/var/lib/mysql")
+            .crash_looping(message);
+        mysql_on(expandable, pod)
     }
 
     #[test]
@@ -454,26 +458,11 @@ mod tests {
         expandable: bool,
         evidence: crate::snapshot::NodeEvidence,
     ) -> crate::snapshot::Snapshot {
-        snapshot(move |o| {
-            let mut sc = class("gp3", "ebs.csi.aws.com");
-            sc.allow_volume_expansion = Some(expandable);
-            o.classes.push(sc);
-            o.claims
-                .push(pvc("data").class("gp3").size("10Gi").bound("pv-1"));
-            o.volumes.push(
-                pv("pv-1")
-                    .bound_to("default", "data")
-                    .csi("ebs.csi.aws.com")
-                    .size("10Gi"),
-            );
-            o.pods.push(
-                pod("mysql")
-                    .claim("data")
-                    .mount("vol0", "/var/lib/mysql")
-                    .running(),
-            );
-        })
-        .with_evidence(evidence)
+        let pod = pod("mysql")
+            .claim("data")
+            .mount("vol0", "/var/lib/mysql")
+            .running();
+        mysql_on(expandable, pod).with_evidence(evidence)
     }
 
     #[test]
