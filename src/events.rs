@@ -76,6 +76,118 @@ const FLOWS: &[(&[&str], &[&str])] = &[
     ),
 ];
 
+/// A Normal event the diagnosis reads (every Warning event is read): a
+/// reason, the kind of object it is about, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NormalEvent {
+    about: Option<&'static str>,
+    reason: Option<&'static str>,
+}
+
+impl NormalEvent {
+    /// Events of this reason about claims.
+    pub const fn about_claims(reason: &'static str) -> Self {
+        Self::about(CLAIM, reason)
+    }
+
+    /// Events of this reason about objects of this kind.
+    pub const fn about(kind: &'static str, reason: &'static str) -> Self {
+        NormalEvent {
+            about: Some(kind),
+            reason: Some(reason),
+        }
+    }
+
+    /// Events of this reason, whatever they are about.
+    pub const fn any(reason: &'static str) -> Self {
+        NormalEvent {
+            about: None,
+            reason: Some(reason),
+        }
+    }
+
+    /// Every Normal event about objects of this kind.
+    pub const fn all_about(kind: &'static str) -> Self {
+        NormalEvent {
+            about: Some(kind),
+            reason: None,
+        }
+    }
+
+    pub fn reason(&self) -> Option<&'static str> {
+        self.reason
+    }
+
+    fn matches(&self, e: &Event) -> bool {
+        self.about
+            .is_none_or(|k| e.involved_object.kind.as_deref() == Some(k))
+            && self.reason.is_none_or(|r| reason(e) == r)
+    }
+}
+
+const CLAIM: &str = "PersistentVolumeClaim";
+
+/// Kinds whose Normal events all come from storage controllers and are
+/// few: one request reads them all, instead of one per reason.
+const STORAGE_KINDS: &[&str] = &[CLAIM, "PersistentVolume", "VolumeSnapshot"];
+
+/// The Normal events that end a failure's flow ([`Timeline::current`]):
+/// without them an old failure would read as current.
+pub const FLOW_ENDINGS: &[NormalEvent] = &[
+    NormalEvent::about_claims("ProvisioningSucceeded"),
+    NormalEvent::about_claims("VolumeResizeSuccessful"),
+    NormalEvent::any("FileSystemResizeSuccessful"),
+    NormalEvent::about("Pod", "SuccessfulAttachVolume"),
+    NormalEvent::about("Pod", "SuccessfulMountVolume"),
+    NormalEvent::about("Pod", "Scheduled"),
+    NormalEvent::any("SuccessfulCreate"),
+];
+
+/// Which events a diagnosis keeps: every Warning, and the Normal events
+/// the rules read. Live reads ask the API server for just these
+/// ([`EventFilter::field_selectors`]); captures go through the same
+/// filter, so both give the same findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    wanted: Vec<NormalEvent>,
+}
+
+impl EventFilter {
+    pub fn new(wanted: impl IntoIterator<Item = NormalEvent>) -> Self {
+        let mut wanted: Vec<NormalEvent> = wanted.into_iter().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        EventFilter { wanted }
+    }
+
+    /// An event without a type is Normal, as kubectl shows it.
+    pub fn keeps(&self, e: &Event) -> bool {
+        is_warning(e) || self.wanted.iter().any(|w| w.matches(e))
+    }
+
+    /// The field selectors of the event LISTs that read what the filter
+    /// keeps: the Warnings; all Normal events of a storage kind; each
+    /// other reason, about its kind when it names one. What they return
+    /// beyond the filter is dropped after reading.
+    pub fn field_selectors(&self) -> Vec<String> {
+        let mut out = vec!["type=Warning".to_string()];
+        let whole = |k: &str| STORAGE_KINDS.contains(&k);
+        for w in &self.wanted {
+            let selector = match (w.about, w.reason) {
+                (Some(k), _) if whole(k) => format!("type=Normal,involvedObject.kind={k}"),
+                (Some(k), None) => format!("type=Normal,involvedObject.kind={k}"),
+                (Some(k), Some(r)) => format!("type=Normal,involvedObject.kind={k},reason={r}"),
+                (None, Some(r)) => format!("type=Normal,reason={r}"),
+                (None, None) => "type=Normal".to_string(),
+            };
+            out.push(selector);
+        }
+        out[1..].sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 fn success_reasons(failure: &str) -> &'static [&'static str] {
     FLOWS
         .iter()
@@ -209,6 +321,46 @@ mod tests {
             .at("2026-01-01T10:05:00Z");
         let list = [&fail, &ok];
         assert!(Timeline::new(&list).current("ProvisioningFailed").is_some());
+    }
+
+    #[test]
+    fn the_filter_keeps_warnings_and_the_normal_events_read() {
+        let filter = EventFilter::new([
+            NormalEvent::about_claims("ExternalProvisioning"),
+            NormalEvent::about("Pod", "Scheduled"),
+            NormalEvent::any("SuccessfulCreate"),
+            NormalEvent::all_about("VolumeSnapshot"),
+            NormalEvent::about_claims("WaitForFirstConsumer"),
+        ]);
+        let claim = |e: Event| e.about("PersistentVolumeClaim", "default", "data");
+        let pod = |e: Event| e.about("Pod", "default", "web-0");
+        assert!(filter.keeps(&pod(event("Pulled", "image pulled").warning())));
+        assert!(!filter.keeps(&pod(event("Pulled", "image pulled"))));
+        assert!(filter.keeps(&pod(event("Scheduled", "assigned"))));
+        assert!(filter.keeps(&claim(event("ExternalProvisioning", "waiting"))));
+        assert!(!filter.keeps(&pod(event("ExternalProvisioning", "waiting"))));
+        assert!(!filter.keeps(&claim(event("Resizing", "started"))));
+        assert!(filter.keeps(&event("SuccessfulCreate", "created").about(
+            "ReplicaSet",
+            "default",
+            "web"
+        )));
+        assert!(filter.keeps(&event("SnapshotCreated", "cut").about(
+            "VolumeSnapshot",
+            "default",
+            "nightly"
+        )));
+        // Claims and snapshots: one request each; other reasons: one each.
+        assert_eq!(
+            filter.field_selectors(),
+            [
+                "type=Warning",
+                "type=Normal,involvedObject.kind=PersistentVolumeClaim",
+                "type=Normal,involvedObject.kind=Pod,reason=Scheduled",
+                "type=Normal,involvedObject.kind=VolumeSnapshot",
+                "type=Normal,reason=SuccessfulCreate",
+            ]
+        );
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn verbose_logs_each_request_and_never_the_token() {
     );
     assert!(
         run.stderr
-            .contains("GET /api/v1/namespaces/default/pods?&limit=500 → 200"),
+            .contains("GET /api/v1/namespaces/default/pods?&resourceVersion=0&resourceVersionMatch=NotOlderThan → 200"),
         "{}",
         run.stderr
     );
@@ -483,4 +483,94 @@ fn an_unknown_namespace_is_an_error_with_suggestions() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Every request path the fake server saw, and a server answering `routes`
+/// that records them.
+fn recording(
+    answer: impl Fn(&str) -> Answer + Send + Sync + 'static,
+) -> (FakeServer, Arc<Mutex<Vec<String>>>) {
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    let server = serve(move |_, path| {
+        seen.lock().unwrap().push(path.to_string());
+        answer(path)
+    });
+    (server, paths)
+}
+
+#[test]
+fn lists_are_served_from_the_watch_cache_and_read_consistently_when_refused() {
+    let (server, paths) = recording(|path| {
+        if path.starts_with("/api/v1/namespaces/default/pods") && path.contains("resourceVersion=0")
+        {
+            status(500, "InternalError")
+        } else {
+            routes(path)
+        }
+    });
+    let run = run_as(&server, TOKEN_USER, &[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(first_rank_one(&run.report), Some("claim-not-found"));
+    assert!(
+        run.report["gaps"].as_array().is_none_or(|g| g.is_empty()),
+        "{}",
+        run.report["gaps"]
+    );
+    let paths = paths.lock().unwrap();
+    let lists: Vec<&String> = paths
+        .iter()
+        .filter(|p| !p.starts_with("/version"))
+        .collect();
+    assert!(
+        lists
+            .iter()
+            .all(|p| p.contains("/pods") || p.contains("resourceVersion=0")),
+        "{lists:#?}"
+    );
+    let pod_reads: Vec<&&String> = lists
+        .iter()
+        .filter(|p| p.starts_with("/api/v1/namespaces/default/pods"))
+        .collect();
+    assert_eq!(
+        pod_reads.len(),
+        2,
+        "from the cache, then consistently: {pod_reads:#?}"
+    );
+    assert!(!pod_reads[1].contains("resourceVersion"), "{pod_reads:#?}");
+}
+
+#[test]
+fn consistent_reads_never_ask_the_watch_cache() {
+    let (server, paths) = recording(routes);
+    let run = run_as(&server, TOKEN_USER, &["--consistent"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let paths = paths.lock().unwrap();
+    assert!(paths.iter().any(|p| p.contains("limit=")), "{paths:#?}");
+    assert!(
+        !paths.iter().any(|p| p.contains("resourceVersion")),
+        "{paths:#?}"
+    );
+}
+
+#[test]
+fn events_are_read_by_type_and_reason_not_all_at_once() {
+    let (server, paths) = recording(routes);
+    let run = run_as(&server, TOKEN_USER, &[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let paths = paths.lock().unwrap();
+    let events: Vec<&String> = paths.iter().filter(|p| p.contains("/events")).collect();
+    assert!(
+        events.iter().all(|p| p.contains("fieldSelector=type%3D")),
+        "every event LIST is field-selected: {events:#?}"
+    );
+    assert!(
+        events.iter().any(|p| p.contains("type%3DWarning")),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|p| p.contains("reason%3DScheduled")),
+        "{events:#?}"
+    );
+    assert!(events.len() <= 10, "{events:#?}");
 }

@@ -246,7 +246,7 @@ impl FaultProxy {
     }
 
     fn run(&self, cluster: &Cluster, args: &[&str]) -> Run {
-        cluster.doctor_with(&self.kubeconfig, args)
+        cluster.run_once(&self.kubeconfig, args)
     }
 
     /// How many requests the proxy answered with `what`.
@@ -360,6 +360,9 @@ impl FirstTime {
         self.0.lock().unwrap().insert(key)
     }
 }
+
+/// The query of a LIST served from the watch cache.
+const CACHED: &str = "resourceVersion=0&resourceVersionMatch=NotOlderThan";
 
 fn is_pods(path: &str) -> bool {
     path.starts_with(&format!("/api/v1/namespaces/{NS}/pods"))
@@ -477,9 +480,9 @@ fn verbose_logs_each_request_and_never_the_token() {
     assert_eq!(rules(&run.report), expected());
     for line in [
         "credentials: bearer token".to_string(),
-        format!("GET /api/v1/namespaces/{NS}/pods?&limit=500 → 200 OK"),
-        "GET /api/v1/nodes?&limit=500 → 200 OK".to_string(),
-        "GET /apis/storage.k8s.io/v1/storageclasses?&limit=500 → 200 OK".to_string(),
+        format!("GET /api/v1/namespaces/{NS}/pods?&{CACHED} → 200 OK"),
+        format!("GET /api/v1/nodes?&{CACHED} → 200 OK"),
+        format!("GET /apis/storage.k8s.io/v1/storageclasses?&{CACHED} → 200 OK"),
     ] {
         assert!(run.stderr.contains(&line), "no {line:?} in {}", run.stderr);
     }
@@ -588,7 +591,9 @@ fn endless_server_errors_end_in_one_line_within_the_request_timeout() {
         (500, "InternalError", None, "nothing could be read"),
     ] {
         let proxy = FaultProxy::start(cluster, move |_| Fault::Status(code, reason, retry_after));
-        let (run, took) = timed(|| proxy.run(cluster, &["--request-timeout", "3s"]));
+        // Paging happens in consistent reads (the watch cache answers whole).
+        let (run, took) =
+            timed(|| proxy.run(cluster, &["--request-timeout", "3s", "--consistent"]));
         assert_one_line_error(&run, &proxy.url);
         assert!(run.stderr.contains(says), "{}", run.stderr);
         assert!(took < Duration::from_secs(3) + MARGIN, "{took:?}");
@@ -610,7 +615,9 @@ fn a_stalled_server_times_out() {
         }
     });
     for proxy in [&everything, &mid_list] {
-        let (run, took) = timed(|| proxy.run(cluster, &["--request-timeout", "3s"]));
+        // Paging happens in consistent reads (the watch cache answers whole).
+        let (run, took) =
+            timed(|| proxy.run(cluster, &["--request-timeout", "3s", "--consistent"]));
         assert_one_line_error(&run, &proxy.url);
         assert!(
             run.stderr.contains("did not answer within 3s"),
@@ -655,7 +662,8 @@ fn a_connection_cut_while_paging_is_one_line() {
             }
             Fault::Forward
         });
-        let (run, took) = timed(|| proxy.run(cluster, &["--request-timeout", "5s"]));
+        let (run, took) =
+            timed(|| proxy.run(cluster, &["--request-timeout", "5s", "--consistent"]));
         assert_eq!(proxy.count(what), 1, "{}", proxy.log());
         assert_one_line_error(&run, &proxy.url);
         assert!(took < Duration::from_secs(5) + MARGIN, "{what}: {took:?}");
@@ -682,7 +690,7 @@ fn an_expired_continue_token_reads_the_list_again() {
     let clean = clean_proxy.run(cluster, &[]);
     let clean_capture = clean_proxy.run(cluster, &["collect"]);
     let proxy = expiring(cluster);
-    let run = proxy.run(cluster, &[]);
+    let run = proxy.run(cluster, &["--consistent"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(proxy.count("410 Expired"), 1, "{}", proxy.log());
     let pods_from_the_start = proxy
@@ -699,7 +707,7 @@ fn an_expired_continue_token_reads_the_list_again() {
 
     // What collect writes holds each pod once.
     let proxy = expiring(cluster);
-    let capture = proxy.run(cluster, &["collect"]);
+    let capture = proxy.run(cluster, &["--consistent", "collect"]);
     assert_eq!(capture.code, 0, "{}", capture.stderr);
     assert_eq!(proxy.count("410 Expired"), 1, "{}", proxy.log());
     let pods = |list: &Value| -> Vec<String> {
@@ -820,4 +828,33 @@ fn watch_rides_out_transient_faults_and_stops_when_the_server_stalls() {
         let report: Value = serde_json::from_str(report).unwrap();
         assert_eq!(rank_one(&report), rank_one(&clean.report));
     }
+}
+
+#[test]
+#[ignore = "needs the live control plane: see .ci/run"]
+fn a_server_refusing_watch_cache_reads_is_read_consistently() {
+    let cluster = cluster();
+    let clean = FaultProxy::clean(cluster).run(cluster, &[]);
+    let proxy = FaultProxy::start(cluster, |path| {
+        if path.contains("resourceVersion=0") {
+            Fault::Status(400, "BadRequest", None)
+        } else {
+            Fault::Forward
+        }
+    });
+    let run = proxy.run(cluster, &[]);
+    assert_eq!(run.code, clean.code, "{}", run.stderr);
+    assert_eq!(rank_one(&run.report), rank_one(&clean.report));
+    assert_eq!(run.report["summary"], clean.report["summary"]);
+    assert_eq!(gaps(&run.report), gaps(&clean.report));
+    let refused = proxy.count("400 BadRequest");
+    let consistent = proxy
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("limit=") && !l.contains("resourceVersion"))
+        .count();
+    assert!(refused > 20, "{}", proxy.log());
+    assert!(consistent >= refused, "{}", proxy.log());
 }

@@ -94,6 +94,10 @@ pub struct Cli {
     #[arg(global = true, long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub request_timeout: Duration,
 
+    /// Read every list from etcd (a consistent read) instead of the API server's watch cache, which may trail etcd by a moment; slower, and more load on the control plane
+    #[arg(global = true, long)]
+    pub consistent: bool,
+
     /// Only this namespace (default: the context's namespace on a live cluster, every namespace with --from)
     #[arg(global = true, short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,

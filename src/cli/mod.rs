@@ -78,6 +78,7 @@ fn source_spec(cli: &Cli) -> SourceSpec {
             context: cli.context.clone(),
             request_timeout: cli.request_timeout,
             verbose: cli.verbose,
+            consistent: cli.consistent,
         })
     } else {
         SourceSpec::Dump {
@@ -86,6 +87,10 @@ fn source_spec(cli: &Cli) -> SourceSpec {
         }
     }
 }
+
+/// The events every read keeps, from the rule registry.
+static EVENTS: std::sync::LazyLock<crate::events::EventFilter> =
+    std::sync::LazyLock::new(crate::rules::event_filter);
 
 fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
     Request {
@@ -97,6 +102,7 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
             usage: cli.usage,
             logs: cli.logs,
         },
+        events: &EVENTS,
     }
 }
 

@@ -7,6 +7,7 @@ use super::support::classes::suggest;
 use super::support::commands::kubectl_ns;
 use super::support::provisioner_errors::refuses_access_mode;
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
@@ -16,6 +17,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToClass,
     check: Check::Claim(check),
+    normal_events: &[
+        NormalEvent::about_claims("ExternalProvisioning"),
+        NormalEvent::about_claims("Provisioning"),
+    ],
     runbook: include_str!("../../docs/runbooks/access-mode-unsupported.md"),
 };
 

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::Attach,
     check: Check::PodOnNode(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/attach-failed.md"),
 };
 

@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Critical,
     link: Link::ClaimToVolume,
     check: Check::Claim(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/claim-lost.md"),
 };
 

@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::PodToClaim,
     check: Check::Pod(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/claim-not-found.md"),
 };
 

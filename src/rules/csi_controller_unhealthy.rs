@@ -8,6 +8,7 @@ use super::support::components::{lease_line, pod_fixes, pod_name, trouble_line};
 use super::support::expansion::growing;
 use crate::chain::driver::{components, leader_lease, trouble, DriverComponents};
 use crate::chain::Chain;
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
@@ -17,6 +18,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
     check: Check::Subject(check),
+    normal_events: &[NormalEvent::about_claims("ExternalProvisioning"), NormalEvent::about_claims("ExternalExpanding"), NormalEvent::about_claims("Resizing")],
     runbook: include_str!("../../docs/runbooks/csi-controller-unhealthy.md"),
 };
 

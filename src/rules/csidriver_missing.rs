@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::Attach,
     check: Check::PodOnNode(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/csidriver-missing.md"),
 };
 

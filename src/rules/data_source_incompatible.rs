@@ -8,6 +8,7 @@ use super::support::data_source::{failure_saying, waiting_source};
 use super::support::evidence::claim_state_line;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events;
+use crate::events::NormalEvent;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::quantity;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
@@ -18,6 +19,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToSource,
     check: Check::Claim(check),
+    normal_events: &[NormalEvent::all_about("VolumeSnapshot")],
     runbook: include_str!("../../docs/runbooks/data-source-incompatible.md"),
 };
 

@@ -6,6 +6,7 @@ use super::support::commands::kubectl_ns;
 use super::support::expansion::{condition, growing, user_or_claim};
 use super::support::provisioner_errors;
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, Severity};
 
@@ -15,6 +16,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
     check: Check::Claim(check),
+    normal_events: &[
+        NormalEvent::about_claims("ExternalExpanding"),
+        NormalEvent::about_claims("Resizing"),
+    ],
     runbook: include_str!("../../docs/runbooks/expansion-failed.md"),
 };
 

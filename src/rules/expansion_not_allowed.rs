@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::ClaimToClass,
     check: Check::Claim(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/expansion-not-allowed.md"),
 };
 

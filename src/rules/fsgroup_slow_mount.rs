@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::Mount,
     check: Check::PodOnNode(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/fsgroup-slow-mount.md"),
 };
 

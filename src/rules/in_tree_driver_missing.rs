@@ -8,6 +8,7 @@ use super::support::evidence::{claim_state_line, confidence_given, gap_lines};
 use super::support::in_tree::{handed_to_missing_driver, install_hint, migrated_driver, Handed};
 use crate::chain::{ClaimChain, PodChain};
 use crate::events;
+use crate::events::NormalEvent;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
@@ -16,6 +17,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
     check: Check::Claim(check),
+    normal_events: &[
+        NormalEvent::about_claims("ExternalProvisioning"),
+        NormalEvent::about_claims("Provisioning"),
+    ],
     runbook: include_str!("../../docs/runbooks/in-tree-driver-missing.md"),
 };
 

@@ -58,6 +58,7 @@ pub mod wffc_node_name_bypass;
 pub use rule::{Cause, Check, Ctx, Rule};
 
 use crate::chain::Chain;
+use crate::events::{EventFilter, FLOW_ENDINGS};
 use crate::model::Severity;
 
 /// Every rule, the root cause first: when several causes block one chain,
@@ -149,9 +150,54 @@ pub fn precedence(id: &str) -> usize {
     RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
 }
 
+/// The events a diagnosis reads: every Warning, the Normal events the
+/// rules declare, and those that end a failure's flow. A rule that reads a
+/// new Normal reason declares it and the scan reads it.
+pub fn event_filter() -> EventFilter {
+    EventFilter::new(
+        RULES
+            .iter()
+            .flat_map(|r| r.normal_events.iter().copied())
+            .chain(FLOW_ENDINGS.iter().copied()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_event_filter_reads_what_rules_and_flows_need() {
+        let filter = event_filter();
+        let normal = |kind: &str, reason: &str| {
+            let mut e = k8s_openapi::api::core::v1::Event {
+                reason: Some(reason.to_string()),
+                type_: Some("Normal".to_string()),
+                ..Default::default()
+            };
+            e.involved_object.kind = Some(kind.to_string());
+            e
+        };
+        let claim = "PersistentVolumeClaim";
+        for (kind, reason) in [
+            (claim, "WaitForFirstConsumer"),
+            (claim, "ExternalProvisioning"),
+            (claim, "FailedBinding"),
+            (claim, "ProvisioningSucceeded"),
+            ("Pod", "Scheduled"),
+            ("Pod", "SuccessfulAttachVolume"),
+            ("ReplicaSet", "SuccessfulCreate"),
+            ("VolumeSnapshot", "SnapshotCreated"),
+        ] {
+            assert!(filter.keeps(&normal(kind, reason)), "{kind} {reason}");
+        }
+        for (kind, reason) in [("Pod", "Pulled"), ("Pod", "Started"), (claim, "Pulled")] {
+            assert!(!filter.keeps(&normal(kind, reason)), "{kind} {reason}");
+        }
+        // A scan's event requests: a handful, not one per reason.
+        let selectors = filter.field_selectors();
+        assert!(selectors.len() <= 10, "{selectors:#?}");
+    }
 
     #[test]
     fn rule_ids_are_unique_and_name_their_runbook_page() {

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
     check: Check::Claim(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/modify-volume-failed.md"),
 };
 

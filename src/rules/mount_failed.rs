@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::Mount,
     check: Check::PodOnNode(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/mount-failed.md"),
 };
 

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::ClaimToClass,
     check: Check::Subject(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/multiple-default-storageclasses.md"),
 };
 

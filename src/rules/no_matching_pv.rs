@@ -5,6 +5,7 @@ use super::support::commands::kubectl_ns;
 use super::support::evidence::{claim_state_line, scheduler_says};
 use super::support::matching::candidates;
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -15,6 +16,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToVolume,
     check: Check::Claim(check),
+    normal_events: &[NormalEvent::about_claims("FailedBinding")],
     runbook: include_str!("../../docs/runbooks/no-matching-pv.md"),
 };
 

@@ -8,6 +8,7 @@ use super::support::evidence::{claim_state_line, scheduler_says};
 use super::support::matching::candidates;
 use super::support::names::class_list;
 use crate::chain::{ClaimChain, PodChain, RequestedClass};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, Severity};
 use crate::scheduler::ReasonKind;
@@ -18,6 +19,11 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToClass,
     check: Check::Claim(check),
+    normal_events: &[
+        NormalEvent::about_claims("FailedBinding"),
+        NormalEvent::about_claims("ExternalProvisioning"),
+        NormalEvent::about_claims("Provisioning"),
+    ],
     runbook: include_str!("../../docs/runbooks/no-storageclass-no-pv.md"),
 };
 

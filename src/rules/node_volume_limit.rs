@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::Attach,
     check: Check::Pod(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/node-volume-limit.md"),
 };
 

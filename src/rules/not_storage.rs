@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::PodToNode,
     check: Check::Fallback(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/not-storage.md"),
 };
 

@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::Mount,
     check: Check::Pod(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/pod-stuck-terminating.md"),
 };
 

@@ -7,6 +7,7 @@ use super::support::commands::kubectl_ns;
 use super::support::data_source::waiting_source;
 use super::support::evidence::claim_state_line;
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 
@@ -16,10 +17,26 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToSource,
     check: Check::Claim(check),
+    normal_events: &[
+        AT_WORK[0],
+        AT_WORK[1],
+        AT_WORK[2],
+        AT_WORK[3],
+        NormalEvent::about_claims("ExternalProvisioning"),
+    ],
     runbook: include_str!("../../docs/runbooks/populator-missing.md"),
 };
 
 /// How long a populated claim may wait before the wait is a fault.
+/// What a populator at work posts on the claim (lib-volume-populator's
+/// Normal events).
+const AT_WORK: [NormalEvent; 4] = [
+    NormalEvent::about_claims("PopulatorCreated"),
+    NormalEvent::about_claims("PopulatorFinished"),
+    NormalEvent::about_claims("PopulateOperationStartSuccess"),
+    NormalEvent::about_claims("PopulateOperationFinished"),
+];
+
 const GRACE_SECONDS: i64 = 5 * 60;
 
 fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
@@ -29,11 +46,12 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         return None;
     }
     let timeline = Timeline::new(&c.events);
-    // A populator at work says so (PopulatorCreated, PopulateOperation...).
-    let working = c
-        .events
-        .iter()
-        .any(|e| events::reason(e).starts_with("Populat") && !events::is_warning(e));
+    let working = c.events.iter().any(|e| {
+        !events::is_warning(e)
+            && AT_WORK
+                .iter()
+                .any(|w| w.reason() == Some(events::reason(e)))
+    });
     if working {
         return None;
     }

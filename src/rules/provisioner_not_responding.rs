@@ -9,6 +9,7 @@ use super::support::in_tree::handed_to_missing_driver;
 use super::support::names::closest;
 use super::support::provisioner_errors::short_name;
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -19,6 +20,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
     check: Check::Claim(check),
+    normal_events: &[NormalEvent::about_claims("ExternalProvisioning"), NormalEvent::about_claims("Provisioning")],
     runbook: include_str!("../../docs/runbooks/provisioner-not-responding.md"),
 };
 

@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClassToProvisioner,
     check: Check::Claim(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/provisioning-failed.md"),
 };
 

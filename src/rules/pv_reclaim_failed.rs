@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::ClassToProvisioner,
     check: Check::Subject(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/pv-reclaim-failed.md"),
 };
 

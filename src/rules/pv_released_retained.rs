@@ -5,6 +5,7 @@ use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::claims::{claim_ref_other, released_retained_for_other, OtherClaim};
 use super::support::commands::kubectl_ns;
 use crate::chain::Chain;
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 use k8s_openapi::api::core::v1::PersistentVolume;
@@ -15,6 +16,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     link: Link::ClaimToVolume,
     check: Check::Subject(check),
+    normal_events: &[NormalEvent::about_claims("FailedBinding")],
     runbook: include_str!("../../docs/runbooks/pv-released-retained.md"),
 };
 

@@ -3,6 +3,7 @@
 
 use crate::chain::{Chain, ClaimChain, PodChain};
 use crate::drivers::Drivers;
+use crate::events::NormalEvent;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::snapshot::Snapshot;
 
@@ -21,6 +22,9 @@ pub struct Rule {
     pub severity: Severity,
     pub link: Link,
     pub check: Check,
+    /// The Normal events it reads: a scan reads every Warning event and
+    /// only these of the Normal ones.
+    pub normal_events: &'static [NormalEvent],
     /// Its runbook page (`docs/runbooks/<id>.md`), shown by `explain`.
     pub runbook: &'static str,
 }

@@ -11,6 +11,7 @@ use super::support::data_source::{
 use super::support::evidence::claim_state_line;
 use crate::chain::{Chain, ClaimChain};
 use crate::events;
+use crate::events::NormalEvent;
 use crate::model::{Confidence, Link, Severity};
 use crate::volume_snapshot::VolumeSnapshot;
 
@@ -20,6 +21,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToSource,
     check: Check::Subject(check),
+    normal_events: &[NormalEvent::all_about("VolumeSnapshot")],
     runbook: include_str!("../../docs/runbooks/snapshot-not-ready.md"),
 };
 

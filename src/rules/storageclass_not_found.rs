@@ -6,6 +6,7 @@ use super::support::commands::kubectl_ns;
 use super::support::evidence::{claim_state_line, gap_lines, scheduler_says};
 use super::support::names::{class_list, closest};
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -16,6 +17,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToClass,
     check: Check::Claim(check),
+    normal_events: &[
+        NormalEvent::about_claims("ExternalProvisioning"),
+        NormalEvent::about_claims("Provisioning"),
+    ],
     runbook: include_str!("../../docs/runbooks/storageclass-not-found.md"),
 };
 

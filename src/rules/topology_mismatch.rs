@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::VolumeToNode,
     check: Check::Claim(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/topology-mismatch.md"),
 };
 

@@ -22,6 +22,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::Mount,
     check: Check::Pod(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/volume-full.md"),
 };
 

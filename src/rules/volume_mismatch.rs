@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToVolume,
     check: Check::Claim(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/volume-mismatch.md"),
 };
 

@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::Mount,
     check: Check::PodOnNode(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/volume-permission-denied.md"),
 };
 

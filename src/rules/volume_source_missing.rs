@@ -17,6 +17,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::PodToVolume,
     check: Check::PodOnNode(check),
+    normal_events: &[],
     runbook: include_str!("../../docs/runbooks/volume-source-missing.md"),
 };
 

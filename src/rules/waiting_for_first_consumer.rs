@@ -4,6 +4,7 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::evidence::claim_state_line;
 use crate::chain::{is_finished, Chain};
+use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 
@@ -13,6 +14,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Info,
     link: Link::ClaimToVolume,
     check: Check::Subject(check),
+    normal_events: &[NormalEvent::about_claims("WaitForFirstConsumer")],
     runbook: include_str!("../../docs/runbooks/waiting-for-first-consumer.md"),
 };
 

@@ -4,6 +4,7 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::edit_pod_spec_hint;
 use crate::chain::{ClaimChain, PodChain};
+use crate::events::NormalEvent;
 use crate::model::{Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
@@ -12,6 +13,7 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     link: Link::ClaimToVolume,
     check: Check::PodOnNode(check),
+    normal_events: &[NormalEvent::about("Pod", "Scheduled")],
     runbook: include_str!("../../docs/runbooks/wffc-node-name-bypass.md"),
 };
 

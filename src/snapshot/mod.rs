@@ -1,7 +1,7 @@
 //! The captured state of a cluster as plain data, with the indexes the
 //! analysis looks things up by. Built once by a source; read-only afterwards.
 
-use crate::events;
+use crate::events::{self, EventFilter};
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Node, PersistentVolume, PersistentVolumeClaim, Pod};
@@ -93,18 +93,30 @@ impl Snapshot {
 
     /// A capture read at `read_at`: its moment is the newest timestamp it
     /// shows, ignoring any later than `read_at` (a broken clock or a forged
-    /// file must not make every age negative or absurd).
-    pub fn captured(objects: Objects, gaps: Vec<Gap>, read_at: Timestamp) -> Self {
-        Self::build(objects, gaps, |o| newest_timestamp(o, Some(read_at)))
+    /// file must not make every age negative or absurd). Its events are
+    /// then kept as `events` says: the moment still counts every event.
+    pub fn captured(
+        objects: Objects,
+        gaps: Vec<Gap>,
+        read_at: Timestamp,
+        events: Option<&EventFilter>,
+    ) -> Self {
+        Self::build(objects, gaps, |o| {
+            let now = newest_timestamp(o, Some(read_at));
+            if let Some(filter) = events {
+                o.events.retain(|e| filter.keeps(e));
+            }
+            now
+        })
     }
 
     fn build(
         mut objects: Objects,
         gaps: Vec<Gap>,
-        now: impl FnOnce(&Objects) -> Timestamp,
+        now: impl FnOnce(&mut Objects) -> Timestamp,
     ) -> Self {
         dedup(&mut objects);
-        let now = now(&objects);
+        let now = now(&mut objects);
         let mut index = Index::default();
         let o = &objects;
         for (i, pod) in o.pods.iter().enumerate() {
@@ -541,7 +553,7 @@ mod tests {
             ..Default::default()
         };
         let read_at = time("2026-11-21T00:00:00Z").0;
-        let snap = Snapshot::captured(objects, Vec::new(), read_at);
+        let snap = Snapshot::captured(objects, Vec::new(), read_at, None);
         assert_eq!(snap.now, time("2026-11-20T13:00:00Z").0);
     }
 

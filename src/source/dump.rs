@@ -2,6 +2,7 @@
 //! (single objects or `List`s), multi-document YAML, and folders such as the
 //! one `kubectl cluster-info dump --output-directory` writes.
 
+use crate::events::EventFilter;
 use crate::kinds;
 use crate::snapshot::{Gap, Objects, Snapshot};
 use guard::{Budget, Guarded, Stop};
@@ -93,16 +94,19 @@ struct Collector {
     evidence: crate::snapshot::NodeEvidence,
 }
 
-/// Reads every input into one snapshot, at most [`DEFAULT_MAX_BYTES`].
+/// Reads every input into one snapshot, every event included, at most
+/// [`DEFAULT_MAX_BYTES`].
 pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError> {
-    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES)
+    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES, None)
 }
 
-/// Reads every input into one snapshot, at most `limit` bytes in all.
+/// Reads every input into one snapshot, at most `limit` bytes in all,
+/// keeping the events `events` keeps (all when `None`), as a live read would.
 pub fn load_with_limit(
     inputs: &[Input],
     stdin: &mut dyn Read,
     limit: u64,
+    events: Option<&EventFilter>,
 ) -> Result<Loaded, InputError> {
     let mut c = Collector {
         objects: Objects::default(),
@@ -141,7 +145,7 @@ pub fn load_with_limit(
     let mut gaps: Vec<Gap> = c.invalid.into_iter().map(|(_, _, gap)| gap).collect();
     gaps.extend(uncaptured(&c.objects));
     Ok(Loaded {
-        snapshot: Snapshot::captured(c.objects, gaps, jiff::Timestamp::now())
+        snapshot: Snapshot::captured(c.objects, gaps, jiff::Timestamp::now(), events)
             .with_evidence(c.evidence),
         skipped: c.skipped,
         files: c.files,

@@ -8,6 +8,8 @@
 
 mod kubelet;
 mod read;
+mod scan;
+mod target;
 
 pub use kubelet::LOG_CONTAINERS;
 
@@ -29,6 +31,8 @@ pub struct LiveOptions {
     pub request_timeout: Duration,
     /// `-v`: log each request on stderr.
     pub verbose: bool,
+    /// `--consistent`: every LIST from etcd, none from the watch cache.
+    pub consistent: bool,
 }
 
 /// A client for one context.
@@ -39,6 +43,8 @@ pub struct Connection {
     pub default_namespace: String,
     pub request_timeout: Duration,
     pub log: Option<RequestLog>,
+    /// `--consistent`.
+    pub consistent: bool,
 }
 
 /// Why the cluster could not be read at all.
@@ -141,6 +147,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         default_namespace,
         request_timeout: opts.request_timeout,
         log,
+        consistent: opts.consistent,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod node_stats;
 pub mod redact;
 pub mod request_log;
 
+use crate::events::EventFilter;
 use crate::scope::Target;
 use crate::snapshot::{claim_names, failing_containers, mounts_data_volume, Snapshot};
 use anyhow::{Context, Result};
@@ -66,6 +67,8 @@ pub struct Request<'a> {
     pub selector: Option<&'a str>,
     /// Opt-in reads beyond objects (`--usage`, `--logs`).
     pub extra: Extra,
+    /// The events the diagnosis reads, from the rule registry.
+    pub events: &'a EventFilter,
 }
 
 /// Evidence read only when asked, because it needs more than reading
@@ -289,7 +292,7 @@ fn read_dump(
     stdin: &mut dyn Read,
 ) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
-    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes)?;
+    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes, Some(request.events))?;
     if let Some(ns) = request.namespace {
         let known = namespaces_of(&loaded.snapshot.objects);
         if !known.contains(ns) {
@@ -322,13 +325,16 @@ async fn read_live(
         ([target @ (Target::Pod(_) | Target::Claim(_))], Some(ns))
             if request.selector.is_none() =>
         {
-            conn.target_chain(ns, target).await?
+            conn.target_chain(ns, target, request.events).await?
         }
         _ => {
-            conn.scan(&live::ScanScope {
-                namespace: namespace.clone(),
-                selector: request.selector.map(str::to_string),
-            })
+            conn.scan(
+                &live::ScanScope {
+                    namespace: namespace.clone(),
+                    selector: request.selector.map(str::to_string),
+                },
+                request.events,
+            )
             .await?
         }
     };

@@ -2,6 +2,7 @@
 //! the control plane started by `scripts/live-cluster.sh` and running the
 //! tool against it.
 
+use super::rank::rank_one;
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 use std::io::Read;
@@ -75,7 +76,33 @@ impl Cluster {
     /// Runs the tool with `kubeconfig` and `-o json`. Fails the test when a
     /// run outlives [`RUN_DEADLINE`], or when any token of the cluster's
     /// users or of `kubeconfig` shows on stdout or stderr.
+    ///
+    /// A diagnosis is run twice: from the API server's watch cache (the
+    /// default) and with `--consistent`; both must find the same.
     pub fn doctor_with(&self, kubeconfig: &Path, args: &[&str]) -> Run {
+        let run = self.run_once(kubeconfig, args);
+        if args.first().is_some_and(|a| *a == "collect") || args.contains(&"--consistent") {
+            return run;
+        }
+        let consistent: Vec<&str> = args.iter().copied().chain(["--consistent"]).collect();
+        let again = self.run_once(kubeconfig, &consistent);
+        assert_eq!(
+            (run.code, rank_one(&run.report), &run.report["summary"]),
+            (
+                again.code,
+                rank_one(&again.report),
+                &again.report["summary"]
+            ),
+            "{args:?}: the watch cache and a consistent read disagree:\n{}\n{}",
+            run.stderr,
+            again.stderr
+        );
+        run
+    }
+
+    /// Runs the tool once with `kubeconfig` and `-o json`: for faults that
+    /// a second run would not meet.
+    pub fn run_once(&self, kubeconfig: &Path, args: &[&str]) -> Run {
         let mut child = Command::new(cargo_bin!("kubectl-storage_doctor"))
             .arg("--kubeconfig")
             .arg(kubeconfig)

@@ -1,21 +1,13 @@
-//! Reading the cluster: a scan of the whole scope, or the chain of one
-//! target, each LIST paginated and all of them concurrent.
+//! The mechanics of reading the cluster: LISTs (from the watch cache,
+//! paginated, falling back to a consistent read), GETs, and what a read
+//! gave. [`super::scan`] and [`super::target`] say what to read.
 
 use super::{Connection, LiveError};
+use crate::events::EventFilter;
 use crate::kinds::Stored;
-use crate::scope::Target;
-use crate::snapshot::{claim_names, Gap, Objects, Snapshot};
-use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
-use futures::future::{join, join3, join4, join5, join_all};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{
-    Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
-};
-use k8s_openapi::api::storage::v1::{
-    CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment,
-};
+use crate::snapshot::{Gap, Snapshot};
+use futures::future::join_all;
+use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
 use kube::Resource;
@@ -40,7 +32,7 @@ pub struct Collected {
     pub server_version: Option<String>,
 }
 
-enum Outcome<T> {
+pub(super) enum Outcome<T> {
     Items(Vec<T>),
     Gap(Gap),
 }
@@ -68,11 +60,66 @@ fn gap_of(resource: &str, err: &kube::Error) -> Option<Gap> {
     })
 }
 
+/// Why the pages of a LIST stopped.
+enum PageError {
+    /// The API server answered with an error status.
+    Api(kube::Error),
+    /// The cluster is out of reach: the read cannot go on.
+    Fatal(LiveError),
+}
+
 impl Connection {
     /// Every page of one LIST; a gap for an API error the diagnosis can
     /// live without, an error for anything that means the cluster is out of
-    /// reach.
-    async fn list<K>(&self, api: Api<K>, params: ListParams) -> Result<Outcome<K>, LiveError>
+    /// reach. Served from the API server's watch cache (`resourceVersion=0`:
+    /// no quorum read from etcd, and one response where the cache ignores
+    /// `limit`) unless `--consistent`; a server that refuses that is asked
+    /// again for a consistent, paginated read.
+    pub(super) async fn list<K>(
+        &self,
+        api: Api<K>,
+        params: ListParams,
+    ) -> Result<Outcome<K>, LiveError>
+    where
+        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+    {
+        let read = if self.consistent {
+            self.pages(&api, &params, false).await
+        } else {
+            match self.pages(&api, &params, true).await {
+                Err(PageError::Api(kube::Error::Api(status)))
+                    if !matches!(status.code, 401 | 403 | 404) =>
+                {
+                    if let Some(log) = &self.log {
+                        log.note(format_args!(
+                            "{}: the watch cache was refused ({} {}): reading consistently",
+                            K::KIND.resource,
+                            status.code,
+                            status.reason
+                        ));
+                    }
+                    self.pages(&api, &params, false).await
+                }
+                other => other,
+            }
+        };
+        match read {
+            Ok(items) => Ok(Outcome::Items(items)),
+            Err(PageError::Fatal(e)) => Err(e),
+            Err(PageError::Api(e)) => match gap_of(K::KIND.resource, &e) {
+                Some(gap) => Ok(Outcome::Gap(gap)),
+                None => Err(self.fatal(e)),
+            },
+        }
+    }
+
+    /// The pages of one LIST, from the watch cache when `cached`.
+    async fn pages<K>(
+        &self,
+        api: &Api<K>,
+        params: &ListParams,
+        cached: bool,
+    ) -> Result<Vec<K>, PageError>
     where
         K: Stored + Resource + Clone + DeserializeOwned + Debug,
     {
@@ -80,17 +127,27 @@ impl Connection {
         let mut token: Option<String> = None;
         let mut restarted = false;
         loop {
-            let mut page_params = params.clone().limit(PAGE);
-            if let Some(t) = &token {
-                page_params = page_params.continue_token(t);
-            }
+            let page_params = match &token {
+                // A continue token carries its own resource version.
+                Some(t) => ListParams {
+                    resource_version: None,
+                    version_match: None,
+                    ..params.clone()
+                }
+                .continue_token(t)
+                .limit(PAGE),
+                // The whole list in one response: the cache does not page
+                // (and kube sends no `resourceVersion=0` with a `limit`).
+                None if cached => params.clone().match_any(),
+                None => params.clone().limit(PAGE),
+            };
             let page =
                 match tokio::time::timeout(self.request_timeout, api.list(&page_params)).await {
                     Err(_) => {
-                        return Err(LiveError::Timeout {
+                        return Err(PageError::Fatal(LiveError::Timeout {
                             server: self.server.clone(),
                             after: self.request_timeout,
-                        })
+                        }))
                     }
                     // The continue token expired (410) while paging a large
                     // list: read the list again from the start, once.
@@ -102,10 +159,8 @@ impl Connection {
                         items.clear();
                         continue;
                     }
-                    Ok(Err(e)) => match gap_of(K::KIND.resource, &e) {
-                        Some(gap) => return Ok(Outcome::Gap(gap)),
-                        None => return Err(self.fatal(e)),
-                    },
+                    Ok(Err(e @ kube::Error::Api(_))) => return Err(PageError::Api(e)),
+                    Ok(Err(e)) => return Err(PageError::Fatal(self.fatal(e))),
                     Ok(Ok(page)) => page,
                 };
             items.extend(page.items.into_iter().map(|mut o| {
@@ -118,30 +173,35 @@ impl Connection {
                 _ => break,
             }
         }
-        Ok(Outcome::Items(items))
+        Ok(items)
     }
 
-    async fn namespaced<K>(
+    /// One LIST of a namespaced kind in the scope, label- and field-selected.
+    pub(super) async fn namespaced<K>(
         &self,
-        scope: &ScanScope,
-        selector: Option<&str>,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        fields: Option<&str>,
     ) -> Result<Outcome<K>, LiveError>
     where
         K: Stored + Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
         K::DynamicType: Default,
     {
-        let api = match &scope.namespace {
+        let api = match namespace {
             Some(ns) => Api::namespaced(self.client.clone(), ns),
             None => Api::all(self.client.clone()),
         };
         let mut params = ListParams::default();
-        if let Some(s) = selector {
+        if let Some(s) = labels {
             params = params.labels(s);
+        }
+        if let Some(s) = fields {
+            params = params.fields(s);
         }
         self.list(api, params).await
     }
 
-    async fn cluster<K>(&self) -> Result<Outcome<K>, LiveError>
+    pub(super) async fn cluster<K>(&self) -> Result<Outcome<K>, LiveError>
     where
         K: Stored + Resource + Clone + DeserializeOwned + Debug,
         K::DynamicType: Default,
@@ -150,100 +210,27 @@ impl Connection {
             .await
     }
 
-    /// Reads everything a diagnosis of the scope needs.
-    pub async fn scan(&self, scope: &ScanScope) -> Result<Collected, LiveError> {
-        let sel = scope.selector.as_deref();
-        let version = async {
-            tokio::time::timeout(self.request_timeout, self.client.apiserver_version()).await
-        };
-        let core = join4(
-            self.namespaced::<Pod>(scope, sel),
-            // Claims unfiltered: a selected pod's claim need not carry its labels.
-            self.namespaced::<PersistentVolumeClaim>(scope, None),
-            self.namespaced::<Event>(scope, None),
-            join(self.cluster::<PersistentVolume>(), self.cluster::<Node>()),
-        );
-        let storage = join4(
-            self.cluster::<StorageClass>(),
-            self.cluster::<CSIDriver>(),
-            self.cluster::<CSINode>(),
-            join(
-                self.cluster::<VolumeAttachment>(),
-                self.namespaced::<CSIStorageCapacity>(scope, None),
-            ),
-        );
-        let workloads = join4(
-            self.namespaced::<ResourceQuota>(scope, None),
-            self.namespaced::<LimitRange>(scope, None),
-            join3(
-                self.namespaced::<Deployment>(scope, None),
-                self.namespaced::<ReplicaSet>(scope, None),
-                // Every namespace: the CSI sidecars' leader Leases live
-                // beside the driver, not beside the workload.
-                self.cluster::<Lease>(),
-            ),
-            join4(
-                self.namespaced::<StatefulSet>(scope, None),
-                self.namespaced::<DaemonSet>(scope, None),
-                self.namespaced::<Job>(scope, None),
-                self.namespaced::<CronJob>(scope, None),
-            ),
-        );
-        let snapshots = join3(
-            self.namespaced::<VolumeSnapshot>(scope, None),
-            self.cluster::<VolumeSnapshotContent>(),
-            self.cluster::<VolumeSnapshotClass>(),
-        );
-        let (version, (core, storage, workloads, snapshots)) =
-            join(version, join4(core, storage, workloads, snapshots)).await;
-        let server_version = self.version_of(version)?;
-        let (pods, claims, events, (volumes, nodes)) = core;
-        let (classes, csi_drivers, csi_nodes, (attachments, capacities)) = storage;
-        let (
-            quotas,
-            limit_ranges,
-            (deployments, replica_sets, leases),
-            (stateful_sets, daemon_sets, jobs, cron_jobs),
-        ) = workloads;
-        let (snapshots, snapshot_contents, snapshot_classes) = snapshots;
-        let mut r = Reading::default();
-        let objects = Objects {
-            pods: r.take(pods)?,
-            claims: r.take(claims)?,
-            events: r.take(events)?,
-            volumes: r.take(volumes)?,
-            nodes: r.take(nodes)?,
-            classes: r.take(classes)?,
-            csi_drivers: r.take(csi_drivers)?,
-            csi_nodes: r.take(csi_nodes)?,
-            attachments: r.take(attachments)?,
-            capacities: r.take(capacities)?,
-            quotas: r.take(quotas)?,
-            limit_ranges: r.take(limit_ranges)?,
-            deployments: r.take(deployments)?,
-            replica_sets: r.take(replica_sets)?,
-            stateful_sets: r.take(stateful_sets)?,
-            daemon_sets: r.take(daemon_sets)?,
-            jobs: r.take(jobs)?,
-            cron_jobs: r.take(cron_jobs)?,
-            leases: r.take(leases)?,
-            snapshots: r.take_optional(snapshots)?,
-            snapshot_contents: r.take_optional(snapshot_contents)?,
-            snapshot_classes: r.take_optional(snapshot_classes)?,
-        };
-        r.quiet_uninstalled();
-        something_read(&self.server, &r)?;
-        Ok(Collected {
-            snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
-            server_version,
-        })
+    /// The events a diagnosis keeps, in the namespace or everywhere: one
+    /// field-selected LIST per selector of `filter`, concurrently.
+    pub(super) async fn events(
+        &self,
+        namespace: Option<&str>,
+        filter: &EventFilter,
+    ) -> Vec<Result<Outcome<Event>, LiveError>> {
+        let selectors = filter.field_selectors();
+        join_all(
+            selectors
+                .iter()
+                .map(|s| self.namespaced::<Event>(namespace, None, Some(s))),
+        )
+        .await
     }
 }
 
 impl Connection {
     /// One GET; `None` when the object does not exist, a gap when it may
     /// not be read.
-    async fn get<K>(&self, api: Api<K>, name: &str) -> Result<Outcome<K>, LiveError>
+    pub(super) async fn get<K>(&self, api: Api<K>, name: &str) -> Result<Outcome<K>, LiveError>
     where
         K: Stored + Resource + Clone + DeserializeOwned + Debug,
     {
@@ -261,7 +248,7 @@ impl Connection {
     }
 
     /// Events about one object, by field selector: what `kubectl describe` reads.
-    async fn events_about(
+    pub(super) async fn events_about(
         &self,
         ns: &str,
         kind: &str,
@@ -274,205 +261,7 @@ impl Connection {
             .await
     }
 
-    /// Reads only the chains of one pod, or of one claim and the pods using
-    /// it: about what `kubectl describe` reads, instead of a scan.
-    pub async fn target_chain(&self, ns: &str, target: &Target) -> Result<Collected, LiveError> {
-        let c = &self.client;
-        let version =
-            async { tokio::time::timeout(self.request_timeout, c.apiserver_version()).await };
-        let first = join4(
-            self.list::<Pod>(Api::namespaced(c.clone(), ns), ListParams::default()),
-            self.list::<PersistentVolumeClaim>(
-                Api::namespaced(c.clone(), ns),
-                ListParams::default(),
-            ),
-            self.cluster::<StorageClass>(),
-            self.cluster::<CSIDriver>(),
-        );
-        let (version, (pods, claims, classes, csi_drivers)) = join(version, first).await;
-        let server_version = self.version_of(version)?;
-        let mut r = Reading::default();
-        let pods = r.take(pods)?;
-        let claims = r.take(claims)?;
-        let classes = r.take(classes)?;
-        let csi_drivers = r.take(csi_drivers)?;
-        something_read(&self.server, &r)?;
-
-        // The pods whose chains matter, and the claims behind them.
-        let subjects: Vec<&Pod> = match target {
-            Target::Pod(name) => pods
-                .iter()
-                .filter(|p| p.metadata.name.as_deref() == Some(name))
-                .collect(),
-            Target::Claim(name) => pods
-                .iter()
-                .filter(|p| claim_names(p).iter().any(|u| &u.claim == name))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut wanted: Vec<String> = subjects
-            .iter()
-            .flat_map(|p| claim_names(p).into_iter().map(|u| u.claim))
-            .collect();
-        if let Target::Claim(name) = target {
-            wanted.push(name.clone());
-        }
-        wanted.sort();
-        wanted.dedup();
-        let volume_names: Vec<String> = claims
-            .iter()
-            .filter(|cl| {
-                cl.metadata
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| wanted.contains(n))
-            })
-            .filter_map(|cl| cl.spec.as_ref()?.volume_name.clone())
-            .filter(|v| !v.is_empty())
-            .collect();
-        let mut node_names: Vec<String> = subjects
-            .iter()
-            .filter_map(|p| p.spec.as_ref()?.node_name.clone())
-            .collect();
-        node_names.sort();
-        node_names.dedup();
-        // An unscheduled pod is placed against every node.
-        let unscheduled = subjects
-            .iter()
-            .any(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none());
-        let owners: Vec<String> = subjects
-            .iter()
-            .flat_map(|p| p.metadata.owner_references.iter().flatten())
-            .filter(|o| o.kind == "ReplicaSet")
-            .map(|o| o.name.clone())
-            .collect();
-        let pod_names: Vec<String> = subjects
-            .iter()
-            .filter_map(|p| p.metadata.name.clone())
-            .collect();
-
-        let events = join(
-            join_all(pod_names.iter().map(|p| self.events_about(ns, "Pod", p))),
-            join_all(
-                wanted
-                    .iter()
-                    .map(|cl| self.events_about(ns, "PersistentVolumeClaim", cl)),
-            ),
-        );
-        let volumes = join_all(
-            volume_names
-                .iter()
-                .map(|v| self.get::<PersistentVolume>(Api::all(c.clone()), v)),
-        );
-        let nodes = async {
-            if unscheduled {
-                vec![self.cluster::<Node>().await]
-            } else {
-                join_all(
-                    node_names
-                        .iter()
-                        .map(|n| self.get::<Node>(Api::all(c.clone()), n)),
-                )
-                .await
-            }
-        };
-        let csi_nodes = join_all(
-            node_names
-                .iter()
-                .map(|n| self.get::<CSINode>(Api::all(c.clone()), n)),
-        );
-        let attachments = async {
-            if node_names.is_empty() {
-                None
-            } else {
-                Some(self.cluster::<VolumeAttachment>().await)
-            }
-        };
-        // A claim restored from a snapshot: the snapshots of the namespace,
-        // their contents and classes.
-        let restores = claims.iter().any(|cl| {
-            cl.metadata
-                .name
-                .as_ref()
-                .is_some_and(|n| wanted.contains(n))
-                && crate::snapshot::data_source_of(cl).is_some_and(|d| d.is_snapshot())
-        });
-        let snapshots = async {
-            if restores {
-                Some(
-                    join3(
-                        self.list::<VolumeSnapshot>(
-                            Api::namespaced(c.clone(), ns),
-                            ListParams::default(),
-                        ),
-                        self.cluster::<VolumeSnapshotContent>(),
-                        self.cluster::<VolumeSnapshotClass>(),
-                    )
-                    .await,
-                )
-            } else {
-                None
-            }
-        };
-        let replica_sets = join_all(
-            owners
-                .iter()
-                .map(|rs| self.get::<ReplicaSet>(Api::namespaced(c.clone(), ns), rs)),
-        );
-        let (
-            (pod_events, claim_events),
-            volumes,
-            nodes,
-            csi_nodes,
-            (attachments, replica_sets, snapshots),
-        ) = join5(
-            events,
-            volumes,
-            nodes,
-            csi_nodes,
-            join3(attachments, replica_sets, snapshots),
-        )
-        .await;
-
-        let mut objects = Objects {
-            pods,
-            claims,
-            classes,
-            csi_drivers,
-            attachments: attachments
-                .map(|a| r.take(a))
-                .transpose()?
-                .unwrap_or_default(),
-            ..Objects::default()
-        };
-        for e in pod_events.into_iter().chain(claim_events) {
-            objects.events.extend(r.take(e)?);
-        }
-        for v in volumes {
-            objects.volumes.extend(r.take(v)?);
-        }
-        for n in nodes {
-            objects.nodes.extend(r.take(n)?);
-        }
-        for n in csi_nodes {
-            objects.csi_nodes.extend(r.take(n)?);
-        }
-        for rs in replica_sets {
-            objects.replica_sets.extend(r.take(rs)?);
-        }
-        if let Some((snapshots, contents, classes)) = snapshots {
-            objects.snapshots = r.take_optional(snapshots)?;
-            objects.snapshot_contents = r.take_optional(contents)?;
-            objects.snapshot_classes = r.take_optional(classes)?;
-            r.quiet_uninstalled();
-        }
-        Ok(Collected {
-            snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
-            server_version,
-        })
-    }
-
-    fn version_of(
+    pub(super) fn version_of(
         &self,
         version: Result<
             kube::Result<k8s_openapi::apimachinery::pkg::version::Info>,
@@ -493,8 +282,8 @@ impl Connection {
 
 /// What a read gave: its gaps, and whether any request gave objects.
 #[derive(Default)]
-struct Reading {
-    gaps: Vec<Gap>,
+pub(super) struct Reading {
+    pub(super) gaps: Vec<Gap>,
     answered: bool,
     /// Optional CRDs the server does not know (404).
     uninstalled: Vec<String>,
@@ -502,7 +291,10 @@ struct Reading {
 
 impl Reading {
     /// The items of a request, or nothing and a gap.
-    fn take<T>(&mut self, outcome: Result<Outcome<T>, LiveError>) -> Result<Vec<T>, LiveError> {
+    pub(super) fn take<T>(
+        &mut self,
+        outcome: Result<Outcome<T>, LiveError>,
+    ) -> Result<Vec<T>, LiveError> {
         Ok(match outcome? {
             Outcome::Items(items) => {
                 self.answered = true;
@@ -517,9 +309,35 @@ impl Reading {
 }
 
 impl Reading {
+    /// The items of several requests for one kind (events, by selector):
+    /// what each gave, and the first gap once.
+    pub(super) fn take_all<T>(
+        &mut self,
+        outcomes: Vec<Result<Outcome<T>, LiveError>>,
+    ) -> Result<Vec<T>, LiveError> {
+        let mut items = Vec::new();
+        let mut gapped = false;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Items(found) => {
+                    self.answered = true;
+                    items.extend(found);
+                }
+                Outcome::Gap(g) if !gapped => {
+                    gapped = true;
+                    self.gaps.push(g);
+                }
+                Outcome::Gap(_) => {}
+            }
+        }
+        Ok(items)
+    }
+}
+
+impl Reading {
     /// The items of a request for a CRD many clusters do not install: a
     /// 404 is noted apart, not a gap of its own.
-    fn take_optional<T>(
+    pub(super) fn take_optional<T>(
         &mut self,
         outcome: Result<Outcome<T>, LiveError>,
     ) -> Result<Vec<T>, LiveError> {
@@ -534,7 +352,7 @@ impl Reading {
 
     /// One quiet line for the optional CRDs that are not installed: on a
     /// cluster without snapshots that is normal, not a loss.
-    fn quiet_uninstalled(&mut self) {
+    pub(super) fn quiet_uninstalled(&mut self) {
         if self.uninstalled.is_empty() {
             return;
         }
@@ -550,7 +368,7 @@ impl Reading {
 
 /// A read where every request failed has nothing to diagnose: "no problem
 /// found" would mislead, so it is an error naming the first gap.
-fn something_read(server: &str, reading: &Reading) -> Result<(), LiveError> {
+pub(super) fn something_read(server: &str, reading: &Reading) -> Result<(), LiveError> {
     match reading.gaps.first() {
         Some(gap) if !reading.answered => Err(LiveError::NothingRead {
             server: server.to_string(),
@@ -565,6 +383,7 @@ fn something_read(server: &str, reading: &Reading) -> Result<(), LiveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::Objects;
 
     fn gap(resource: &str) -> Result<Outcome<()>, LiveError> {
         Ok(Outcome::Gap(Gap {
