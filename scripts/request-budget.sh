@@ -12,8 +12,10 @@
 # Environment: RUNS (timed runs per measure, default 5), TRIAGE_RUNS (passes
 # of the by-hand triage, default 3), PODS, CLAIMS, VOLUMES, NODES, EVENTS
 # (the generated cluster, default 2000/800/800/20/10000), KEEP=1 (leave a
-# cluster this script started running, and its files). The Markdown table
-# goes to stdout and to DIR/request-budget/results.md; progress to stderr.
+# cluster this script started running, and its files), BASELINE=PATH
+# (another build of the tool, e.g. an earlier release, measured beside this
+# one for the scan and the target). The Markdown table goes to stdout and
+# to DIR/request-budget/results.md; progress to stderr.
 #
 # What it does, and why:
 #   1. The cluster is scripts/live-cluster.sh's: a real kube-apiserver 1.20.2
@@ -27,11 +29,12 @@
 #      have no process here: the kubelet (node and pod status) and the CSI
 #      external-attacher (VolumeAttachment status), with the statuses the
 #      generator wrote for them.
-#   3. Measures: (a) the scan, (b) kubectl's plain fetch of the same lists,
-#      (c) `kubectl describe` of each broken pod and its claims, (d) one
-#      target against one `kubectl describe pod`, (e) the scan again with
-#      more than twice the broken pods (see BENCHMARKS.md, "Request budget
-#      on a live cluster").
+#   3. Measures: (a) the scan, with the bytes its answers hold and its peak
+#      memory, (b) kubectl's plain fetch of the same lists, (c) `kubectl
+#      describe` of each broken pod and its claims, (d) one target against
+#      one `kubectl describe pod`, (e) the scan again with more than twice
+#      the broken pods, (f) how far the watch cache trails a write (see
+#      BENCHMARKS.md, "Request budget on a live cluster").
 #   4. Every measured command runs as the user `doctor`, who holds only the
 #      ClusterRole of examples/rbac.yaml (kubectl included: that role covers
 #      every list and describe below). Requests are counted twice for the
@@ -60,7 +63,7 @@ die() {
 }
 
 usage() {
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case ${1:-} in
@@ -85,6 +88,8 @@ TARGET_DIR=$(cargo metadata --locked --format-version 1 --no-deps |
 DOCTOR=$TARGET_DIR/release/kubectl-storage_doctor
 SYNTH=$TARGET_DIR/release/synth
 [[ -x $DOCTOR && -x $SYNTH ]] || die "cargo built no $DOCTOR or $SYNTH"
+BASELINE=${BASELINE:-}
+[[ -z $BASELINE || -x $BASELINE ]] || die "BASELINE=$BASELINE is not an executable"
 
 # ---------------------------------------------------------------- the cluster
 
@@ -140,6 +145,7 @@ ADMIN=("$KUBECTL" --kubeconfig "$ADMIN_KUBECONFIG")
 # before each series: kubectl 1.20 keeps discovery for 10 minutes).
 KDOC=("$KUBECTL" --kubeconfig "$DOCTOR_KUBECONFIG" --cache-dir "$WORK/kubectl-cache")
 TOOL=("$DOCTOR" --kubeconfig "$DOCTOR_KUBECONFIG")
+BASE_TOOL=("$BASELINE" --kubeconfig "$DOCTOR_KUBECONFIG")
 
 # ---------------------------------------------------------------- helpers
 
@@ -220,14 +226,14 @@ run_measured() {
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
     t1=$(now_ms)
     mark "$end"
-    if [[ $rc -ge 2 || ($rc -eq 1 && $1 != "$DOCTOR") ]]; then
+    if [[ $rc -ge 2 || ($rc -eq 1 && $1 != "$DOCTOR" && $1 != "$BASELINE") ]]; then
         tail -n 5 "$WORK/$name.err" >&2
         die "$name: $* exited $rc"
     fi
     n=$(audit_count "$offset" "$begin" "$end")
     TIMES[$name]+="$((t1 - t0)) "
     AUDITS[$name]+="$n "
-    if [[ $1 == "$DOCTOR" ]]; then
+    if [[ $1 == "$DOCTOR" || ($1 == "$BASELINE" && -n $BASELINE) ]]; then
         local v
         v=$(sed -n 's/^storage-doctor: \([0-9]*\) requests\{0,1\} in [0-9]* ms$/\1/p' "$WORK/$name.err" | tail -n1)
         [[ -n $v ]] || die "$name: no request total on stderr (-v)"
@@ -469,10 +475,41 @@ count_objects() {
     done
 }
 
-# What a scan must cost: /version, then one LIST per kind, one more page per
-# 500 objects (src/source/live.rs, PAGE).
-expected_requests() {
-    awk '{ pages = int(($2 + 499) / 500); total += (pages > 0 ? pages : 1) } END { print total + 1 }' "$1"
+# The requests of a `-v` log by what they read.
+requests_by_kind() {
+    python3 - "$1" <<'EOF'
+import re, sys
+events = lists = gets = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"storage-doctor: #\d+ GET (\S+)", line)
+    if not m:
+        continue
+    path = m.group(1).split("?")[0]
+    if path == "/version":
+        gets += 1
+    elif path.endswith("/events"):
+        events += 1
+    else:
+        lists += 1
+print(f"{gets} /version, {lists} LISTs of objects and {events} LISTs of events")
+EOF
+}
+
+# The bytes of the answers to the GETs of a `-v` log, read again as the
+# admin (JSON, uncompressed).
+answer_bytes() {
+    local path total=0 n
+    while read -r path; do
+        n=$("${ADMIN[@]}" get --raw "$path" 2>/dev/null | wc -c) || n=0
+        total=$((total + n))
+    done < <(sed -n 's/^storage-doctor: #[0-9]* GET \(\S*\) → 200.*/\1/p' "$1")
+    echo "$total"
+}
+
+# Peak resident memory (KiB) of one run of CMD.
+peak_kib() {
+    /usr/bin/time -f '%M' -o "$WORK/time.txt" "$@" >/dev/null 2>&1 || true
+    tail -n1 "$WORK/time.txt"
 }
 
 # "n rule, ..." of the broken pods of a report, by the rank-1 rule.
@@ -490,7 +527,6 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 MEASURE_START=$SECONDS
 count_objects >"$WORK/objects.txt"
 log "objects: $(tr '\n' ' ' <"$WORK/objects.txt")"
-EXPECTED=$(expected_requests "$WORK/objects.txt")
 
 # The kinds of the scan that this server serves (1.20 serves no
 # csistoragecapacities; cronjobs only as batch/v1beta1, which kubectl reads
@@ -512,6 +548,17 @@ GET_LIST=$(
 log "a. kubectl-storage_doctor -A -o json, $RUNS runs"
 series scan "$RUNS" "${TOOL[@]}" -A -o json -v
 cp "$WORK/scan.out" "$WORK/scan.json"
+SCAN_KINDS=$(requests_by_kind "$WORK/scan.err")
+SCAN_BYTES=$(answer_bytes "$WORK/scan.err")
+SCAN_PEAK=$(peak_kib "${TOOL[@]}" -A -o json)
+log "a. $SCAN_KINDS; answers $SCAN_BYTES bytes; peak memory $SCAN_PEAK KiB"
+if [[ -n $BASELINE ]]; then
+    log "a0. the baseline $BASELINE, $RUNS runs"
+    series scan0 "$RUNS" "${BASE_TOOL[@]}" -A -o json -v
+    BASE_KINDS=$(requests_by_kind "$WORK/scan0.err")
+    BASE_BYTES=$(answer_bytes "$WORK/scan0.err")
+    BASE_PEAK=$(peak_kib "${BASE_TOOL[@]}" -A -o json)
+fi
 read -r SUBJECTS BROKEN WARNINGS INFOS BROKEN_PODS < <(report_summary "$WORK/scan.json")
 GAPS=$(python3 -c 'import json, sys; print(", ".join("%s (%s)" % (g["resource"], g["reason"]) for g in json.load(open(sys.argv[1]))["gaps"]) or "none")' "$WORK/scan.json")
 
@@ -562,6 +609,10 @@ EOF
 log "d. pod/$TARGET_POD -n $TARGET_NS ($TARGET_NS_PODS pods in the namespace), $RUNS runs each"
 series target "$RUNS" "${TOOL[@]}" -n "$TARGET_NS" "pod/$TARGET_POD" -o json -v
 series describe "$RUNS" "${KDOC[@]}" -n "$TARGET_NS" describe pod "$TARGET_POD"
+series target_consistent "$RUNS" "${TOOL[@]}" -n "$TARGET_NS" "pod/$TARGET_POD" -o json -v --consistent
+if [[ -n $BASELINE ]]; then
+    series target0 "$RUNS" "${BASE_TOOL[@]}" -n "$TARGET_NS" "pod/$TARGET_POD" -o json -v
+fi
 
 # e. more broken pods, the same objects: a clean-up gone wrong deletes the
 # StorageClass of the StatefulSets' claims, then the claims of running
@@ -629,9 +680,49 @@ series scan2 "$RUNS" "${TOOL[@]}" -A -o json -v
 cp "$WORK/scan2.out" "$WORK/scan2.json"
 read -r _ BROKEN2 _ _ BROKEN_PODS2 < <(report_summary "$WORK/scan2.json")
 
+# f. how far the watch cache trails a write: a ConfigMap created, then
+# listed with resourceVersion=0 (field-selected by name) until it shows.
+log "f. watch cache lag, 20 writes"
+: >"$WORK/proxy.out"
+"${ADMIN[@]}" proxy --port=0 >"$WORK/proxy.out" 2>&1 &
+PROXY_PID=$!
+port=""
+for ((i = 0; i < 100; i++)); do
+    port=$(sed -n 's/^Starting to serve on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/proxy.out")
+    [[ -z $port ]] || break
+    sleep 0.1
+done
+[[ -n $port ]] || die "kubectl proxy did not start: $(cat "$WORK/proxy.out")"
+LAG=$(
+    python3 - "http://127.0.0.1:$port" <<'EOF'
+import json, statistics, sys, time, urllib.request
+base = sys.argv[1]
+def call(method, path, body=None):
+    req = urllib.request.Request(base + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+lags = []
+for i in range(20):
+    name = f"cache-lag-{time.time_ns()}"
+    call("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": name}})
+    written = time.monotonic()
+    while not call("GET", "/api/v1/namespaces/default/configmaps?resourceVersion=0"
+                   f"&fieldSelector=metadata.name%3D{name}")["items"]:
+        pass
+    lags.append((time.monotonic() - written) * 1000)
+    call("DELETE", f"/api/v1/namespaces/default/configmaps/{name}")
+print(f"{statistics.median(lags):.1f} ms median, {max(lags):.1f} ms at most")
+EOF
+)
+kill "$PROXY_PID" 2>/dev/null || true
+wait "$PROXY_PID" 2>/dev/null || true
+PROXY_PID=
+log "f. the watch cache trails a write by $LAG"
+
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 MEASURE_SECONDS=$((SECONDS - MEASURE_START))
-EXPECTED2=$(expected_requests "$WORK/objects2.txt")
 RULES=$(broken_pod_rules "$WORK/scan.json")
 RULES2=$(broken_pod_rules "$WORK/scan2.json")
 # The counts that changed between (a) and (e).
@@ -664,14 +755,19 @@ version_of() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv
     echo
     echo "| measure | command | requests (\`-v\`) | requests (audit log) | wall ms, median (min–max) |"
     echo "|---|---|---:|---:|---:|"
+    [[ -z $BASELINE ]] || row "a0. scan by the baseline, $RUNS runs" "$(basename "$BASELINE") -A -o json" scan0
     row "a. scan, $RUNS runs" "kubectl-storage_doctor -A -o json" scan
     row "b. kubectl, the same lists, $RUNS runs" "kubectl get $GET_LIST -A -o json" get
     row "c. by hand: $TRIAGE_PODS broken pods and their $TRIAGE_CLAIMS claims, $TRIAGE_RUNS passes" "kubectl describe pod X; kubectl describe pvc Y (each)" triage
+    [[ -z $BASELINE ]] || row "d0. one target by the baseline, $RUNS runs" "$(basename "$BASELINE") -n $TARGET_NS pod/$TARGET_POD -o json" target0
     row "d. one target, $RUNS runs" "kubectl-storage_doctor -n $TARGET_NS pod/$TARGET_POD -o json" target
+    row "d. one target, consistent reads, $RUNS runs" "kubectl-storage_doctor -n $TARGET_NS pod/$TARGET_POD -o json --consistent" target_consistent
     row "d. one describe, $RUNS runs" "kubectl describe pod $TARGET_POD -n $TARGET_NS" describe
     row "e. scan, $BROKEN2 broken ($BROKEN_PODS2 pods), $RUNS runs" "kubectl-storage_doctor -A -o json" scan2
     echo
-    echo "- Expected from the object counts (/version, then one LIST per kind and one more per 500 objects): $EXPECTED requests for (a), $EXPECTED2 for (e)."
+    echo "- (a) reads $SCAN_KINDS; its answers hold $SCAN_BYTES bytes of JSON; its peak memory is $SCAN_PEAK KiB."
+    [[ -z $BASELINE ]] || echo "- (a0) reads $BASE_KINDS; its answers hold $BASE_BYTES bytes of JSON; its peak memory is $BASE_PEAK KiB."
+    echo "- (f) the watch cache, which serves every LIST of (a) and (d), trails a write by $LAG."
     echo "- First runs, not in the table: scan $(aud scan.cold) requests, kubectl get $(aud get.cold), describe $(aud describe.cold)."
     echo "- (b) lists ${#GET_KINDS[@]} kinds; not served by this server: ${SKIPPED_KINDS[*]:-none}. (d): $TARGET_NS holds $TARGET_NS_PODS pods."
     echo
@@ -679,14 +775,14 @@ version_of() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv
     echo "|---|---|---|"
     if [[ $(same_or_range "${AUDITS[scan]} ${AUDITS[scan2]}") != *–* ]]; then
         same=met
-    elif [[ $(same_or_range "${AUDITS[scan]}") == "$EXPECTED" && $(same_or_range "${AUDITS[scan2]}") == "$EXPECTED2" ]]; then
-        same="met: the difference is pages of the object counts"
     else
         same="not met"
     fi
     echo "| requests do not depend on how many objects are broken | $(same_or_range "${AUDITS[scan]}") requests with $BROKEN_PODS broken pods, $(same_or_range "${AUDITS[scan2]}") with $BROKEN_PODS2 | $same |"
     echo "| scan no slower than kubectl's fetch of the same lists | $(med scan) ms vs $(med get) ms ($(aud scan) vs $(aud get) requests) | $(verdict "$(med scan)" "$(med get)") |"
-    echo "| one target no slower than one \`kubectl describe pod\` | $(med target) ms vs $(med describe) ms ($(aud target) vs $(aud describe) requests) | $(verdict "$(med target)" "$(med describe)") |"
+    echo "| one target within 1.5× one \`kubectl describe pod\` | $(med target) ms vs $(med describe) ms ($(aud target) vs $(aud describe) requests) | $(verdict "$(med target)" "$(($(med describe) * 3 / 2))") |"
+    echo "| scan: at most 40 requests and 1,000 ms median | $(aud scan) requests, $(med scan) ms | $(verdict "$(aud scan)" 40), $(verdict "$(med scan)" 1000) |"
+    echo "| scan: peak memory within 2× the bytes of its answers | $SCAN_PEAK KiB vs $((SCAN_BYTES / 1024)) KiB | $(verdict "$SCAN_PEAK" "$((SCAN_BYTES * 2 / 1024))") |"
 } | tee "$WORK/results.md"
 if [[ $started_here -eq 0 || ${KEEP:-0} == 1 ]]; then
     log "results in $WORK/results.md; what each series requested (last run) in $WORK/*.audit.txt"
