@@ -574,3 +574,37 @@ fn events_are_read_by_type_and_reason_not_all_at_once() {
     );
     assert!(events.len() <= 10, "{events:#?}");
 }
+
+#[test]
+fn a_pod_target_is_read_by_gets_without_listing_its_namespace() {
+    let pod = r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"app","namespace":"default","uid":"u1","creationTimestamp":"2026-11-20T10:00:00Z"},"spec":{"containers":[{"name":"c","image":"busybox"}],"volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"data"}}]},"status":{"phase":"Pending"}}"#;
+    let (server, paths) = recording(move |path| {
+        if path.starts_with("/api/v1/namespaces/default/pods/app") {
+            ok(pod)
+        } else if path.starts_with("/api/v1/namespaces/default/persistentvolumeclaims/") {
+            status(404, "NotFound")
+        } else {
+            routes(path)
+        }
+    });
+    let run = run_as(&server, TOKEN_USER, &["pod/app"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(first_rank_one(&run.report), Some("claim-not-found"));
+    let paths = paths.lock().unwrap();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/api/v1/namespaces/default/pods?")),
+        "the namespace's pods are not listed: {paths:#?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.contains("/events?") && p.contains("involvedObject.name%3Dapp")),
+        "{paths:#?}"
+    );
+    // The version, the pod, classes, drivers, the claim, the pod's events,
+    // the nodes it could go to, and the namespace's claims to suggest the
+    // name meant.
+    assert!(paths.len() <= 8, "{paths:#?}");
+}
