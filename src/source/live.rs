@@ -6,6 +6,7 @@
 //!
 //! This module connects and classifies what goes wrong; [`read`] lists.
 
+mod components;
 mod kubelet;
 mod read;
 mod scan;

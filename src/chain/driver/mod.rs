@@ -4,6 +4,7 @@
 //! Deployment or StatefulSet), the node plugin (DaemonSet pods running
 //! `node-driver-registrar`), and the sidecars' leader-election Leases.
 
+use crate::csi_sidecars::{is_registrar, sidecar_of};
 use crate::drivers::Drivers;
 use crate::owners::owner_of;
 use crate::selector::Selector;
@@ -18,14 +19,6 @@ mod placement;
 pub use health::{leader_lease, stale_after, trouble, LeaseState, PodTrouble};
 pub use placement::{tolerates, why_not_on, KeptOff};
 
-/// The controller sidecars, by the last path element of their image.
-pub const SIDECARS: &[&str] = &[
-    "csi-provisioner",
-    "csi-attacher",
-    "csi-resizer",
-    "csi-snapshotter",
-];
-
 /// Words of a driver name that say nothing about which driver it is.
 const GENERIC: &[&str] = &[
     "csi",
@@ -39,42 +32,6 @@ const GENERIC: &[&str] = &[
     "storage",
     "x-k8s",
 ];
-
-/// `registry/path/csi-provisioner:v5.1.0@sha256:…` → `csi-provisioner`.
-pub fn image_name(image: &str) -> &str {
-    let image = image.split('@').next().unwrap_or(image);
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split(':').next().unwrap_or(last)
-}
-
-/// The same sidecars as some distributions name their images
-/// (`eks-distro/kubernetes-csi/external-provisioner`).
-const ALIASES: &[(&str, &str)] = &[
-    ("external-provisioner", "csi-provisioner"),
-    ("external-attacher", "csi-attacher"),
-    ("external-resizer", "csi-resizer"),
-];
-
-/// The controller sidecar a container runs, if any.
-pub fn sidecar_of(c: &Container) -> Option<&'static str> {
-    let name = image_name(c.image.as_deref().unwrap_or(""));
-    SIDECARS
-        .iter()
-        .copied()
-        .find(|s| name.ends_with(s))
-        .or_else(|| {
-            ALIASES
-                .iter()
-                .find(|(alias, _)| name.ends_with(alias))
-                .map(|(_, s)| *s)
-        })
-}
-
-/// Whether a container runs node-driver-registrar (or the legacy
-/// driver-registrar).
-pub fn is_registrar(c: &Container) -> bool {
-    image_name(c.image.as_deref().unwrap_or("")).ends_with("driver-registrar")
-}
 
 /// The leader-election lock name as the sidecars sanitise it: anything
 /// outside `[a-zA-Z0-9-]` becomes `-`, and a trailing `-` gets an `X`.
@@ -504,12 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn images_and_words() {
-        assert_eq!(
-            image_name("registry.k8s.io/sig-storage/csi-provisioner:v5.1.0@sha256:abc"),
-            "csi-provisioner"
-        );
-        assert_eq!(image_name("localhost:5000/csi-attacher"), "csi-attacher");
+    fn distinctive_words() {
         assert_eq!(distinctive("ebs.csi.aws.com"), Some("ebs"));
         assert_eq!(distinctive("csi.vsphere.vmware.com"), Some("vsphere"));
         assert_eq!(distinctive("driver.longhorn.io"), Some("longhorn"));

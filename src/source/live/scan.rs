@@ -67,8 +67,18 @@ impl Connection {
             self.cluster::<VolumeSnapshotContent>(),
             self.cluster::<VolumeSnapshotClass>(),
         );
-        let (version, (core, storage, workloads, snapshots)) =
-            join(version, join4(core, storage, workloads, snapshots)).await;
+        // In one namespace, the drivers' components elsewhere.
+        let components = async {
+            match ns {
+                Some(n) => Some(self.driver_components(n).await),
+                None => None,
+            }
+        };
+        let (version, ((core, storage, workloads, snapshots), components)) = join(
+            version,
+            join(join4(core, storage, workloads, snapshots), components),
+        )
+        .await;
         let server_version = self.version_of(version)?;
         let (pods, claims, events, (volumes, nodes)) = core;
         let (classes, csi_drivers, csi_nodes, (attachments, capacities)) = storage;
@@ -107,6 +117,9 @@ impl Connection {
         r.quiet_uninstalled();
         something_read(&self.server, &r)?;
         objects.events.retain(|e| filter.keeps(e));
+        if let Some(components) = components.transpose()? {
+            objects.add_components(components, &mut r.gaps);
+        }
         Ok(Collected {
             snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
             server_version,

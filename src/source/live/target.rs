@@ -3,7 +3,8 @@
 //! other pods are listed only when a rule may need them: holders of the
 //! claims (ReadWriteOncePod, Multi-Attach, a claim being deleted) or the
 //! users of a target claim; its other claims only when one is missing, to
-//! suggest the name meant.
+//! suggest the name meant. A pod that is not Running and Ready also reads
+//! its drivers' components wherever they run.
 
 use super::read::{something_read, Collected, Reading};
 use super::{Connection, LiveError};
@@ -11,8 +12,9 @@ use crate::events::EventFilter;
 use crate::scope::Target;
 use crate::snapshot::{claim_names, data_source_of, Objects, Snapshot};
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
-use futures::future::{join, join3, join5, join_all};
+use futures::future::{join, join3, join4, join5, join_all};
 use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, StorageClass, VolumeAttachment};
 use kube::api::{Api, ListParams};
@@ -208,14 +210,27 @@ impl Connection {
                 None
             }
         };
-        let (claim_events, volumes, nodes, csi_nodes, (attachments, others, snapshots)) = join5(
-            claim_events,
-            volumes,
-            nodes,
-            csi_nodes,
-            join3(attachments, others, snapshots),
-        )
-        .await;
+        // A pod that is not Running and Ready may wait on its driver: the
+        // driver's components and the sidecars' leader Leases, wherever
+        // they run.
+        let needs_drivers =
+            matches!(target, Target::Claim(_)) || pods.iter().any(|p| !running_and_ready(p));
+        let drivers = async {
+            if needs_drivers {
+                Some(join(self.driver_components(ns), self.cluster::<Lease>()).await)
+            } else {
+                None
+            }
+        };
+        let (claim_events, volumes, nodes, csi_nodes, (attachments, others, snapshots, drivers)) =
+            join5(
+                claim_events,
+                volumes,
+                nodes,
+                csi_nodes,
+                join4(attachments, others, snapshots, drivers),
+            )
+            .await;
 
         let mut objects = Objects {
             pods,
@@ -249,6 +264,10 @@ impl Connection {
         }
         for n in nodes {
             objects.nodes.extend(r.take(n)?);
+        }
+        if let Some((components, leases)) = drivers {
+            objects.add_components(components?, &mut r.gaps);
+            objects.leases = r.take(leases)?;
         }
         if let Some((snapshots, contents, classes)) = snapshots {
             objects.snapshots = r.take_optional(snapshots)?;
