@@ -608,3 +608,21 @@ fn a_pod_target_is_read_by_gets_without_listing_its_namespace() {
     // meant, and the drivers' workloads and Leases wherever they run.
     assert!(paths.len() <= 12, "{paths:#?}");
 }
+
+#[test]
+fn a_pod_target_that_does_not_exist_suggests_the_name_meant() {
+    let server = serve(|_, path| {
+        if path.starts_with("/api/v1/namespaces/default/pods/") {
+            status(404, "NotFound")
+        } else {
+            routes(path)
+        }
+    });
+    let run = run_as(&server, TOKEN_USER, &["pod/apq"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did you mean pod/app?"),
+        "{}",
+        run.stderr
+    );
+}

@@ -35,12 +35,20 @@ impl Connection {
             async { tokio::time::timeout(self.request_timeout, c.apiserver_version()).await };
         let pods_api = || Api::<Pod>::namespaced(c.clone(), ns);
         let claims_api = || Api::<PersistentVolumeClaim>::namespaced(c.clone(), ns);
-        // The target itself, and the classes and drivers: few and small, and
-        // the default class and the other classes a fix may suggest.
+        // The target itself (a claim with the namespace's pods, among them
+        // its users), and the classes and drivers: few and small, and the
+        // default class and the other classes a fix may suggest.
         let subject = async {
             match target {
                 Target::Pod(name) => (Some(self.get(pods_api(), name).await), None),
-                Target::Claim(name) => (None, Some(self.get(claims_api(), name).await)),
+                Target::Claim(name) => {
+                    let (claim, pods) = join(
+                        self.get(claims_api(), name),
+                        self.list(pods_api(), ListParams::default()),
+                    )
+                    .await;
+                    (Some(pods), Some(claim))
+                }
                 _ => (None, None),
             }
         };
@@ -55,8 +63,18 @@ impl Connection {
         .await;
         let server_version = self.version_of(version)?;
         let mut r = Reading::default();
-        let (pod, target_claim) = subject;
-        let pods = pod.map(|p| r.take(p)).transpose()?.unwrap_or_default();
+        let (pods_read, target_claim) = subject;
+        let pods_read = pods_read
+            .map(|p| r.take(p))
+            .transpose()?
+            .unwrap_or_default();
+        // The pods whose chains matter; the others were read as users.
+        let (pods, listed): (Vec<Pod>, Vec<Pod>) = match target {
+            Target::Claim(name) => pods_read
+                .into_iter()
+                .partition(|p| claim_names(p).iter().any(|u| &u.claim == name)),
+            _ => (pods_read, Vec::new()),
+        };
         let target_claim = target_claim
             .map(|cl| r.take(cl))
             .transpose()?
@@ -117,10 +135,14 @@ impl Connection {
             .iter()
             .filter_map(|cl| cl.metadata.name.clone())
             .collect();
-        let missing_claim = wanted.iter().any(|w| !claim_names_read.contains(w));
-        let needs_pods = matches!(target, Target::Claim(_))
-            || (pods.iter().any(|p| !running_and_ready(p))
-                && found_claims.iter().any(may_be_held_elsewhere));
+        // A target or a claim that does not exist: the namespace's names,
+        // for the error to suggest the one meant.
+        let missing_claim = wanted.iter().any(|w| !claim_names_read.contains(w))
+            || matches!(target, Target::Claim(_)) && claim_names_read.is_empty();
+        let missing_pod = matches!(target, Target::Pod(_)) && pods.is_empty();
+        let needs_pods = matches!(target, Target::Pod(_))
+            && pods.iter().any(|p| !running_and_ready(p))
+            && found_claims.iter().any(may_be_held_elsewhere);
         let volume_names: Vec<String> = found_claims
             .iter()
             .filter_map(|cl| cl.spec.as_ref()?.volume_name.clone())
@@ -175,7 +197,9 @@ impl Connection {
         };
         let others = async {
             let pods = async {
-                if needs_pods {
+                if missing_pod {
+                    Some(self.list(pods_api(), ListParams::default()).await)
+                } else if needs_pods {
                     Some(
                         self.list(pods_api(), ListParams::default().fields(UNFINISHED_PODS))
                             .await,
@@ -233,7 +257,7 @@ impl Connection {
             .await;
 
         let mut objects = Objects {
-            pods,
+            pods: pods.into_iter().chain(listed).collect(),
             claims: found_claims,
             classes,
             csi_drivers,
