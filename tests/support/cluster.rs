@@ -85,14 +85,18 @@ impl Cluster {
             return run;
         }
         let consistent: Vec<&str> = args.iter().copied().chain(["--consistent"]).collect();
+        let findings = |r: &Run| (r.code, rank_one(&r.report), r.report["summary"].clone());
+        let again = self.run_once(kubeconfig, &consistent);
+        if findings(&run) == findings(&again) {
+            return run;
+        }
+        // The cluster may have moved between the two runs (a controller
+        // acting): both once more, back to back, must agree.
+        let run = self.run_once(kubeconfig, args);
         let again = self.run_once(kubeconfig, &consistent);
         assert_eq!(
-            (run.code, rank_one(&run.report), &run.report["summary"]),
-            (
-                again.code,
-                rank_one(&again.report),
-                &again.report["summary"]
-            ),
+            findings(&run),
+            findings(&again),
             "{args:?}: the watch cache and a consistent read disagree:\n{}\n{}",
             run.stderr,
             again.stderr
