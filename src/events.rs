@@ -127,9 +127,28 @@ impl NormalEvent {
 
 const CLAIM: &str = "PersistentVolumeClaim";
 
-/// Kinds whose Normal events all come from storage controllers and are
-/// few: one request reads them all, instead of one per reason.
-const STORAGE_KINDS: &[&str] = &[CLAIM, "PersistentVolume", "VolumeSnapshot"];
+/// Normal reasons posted for each step of a container's and a pod's life,
+/// each node heartbeat and each rollout: most of a cluster's events, and
+/// never read by a rule. The server leaves them out of its answer.
+const LIFECYCLE_NOISE: &[&str] = &[
+    "Pulling",
+    "Pulled",
+    "Created",
+    "Started",
+    "Killing",
+    "SandboxChanged",
+    "ScalingReplicaSet",
+    "SuccessfulDelete",
+    "Completed",
+    "SawCompletedJob",
+    "LeaderElection",
+    "Starting",
+    "RegisteredNode",
+    "NodeHasSufficientMemory",
+    "NodeHasNoDiskPressure",
+    "NodeHasSufficientPID",
+    "NodeAllocatableEnforced",
+];
 
 /// The Normal events that end a failure's flow ([`Timeline::current`]):
 /// without them an old failure would read as current.
@@ -166,25 +185,19 @@ impl EventFilter {
     }
 
     /// The field selectors of the event LISTs that read what the filter
-    /// keeps: the Warnings; all Normal events of a storage kind; each
-    /// other reason, about its kind when it names one. What they return
-    /// beyond the filter is dropped after reading.
+    /// keeps: the Warnings, and the Normal events but the lifecycle noise
+    /// no rule reads. Two, not one per reason: the API server keeps no
+    /// watch cache of events, so every event LIST, however selective,
+    /// reads all the events from etcd. What they return beyond the filter
+    /// is dropped after reading.
     pub fn field_selectors(&self) -> Vec<String> {
-        let mut out = vec!["type=Warning".to_string()];
-        let whole = |k: &str| STORAGE_KINDS.contains(&k);
-        for w in &self.wanted {
-            let selector = match (w.about, w.reason) {
-                (Some(k), _) if whole(k) => format!("type=Normal,involvedObject.kind={k}"),
-                (Some(k), None) => format!("type=Normal,involvedObject.kind={k}"),
-                (Some(k), Some(r)) => format!("type=Normal,involvedObject.kind={k},reason={r}"),
-                (None, Some(r)) => format!("type=Normal,reason={r}"),
-                (None, None) => "type=Normal".to_string(),
-            };
-            out.push(selector);
+        let wanted = |r: &str| self.wanted.iter().any(|w| w.reason == Some(r));
+        let mut normal = "type=Normal".to_string();
+        for noise in LIFECYCLE_NOISE.iter().filter(|r| !wanted(r)) {
+            normal.push_str(",reason!=");
+            normal.push_str(noise);
         }
-        out[1..].sort_unstable();
-        out.dedup();
-        out
+        vec!["type=Warning".to_string(), normal]
     }
 }
 
@@ -350,17 +363,19 @@ mod tests {
             "default",
             "nightly"
         )));
-        // Claims and snapshots: one request each; other reasons: one each.
-        assert_eq!(
-            filter.field_selectors(),
-            [
-                "type=Warning",
-                "type=Normal,involvedObject.kind=PersistentVolumeClaim",
-                "type=Normal,involvedObject.kind=Pod,reason=Scheduled",
-                "type=Normal,involvedObject.kind=VolumeSnapshot",
-                "type=Normal,reason=SuccessfulCreate",
-            ]
+        // Two requests: the Warnings, and the Normal events but the noise.
+        let selectors = filter.field_selectors();
+        assert_eq!(selectors.len(), 2);
+        assert_eq!(selectors[0], "type=Warning");
+        assert!(
+            selectors[1].starts_with("type=Normal,reason!=Pulling,"),
+            "{}",
+            selectors[1]
         );
+        // A rule that reads a noisy reason gets it.
+        let killing = EventFilter::new([NormalEvent::about("Pod", "Killing")]);
+        assert!(!killing.field_selectors()[1].contains("Killing"));
+        assert!(filter.field_selectors()[1].contains("reason!=Killing"));
     }
 
     #[test]
