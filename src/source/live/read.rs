@@ -5,6 +5,7 @@ use super::{Connection, LiveError};
 use crate::kinds::Stored;
 use crate::scope::Target;
 use crate::snapshot::{claim_names, Gap, Objects, Snapshot};
+use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4, join5, join_all};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -189,10 +190,11 @@ impl Connection {
                 self.namespaced::<CronJob>(scope, None),
             ),
         );
-        let snapshots = join3(
+        let snapshots = join4(
             self.namespaced::<VolumeSnapshot>(scope, None),
             self.cluster::<VolumeSnapshotContent>(),
             self.cluster::<VolumeSnapshotClass>(),
+            self.cluster::<VolumePopulator>(),
         );
         let (version, (core, storage, workloads, snapshots)) =
             join(version, join4(core, storage, workloads, snapshots)).await;
@@ -205,7 +207,7 @@ impl Connection {
             (deployments, replica_sets, leases),
             (stateful_sets, daemon_sets, jobs, cron_jobs),
         ) = workloads;
-        let (snapshots, snapshot_contents, snapshot_classes) = snapshots;
+        let (snapshots, snapshot_contents, snapshot_classes, populators) = snapshots;
         let mut r = Reading::default();
         let objects = Objects {
             pods: r.take(pods)?,
@@ -230,6 +232,7 @@ impl Connection {
             snapshots: r.take_optional(snapshots)?,
             snapshot_contents: r.take_optional(snapshot_contents)?,
             snapshot_classes: r.take_optional(snapshot_classes)?,
+            populators: r.take_optional(populators)?,
         };
         r.quiet_uninstalled();
         something_read(&self.server, &r)?;
@@ -414,6 +417,21 @@ impl Connection {
                 None
             }
         };
+        // A claim a volume populator fills: the populators' registrations.
+        let populated = claims.iter().any(|cl| {
+            cl.metadata
+                .name
+                .as_ref()
+                .is_some_and(|n| wanted.contains(n))
+                && crate::snapshot::data_source_of(cl).is_some_and(|d| d.is_populated())
+        });
+        let populators = async {
+            if populated {
+                Some(self.cluster::<VolumePopulator>().await)
+            } else {
+                None
+            }
+        };
         let replica_sets = join_all(
             owners
                 .iter()
@@ -424,13 +442,13 @@ impl Connection {
             volumes,
             nodes,
             csi_nodes,
-            (attachments, replica_sets, snapshots),
+            (attachments, replica_sets, snapshots, populators),
         ) = join5(
             events,
             volumes,
             nodes,
             csi_nodes,
-            join3(attachments, replica_sets, snapshots),
+            join4(attachments, replica_sets, snapshots, populators),
         )
         .await;
 
@@ -464,8 +482,11 @@ impl Connection {
             objects.snapshots = r.take_optional(snapshots)?;
             objects.snapshot_contents = r.take_optional(contents)?;
             objects.snapshot_classes = r.take_optional(classes)?;
-            r.quiet_uninstalled();
         }
+        if let Some(populators) = populators {
+            objects.populators = r.take_optional(populators)?;
+        }
+        r.quiet_uninstalled();
         Ok(Collected {
             snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
             server_version,
@@ -539,11 +560,19 @@ impl Reading {
             return;
         }
         let names = std::mem::take(&mut self.uninstalled);
+        let mut groups: Vec<&str> = names
+            .iter()
+            .filter_map(|r| crate::kinds::ALL.iter().find(|k| k.resource == r))
+            .map(|k| k.group)
+            .collect();
+        groups.dedup();
         self.gaps.push(Gap {
             resource: names.join(","),
             reason: "NotInstalled".to_string(),
-            message: "the snapshot.storage.k8s.io CRDs are not installed on this cluster"
-                .to_string(),
+            message: format!(
+                "the {} CRDs are not installed on this cluster",
+                groups.join(" and ")
+            ),
         });
     }
 }
@@ -575,7 +604,7 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_crds_that_are_not_installed_make_one_quiet_gap() {
+    fn optional_crds_that_are_not_installed_make_one_quiet_gap() {
         let not_found = |resource: &str| -> Result<Outcome<()>, LiveError> {
             Ok(Outcome::Gap(Gap {
                 resource: resource.to_string(),
@@ -589,12 +618,17 @@ mod tests {
             "volumesnapshots",
             "volumesnapshotcontents",
             "volumesnapshotclasses",
+            "volumepopulators",
         ] {
             reading.take_optional(not_found(r)).unwrap();
         }
         reading.quiet_uninstalled();
         assert_eq!(reading.gaps.len(), 1);
         assert_eq!(reading.gaps[0].reason, "NotInstalled");
+        assert_eq!(
+            reading.gaps[0].message,
+            "the snapshot.storage.k8s.io and populator.storage.k8s.io CRDs are not installed on this cluster"
+        );
         let snap = Snapshot::new(Objects::default(), reading.gaps, None);
         assert!(!snap.has("volumesnapshotcontents"));
         assert!(snap.has("pods"));
