@@ -339,7 +339,12 @@ fn unable(ctx: &Ctx, c: &ClaimChain, driver: &str) -> Option<(String, Vec<String
                     .and_then(|x| x.metadata.creation_timestamp.as_ref())
                     .is_some_and(|t| ctx.snap.now.duration_since(t.0).as_secs() > RESTORE_GRACE_SECONDS);
                 let ready = src.snapshot.is_some_and(|vs| vs.ready() == Some(true));
-                if !(no_class && asked && waited && ready) {
+                // The provisioner took the claim up and never finished:
+                // not a provisioner that is down.
+                let timeline = crate::events::Timeline::new(&c.events);
+                let tried = timeline.latest("Provisioning").is_some()
+                    && timeline.latest("ProvisioningSucceeded").is_none();
+                if !(no_class && asked && waited && ready && tried) {
                     return None;
                 }
                 format!("no VolumeSnapshotClass names {driver}, the driver of StorageClass \"{class}\": snapshots are not set up for it on this cluster, and the restore into it waits")
@@ -470,6 +475,11 @@ mod tests {
                     .push(pvc("restored").class("fast").restored_from("nightly"));
                 o.snapshots.push(volume_snapshot("nightly", true));
                 o.snapshot_classes.extend(classes);
+                o.events.push(
+                    event("Provisioning", "External provisioner is provisioning volume for claim \"default/restored\"")
+                        .at("2026-11-20T10:25:00Z")
+                        .about("PersistentVolumeClaim", "default", "restored"),
+                );
                 o.events.push(
                     event("ExternalProvisioning", "waiting")
                         .at("2026-11-20T10:20:00Z")
