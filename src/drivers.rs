@@ -1,5 +1,5 @@
 //! What each provisioner can do: access modes per volume mode, expansion,
-//! node-locality, attach. A built-in table, extended or overridden by a user
+//! node-locality, attach, snapshots and clones. A built-in table, extended or overridden by a user
 //! file in the same format. Unknown drivers are never guessed about.
 
 use serde::Deserialize;
@@ -27,6 +27,13 @@ pub struct Driver {
     /// Provisions nothing: PVs must be created by hand.
     #[serde(default)]
     pub static_only: bool,
+    /// Whether the driver takes snapshots and restores claims from them;
+    /// `None`: not known, never guessed.
+    #[serde(default)]
+    pub snapshot: Option<bool>,
+    /// Whether the driver clones a claim into a new one; `None`: not known.
+    #[serde(default)]
+    pub clone: Option<bool>,
     #[serde(default)]
     pub note: Option<String>,
     /// Where the driver's own pods are, for drivers that neither name
@@ -170,6 +177,22 @@ mod tests {
             .unwrap();
         assert_eq!(hints.namespace.as_deref(), Some("storage"));
         assert_eq!(hints.node_plugin, None);
+    }
+
+    #[test]
+    fn snapshot_and_clone_support_is_known_or_left_unknown() {
+        let kb = Drivers::built_in();
+        let ebs = kb.get("ebs.csi.aws.com").unwrap();
+        assert_eq!((ebs.snapshot, ebs.clone), (Some(true), Some(false)));
+        let efs = kb.get("efs.csi.aws.com").unwrap();
+        assert_eq!((efs.snapshot, efs.clone), (Some(false), Some(false)));
+        let pd = kb.get("pd.csi.storage.gke.io").unwrap();
+        assert_eq!((pd.snapshot, pd.clone), (Some(true), Some(true)));
+        let mut kb = Drivers::built_in();
+        kb.extend_from_yaml("drivers:\n  - name: my.csi.example.com\n    snapshot: true\n")
+            .unwrap();
+        let mine = kb.get("my.csi.example.com").unwrap();
+        assert_eq!((mine.snapshot, mine.clone), (Some(true), None));
     }
 
     #[test]

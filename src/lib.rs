@@ -28,6 +28,7 @@ pub mod source;
 pub mod spinner;
 pub mod text;
 pub mod volume_errors;
+pub mod volume_populator;
 pub mod volume_snapshot;
 
 #[cfg(test)]

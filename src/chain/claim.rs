@@ -19,6 +19,9 @@ pub struct SourceChain<'a> {
     pub snapshot_class: Option<&'a VolumeSnapshotClass>,
     /// The source claim of a clone.
     pub claim: Option<&'a PersistentVolumeClaim>,
+    /// Whether the source's kind could be read: a source not found is then
+    /// missing, else unknown.
+    pub readable: bool,
 }
 
 impl<'a> SourceChain<'a> {
@@ -32,6 +35,11 @@ impl<'a> SourceChain<'a> {
             content: None,
             snapshot_class: None,
             claim: None,
+            readable: if source.is_snapshot() {
+                snap.has("volumesnapshots")
+            } else {
+                snap.has("persistentvolumeclaims")
+            },
         };
         if source.is_snapshot() {
             chain.snapshot = snap.volume_snapshot(namespace, source.name);
@@ -56,6 +64,7 @@ impl<'a> SourceChain<'a> {
     pub fn state(&self) -> (String, bool) {
         if self.source.is_snapshot() {
             match self.snapshot {
+                None if !self.readable => ("not read".to_string(), false),
                 None => ("missing".to_string(), false),
                 Some(s) if s.metadata.deletion_timestamp.is_some() => {
                     ("Terminating".to_string(), false)
@@ -67,6 +76,7 @@ impl<'a> SourceChain<'a> {
             }
         } else if self.source.is_claim() {
             match self.claim {
+                None if !self.readable => ("not read".to_string(), false),
                 None => ("missing".to_string(), false),
                 Some(c) => {
                     let phase = c

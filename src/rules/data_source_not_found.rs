@@ -101,20 +101,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         ));
     }
     if !state_known {
-        cause = cause
-            .evidence_all(gap_lines(ctx, &[resource]))
-            .evidence_all(
-                ctx.snap
-                    .gaps
-                    .iter()
-                    .filter(|g| g.resource.contains(resource) && g.resource.contains(','))
-                    .map(|g| {
-                        format!(
-                            "{} could not be read ({}): {}",
-                            g.resource, g.reason, g.message
-                        )
-                    }),
-            );
+        cause = cause.evidence_all(gap_lines(ctx, &[resource]));
         if not_found_event.is_none() {
             cause = cause.confidence(Confidence::Medium);
         }

@@ -2,6 +2,7 @@
 //! analysis looks things up by. Built once by a source; read-only afterwards.
 
 use crate::events::{self, EventFilter};
+use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Node, PersistentVolume, PersistentVolumeClaim, Pod};
@@ -343,6 +344,15 @@ impl Snapshot {
             .collect();
         found.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         found
+    }
+
+    /// The VolumePopulators that register data sources of `group`/`kind`.
+    pub fn populators_of(&self, group: &str, kind: &str) -> Vec<&VolumePopulator> {
+        self.objects
+            .populators
+            .iter()
+            .filter(|p| p.registers(group, kind))
+            .collect()
     }
 
     pub fn csi_driver(&self, name: &str) -> Option<&CSIDriver> {

@@ -3,6 +3,7 @@
 //! dropped and the moment of a capture estimated.
 
 use crate::events;
+use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -110,6 +111,8 @@ pub struct Objects {
     pub snapshots: Vec<VolumeSnapshot>,
     pub snapshot_contents: Vec<VolumeSnapshotContent>,
     pub snapshot_classes: Vec<VolumeSnapshotClass>,
+    /// Registrations of volume populators.
+    pub populators: Vec<VolumePopulator>,
 }
 
 /// The same object read twice (overlapping captures) is kept once: the copy
@@ -164,6 +167,7 @@ pub(super) fn dedup(o: &mut Objects) {
     keep_newest(&mut o.snapshots, |x| &x.metadata);
     keep_newest(&mut o.snapshot_contents, |x| &x.metadata);
     keep_newest(&mut o.snapshot_classes, |x| &x.metadata);
+    keep_newest(&mut o.populators, |x| &x.metadata);
 }
 
 /// The newest moment the capture shows, not after `limit`: object

@@ -31,7 +31,9 @@ pub fn provisioning_failure<'a>(c: &'a ClaimChain<'a>) -> Option<&'a Event> {
         || m.contains("data source")
         || m.contains("snapshot")
         || m.contains("PVC")
-        || m.contains("cloning");
+        || m.contains("cloning")
+        || m.contains("clone operations")
+        || m.contains("CLONE_VOLUME");
     about_source.then_some(e)
 }
 
@@ -110,6 +112,15 @@ fn snapshot_driver<'a>(
     pv.spec.as_ref()?.csi.as_ref().map(|c| c.driver.as_str())
 }
 
+/// The provisioner of the snapshot's source claim's class: the driver of a
+/// volume that is not CSI (a local path, a static volume).
+fn source_provisioner<'a>(ctx: &Ctx<'a>, vs: &VolumeSnapshot) -> Option<&'a str> {
+    let ns = vs.metadata.namespace.as_deref().unwrap_or("");
+    let claim = ctx.snap.claim(ns, vs.source_claim()?)?;
+    let class = claim.spec.as_ref()?.storage_class_name.as_deref()?;
+    ctx.snap.class(class).map(|sc| sc.provisioner.as_str())
+}
+
 /// Everything the snapshot's state, content, class and events say is wrong.
 pub fn snapshot_trouble(ctx: &Ctx, vs: &VolumeSnapshot) -> SnapshotTrouble {
     let ns = vs.metadata.namespace.as_deref().unwrap_or("");
@@ -183,6 +194,21 @@ pub fn snapshot_trouble(ctx: &Ctx, vs: &VolumeSnapshot) -> SnapshotTrouble {
         ));
     }
     let driver = snapshot_driver(ctx, vs, content);
+    if !ready {
+        if let Some(d) = driver
+            .or_else(|| source_provisioner(ctx, vs))
+            .filter(|d| ctx.drivers.get(d).and_then(|x| x.snapshot) == Some(false))
+        {
+            t.fault = true;
+            if t.state.is_empty() {
+                t.state = format!("its driver {d} cannot take snapshots");
+            }
+            t.evidence.push(format!(
+                "{d} cannot take snapshots (driver table): this snapshot will never be cut"
+            ));
+            t.fix.push(format!("a volume of {d} cannot be snapshotted: copy its data another way (a Job that mounts the claim and copies with rsync or tar into a claim of a class whose driver can snapshot, or a backup tool's file-level backup), then delete this snapshot ({} delete volumesnapshot {name})", kubectl_ns(ns)));
+        }
+    }
     if let Some((line, fix)) = class_line(ctx, vs, driver) {
         // Only a snapshot not yet cut needs its class.
         if content.is_none() {

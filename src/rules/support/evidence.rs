@@ -47,7 +47,8 @@ pub fn gap_lines(ctx: &Ctx, resources: &[&str]) -> Vec<String> {
     ctx.snap
         .gaps
         .iter()
-        .filter(|g| resources.contains(&g.resource.as_str()))
+        // One gap may name several resources (`a,b`).
+        .filter(|g| g.resource.split(',').any(|r| resources.contains(&r)))
         .map(|g| {
             format!(
                 "{} could not be read ({}): {}",

@@ -66,6 +66,14 @@ pub fn classify(message: &str) -> ErrorKind {
         ErrorKind::NoProvisioner
     } else if lower.contains("block volume") || lower.contains("volumemode") {
         ErrorKind::VolumeMode
+    } else if m.contains("does not support snapshot restore")
+        || m.contains("does not support clone operations")
+        || m.contains("CREATE_DELETE_SNAPSHOT capability")
+        || m.contains("CLONE_VOLUME capability")
+    {
+        // external-provisioner's refusal of a restore or a clone: the
+        // driver's controller capabilities, not a volume capability.
+        ErrorKind::DataSource
     } else if refuses_capability(&description(&lower)) {
         ErrorKind::AccessMode
     } else if m.contains("error generating accessibility requirements")
@@ -238,6 +246,13 @@ mod tests {
             classify("rpc error: code = InvalidArgument desc = block volumes are not supported"),
             ErrorKind::VolumeMode
         );
+        // A driver without snapshot or clone support: the data source.
+        for m in [
+            "failed to provision volume with StorageClass \"x\": CSI driver does not support snapshot restore: controller CREATE_DELETE_SNAPSHOT capability is not reported",
+            "CSI driver does not support clone operations: controller CLONE_VOLUME capability is not reported",
+        ] {
+            assert_eq!(classify(m), ErrorKind::DataSource, "{m}");
+        }
     }
 
     #[test]

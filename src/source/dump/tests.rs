@@ -97,6 +97,32 @@ fn snapshot_kinds_decode_in_v1_and_v1beta1_and_their_absence_is_quiet() {
 }
 
 #[test]
+fn volume_populators_decode_and_their_absence_is_a_gap_only_for_populated_claims() {
+    let loaded = load_text(
+        "apiVersion: populator.storage.k8s.io/v1beta1\nkind: VolumePopulator\nmetadata: {name: hello}\nsourceKind: {group: hello.example.com, kind: Hello}\n---\napiVersion: populator.storage.k8s.io/v1alpha1\nkind: VolumePopulator\nmetadata: {name: old}\nsourceKind: {group: old.example.com, kind: Old}\n",
+    )
+    .unwrap();
+    let populators = &loaded.snapshot.objects.populators;
+    assert_eq!(populators.len(), 2);
+    assert!(populators[1].registers("old.example.com", "Old"));
+    let claim = |source: &str| {
+        load_text(&format!("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: a, namespace: x}}\nspec: {{dataSourceRef: {source}}}\n"))
+            .unwrap()
+            .snapshot
+            .gaps
+            .iter()
+            .filter(|g| g.resource == "volumepopulators")
+            .map(|g| g.reason.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        claim("{apiGroup: hello.example.com, kind: Hello, name: h}"),
+        ["NotCaptured"]
+    );
+    assert!(claim("{kind: PersistentVolumeClaim, name: b}").is_empty());
+}
+
+#[test]
 fn typed_list_items_inherit_the_kind() {
     let loaded = load_text(
         r#"{"kind":"PersistentVolumeClaimList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"a","namespace":"x"},"spec":{}}]}"#,

@@ -76,6 +76,16 @@ pub(super) fn uncaptured(o: &Objects) -> Vec<Gap> {
             "snapshots are bound to contents",
         );
     }
+    let populated = o
+        .claims
+        .iter()
+        .any(|c| crate::snapshot::data_source_of(c).is_some_and(|d| d.is_populated()));
+    if o.populators.is_empty() && populated {
+        gap(
+            &kinds::VOLUME_POPULATOR,
+            "claims are filled by volume populators",
+        );
+    }
     if o.events.is_empty() {
         gap(
             &kinds::EVENT,

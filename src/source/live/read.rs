@@ -357,11 +357,19 @@ impl Reading {
             return;
         }
         let names = std::mem::take(&mut self.uninstalled);
+        let mut groups: Vec<&str> = names
+            .iter()
+            .filter_map(|r| crate::kinds::ALL.iter().find(|k| k.resource == r))
+            .map(|k| k.group)
+            .collect();
+        groups.dedup();
         self.gaps.push(Gap {
             resource: names.join(","),
             reason: "NotInstalled".to_string(),
-            message: "the snapshot.storage.k8s.io CRDs are not installed on this cluster"
-                .to_string(),
+            message: format!(
+                "the {} CRDs are not installed on this cluster",
+                groups.join(" and ")
+            ),
         });
     }
 }
@@ -394,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_crds_that_are_not_installed_make_one_quiet_gap() {
+    fn optional_crds_that_are_not_installed_make_one_quiet_gap() {
         let not_found = |resource: &str| -> Result<Outcome<()>, LiveError> {
             Ok(Outcome::Gap(Gap {
                 resource: resource.to_string(),
@@ -408,12 +416,17 @@ mod tests {
             "volumesnapshots",
             "volumesnapshotcontents",
             "volumesnapshotclasses",
+            "volumepopulators",
         ] {
             reading.take_optional(not_found(r)).unwrap();
         }
         reading.quiet_uninstalled();
         assert_eq!(reading.gaps.len(), 1);
         assert_eq!(reading.gaps[0].reason, "NotInstalled");
+        assert_eq!(
+            reading.gaps[0].message,
+            "the snapshot.storage.k8s.io and populator.storage.k8s.io CRDs are not installed on this cluster"
+        );
         let snap = Snapshot::new(Objects::default(), reading.gaps, None);
         assert!(!snap.has("volumesnapshotcontents"));
         assert!(snap.has("pods"));

@@ -5,6 +5,7 @@ use super::read::{something_read, Collected, Reading, ScanScope};
 use super::{Connection, LiveError};
 use crate::events::EventFilter;
 use crate::snapshot::{Objects, Snapshot};
+use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -62,10 +63,11 @@ impl Connection {
                 self.namespaced::<CronJob>(ns, None, None),
             ),
         );
-        let snapshots = join3(
+        let snapshots = join4(
             self.namespaced::<VolumeSnapshot>(ns, None, None),
             self.cluster::<VolumeSnapshotContent>(),
             self.cluster::<VolumeSnapshotClass>(),
+            self.cluster::<VolumePopulator>(),
         );
         // In one namespace, the drivers' components elsewhere.
         let components = async {
@@ -88,7 +90,7 @@ impl Connection {
             (deployments, replica_sets, leases),
             (stateful_sets, daemon_sets, jobs, cron_jobs),
         ) = workloads;
-        let (snapshots, snapshot_contents, snapshot_classes) = snapshots;
+        let (snapshots, snapshot_contents, snapshot_classes, populators) = snapshots;
         let mut r = Reading::default();
         let mut objects = Objects {
             pods: r.take(pods)?,
@@ -113,6 +115,7 @@ impl Connection {
             snapshots: r.take_optional(snapshots)?,
             snapshot_contents: r.take_optional(snapshot_contents)?,
             snapshot_classes: r.take_optional(snapshot_classes)?,
+            populators: r.take_optional(populators)?,
         };
         r.quiet_uninstalled();
         something_read(&self.server, &r)?;

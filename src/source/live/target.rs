@@ -11,6 +11,7 @@ use super::{Connection, LiveError};
 use crate::events::EventFilter;
 use crate::scope::Target;
 use crate::snapshot::{claim_names, data_source_of, Objects, Snapshot};
+use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4, join5, join_all};
 use k8s_openapi::api::apps::v1::ReplicaSet;
@@ -160,6 +161,10 @@ impl Connection {
         let restores = found_claims
             .iter()
             .any(|cl| data_source_of(cl).is_some_and(|d| d.is_snapshot()));
+        // A claim a volume populator fills: the populators' registrations.
+        let populated = found_claims
+            .iter()
+            .any(|cl| data_source_of(cl).is_some_and(|d| d.is_populated()));
 
         let claim_events = join_all(
             claim_names_read
@@ -217,6 +222,13 @@ impl Connection {
             };
             join(pods, claims).await
         };
+        let populators = async {
+            if populated {
+                Some(self.cluster::<VolumePopulator>().await)
+            } else {
+                None
+            }
+        };
         let snapshots = async {
             if restores {
                 Some(
@@ -246,15 +258,20 @@ impl Connection {
                 None
             }
         };
-        let (claim_events, volumes, nodes, csi_nodes, (attachments, others, snapshots, drivers)) =
-            join5(
-                claim_events,
-                volumes,
-                nodes,
-                csi_nodes,
-                join4(attachments, others, snapshots, drivers),
-            )
-            .await;
+        let (
+            claim_events,
+            volumes,
+            nodes,
+            csi_nodes,
+            (attachments, others, (snapshots, populators), drivers),
+        ) = join5(
+            claim_events,
+            volumes,
+            nodes,
+            csi_nodes,
+            join4(attachments, others, join(snapshots, populators), drivers),
+        )
+        .await;
 
         let mut objects = Objects {
             pods: pods.into_iter().chain(listed).collect(),
@@ -297,8 +314,11 @@ impl Connection {
             objects.snapshots = r.take_optional(snapshots)?;
             objects.snapshot_contents = r.take_optional(contents)?;
             objects.snapshot_classes = r.take_optional(classes)?;
-            r.quiet_uninstalled();
         }
+        if let Some(populators) = populators {
+            objects.populators = r.take_optional(populators)?;
+        }
+        r.quiet_uninstalled();
         Ok(Collected {
             snapshot: Snapshot::new(objects, r.gaps, Some(jiff::Timestamp::now())),
             server_version,
