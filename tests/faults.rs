@@ -317,6 +317,21 @@ fn verbose_logs_each_request_and_never_the_token() {
         .all(|a| a == "Bearer secret-token-value"));
 }
 
+/// `-v` names the namespace actually read, not the context's default.
+#[test]
+fn verbose_names_the_namespace_in_scope() {
+    let server = serve(|_, path| routes(path));
+    for (args, said, not_said) in [
+        (&["-v"][..], "namespace default", "all namespaces"),
+        (&["-v", "-n", "team-a"][..], "namespace team-a", "namespace default"),
+        (&["-v", "-A"][..], "all namespaces", "namespace default"),
+    ] {
+        let run = run_as(&server, TOKEN_USER, args, &[]);
+        assert!(run.stderr.contains(said), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains(not_said), "{args:?}: {}", run.stderr);
+    }
+}
+
 /// An exec credential plugin that prints a token and fails; kube's own
 /// error would quote both its stdout and stderr.
 fn exec_plugin(dir: &std::path::Path, stdout: &str, status: i32) -> String {

@@ -111,7 +111,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
     let log = opts.verbose.then(RequestLog::new);
     if let Some(log) = &log {
         log.note(format_args!(
-            "context {}, server {server}, credentials: {}, namespace {default_namespace}",
+            "context {}, server {server}, credentials: {}",
             context.as_deref().unwrap_or("(none)"),
             credential_kind(&config.auth_info),
         ));

@@ -316,6 +316,13 @@ async fn read_live(
         (None, false) if !targets.is_empty() && targets.iter().all(Target::is_cluster_wide) => None,
         (None, false) => Some(conn.default_namespace.clone()),
     };
+    if let Some(log) = &conn.log {
+        // The namespace read, as -n, -A or the context decide it.
+        match &namespace {
+            Some(ns) => log.note(format_args!("namespace {ns}")),
+            None => log.note("all namespaces"),
+        }
+    }
     let mark = conn.log.as_ref().map(request_log::RequestLog::mark);
     let collected = match (targets, &namespace) {
         // One pod or claim: read just its chain, as `kubectl describe` would.
