@@ -323,7 +323,11 @@ fn verbose_names_the_namespace_in_scope() {
     let server = serve(|_, path| routes(path));
     for (args, said, not_said) in [
         (&["-v"][..], "namespace default", "all namespaces"),
-        (&["-v", "-n", "team-a"][..], "namespace team-a", "namespace default"),
+        (
+            &["-v", "-n", "team-a"][..],
+            "namespace team-a",
+            "namespace default",
+        ),
         (&["-v", "-A"][..], "all namespaces", "namespace default"),
     ] {
         let run = run_as(&server, TOKEN_USER, args, &[]);
@@ -498,4 +502,49 @@ fn an_unknown_namespace_is_an_error_with_suggestions() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// A cluster-scoped target of a kind the user may not read (403) is
+/// unreadable, with the permission it takes, not "not found in namespace
+/// X": cluster-scoped kinds are in no namespace.
+#[test]
+fn a_target_of_a_kind_the_user_may_not_read_says_which_permission() {
+    let server = serve(|_, path| {
+        if path.starts_with("/api/v1/persistentvolumes") {
+            Answer::Json(
+                403,
+                http::status_body(
+                    403,
+                    "Forbidden",
+                    r#"persistentvolumes is forbidden: User "team-a-dev" cannot list resource "persistentvolumes" in API group "" at the cluster scope"#,
+                ),
+                Vec::new(),
+            )
+        } else {
+            routes(path)
+        }
+    });
+    let run = run_as(&server, TOKEN_USER, &["-n", "team-a", "pv/data-pv"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error = run.stderr.trim();
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("pv/data-pv cannot be read"), "{error}");
+    assert!(
+        error.contains("`list persistentvolumes` at the cluster scope"),
+        "{error}"
+    );
+    assert!(error.contains("403"), "{error}");
+    assert!(!error.contains("not found"), "{error}");
+    assert!(!error.contains("team-a"), "{error}");
+
+    // Readable and absent: not found, and in no namespace.
+    let server = serve(|_, path| routes(path));
+    let run = run_as(&server, TOKEN_USER, &["-n", "team-a", "pv/data-pv"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("pv/data-pv not found"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("namespace"), "{}", run.stderr);
 }

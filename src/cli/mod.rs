@@ -227,6 +227,9 @@ fn target_not_found(
     let Some(target) = scope.targets.iter().find(|t| t.to_string() == err.target) else {
         return err.into();
     };
+    if let Some(unreadable) = unreadable(target, snap, scope) {
+        return unreadable;
+    }
     fn names<'a, K: kube::Resource + 'a>(
         scope: &Scope,
         items: impl IntoIterator<Item = &'a K>,
@@ -256,7 +259,7 @@ fn target_not_found(
                 W::CronJob => names(scope, &o.cron_jobs),
             };
             let suggestions: Vec<String> =
-                crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+                crate::text::did_you_mean(target.name(), known.iter().map(String::as_str))
                     .into_iter()
                     .map(|n| Target::Workload(*kind, n.to_string()).to_string())
                     .collect();
@@ -264,23 +267,51 @@ fn target_not_found(
         }
     };
     let suggestions: Vec<String> =
-        crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+        crate::text::did_you_mean(target.name(), known.iter().map(String::as_str))
             .into_iter()
             .map(|n| rebuild(n.to_string()).to_string())
             .collect();
     anyhow::anyhow!("{err}{}", did_you_mean(&suggestions))
 }
 
-fn target_name(target: &Target) -> &str {
-    match target {
-        Target::Pod(n)
-        | Target::Claim(n)
-        | Target::Class(n)
-        | Target::Node(n)
-        | Target::Volume(n)
-        | Target::Snapshot(n)
-        | Target::Workload(_, n) => n,
-    }
+/// A target of a kind that could not be read (a gap): not "not found",
+/// but that it is not readable, and for a 403 by which permission.
+fn unreadable(
+    target: &Target,
+    snap: &crate::snapshot::Snapshot,
+    scope: &Scope,
+) -> Option<anyhow::Error> {
+    let kind = target.kind();
+    let gap = snap.gaps.iter().find(|g| g.resource == kind.resource)?;
+    let place = match (&scope.namespaces, kind.namespaced) {
+        (_, false) => "at the cluster scope".to_string(),
+        (None, true) => "in every namespace".to_string(),
+        (Some(set), true) => format!(
+            "in namespace {}",
+            set.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let resource = kind.resource;
+    let why = if gap.reason == "Forbidden" {
+        let verb = forbidden_verb(&gap.message).unwrap_or("list");
+        format!(
+            "this user may not {verb} {resource} {place} (403 Forbidden): it needs `{verb} {resource}` {place} (examples/rbac.yaml grants it)"
+        )
+    } else {
+        format!(
+            "reading {resource} failed ({}): {}",
+            gap.reason, gap.message
+        )
+    };
+    Some(anyhow::anyhow!("{target} cannot be read: {why}"))
+}
+
+/// The verb an RBAC refusal names: `… cannot list resource "x" …`.
+fn forbidden_verb(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("cannot ")?;
+    rest.split_whitespace()
+        .next()
+        .filter(|v| v.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
