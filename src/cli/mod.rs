@@ -78,6 +78,7 @@ fn source_spec(cli: &Cli) -> SourceSpec {
             context: cli.context.clone(),
             request_timeout: cli.request_timeout,
             verbose: cli.verbose,
+            stdin_is_terminal: std::io::stdin().is_terminal(),
         })
     } else {
         SourceSpec::Dump {
@@ -101,10 +102,20 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
 }
 
 /// A spinner while a live cluster answers; the request log and a spinner
-/// would overwrite each other.
+/// would overwrite each other. Started only once connected: an exec
+/// credential plugin runs while connecting and may be prompting.
 fn spinner(cli: &Cli) -> Option<crate::spinner::Spinner> {
     (cli.from.is_empty() && !cli.verbose && !cli.quiet)
         .then(|| crate::spinner::Spinner::start("reading the cluster…".to_string()))
+}
+
+/// Reads the scope once: connects (and runs any credential plugin), then
+/// reads with the spinner going.
+fn read_once(cli: &Cli, request: &Request, stdin: &mut dyn std::io::Read) -> Result<Input> {
+    let runtime = source::runtime()?;
+    let source = Source::open(&source_spec(cli), &runtime)?;
+    let _spinner = spinner(cli);
+    source.read(request, stdin)
 }
 
 /// Writes the output; a reader that closed the pipe (`| head`) is not an error.
@@ -147,10 +158,7 @@ pub fn run(
             no_redact,
         }) => {
             let targets = parse_targets(targets)?;
-            let input = {
-                let _spinner = spinner(cli);
-                source::read(&request(cli, &targets), &source_spec(cli), stdin)?
-            };
+            let input = read_once(cli, &request(cli, &targets), stdin)?;
             let collected =
                 collect::render(&input.snapshot, cli.output == Output::Json, !no_redact)?;
             if collected.redacted > 0 {
@@ -371,10 +379,7 @@ fn diagnose(
         return watch(cli, out, stdout_is_terminal);
     }
     let settings = settings(cli)?;
-    let input = {
-        let _spinner = spinner(cli);
-        source::read(&request(cli, &settings.targets), &source_spec(cli), stdin)?
-    };
+    let input = read_once(cli, &request(cli, &settings.targets), stdin)?;
     let report = build_report(cli, &settings, input)?;
     emit(out, &render(cli, &report, stdout_is_terminal))?;
     Ok(report.exit_code(cli.fail_on.severity()))
@@ -416,13 +421,11 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
     }
     let settings = settings(cli)?;
     let runtime = source::runtime()?;
-    let source = {
-        let _spinner = spinner(cli);
-        Source::open(&source_spec(cli), &runtime)?
-    };
+    let mut source = Source::open(&source_spec(cli), &runtime)?;
     let request = request(cli, &settings.targets);
     let mut previous: Option<BTreeMap<String, &'static str>> = None;
     loop {
+        source.renew_expiring_credentials()?;
         let input = {
             let _spinner = spinner(cli);
             source.read(&request, &mut std::io::empty())?

@@ -6,6 +6,7 @@
 //!
 //! This module connects and classifies what goes wrong; [`read`] lists.
 
+mod exec;
 mod kubelet;
 mod read;
 
@@ -29,6 +30,9 @@ pub struct LiveOptions {
     pub request_timeout: Duration,
     /// `-v`: log each request on stderr.
     pub verbose: bool,
+    /// Whether an exec credential plugin may prompt on the terminal
+    /// (standard input is one, and nothing else reads it).
+    pub stdin_is_terminal: bool,
 }
 
 /// A client for one context.
@@ -39,6 +43,10 @@ pub struct Connection {
     pub default_namespace: String,
     pub request_timeout: Duration,
     pub log: Option<RequestLog>,
+    /// What kind of credentials the context uses, for errors: never their value.
+    pub credentials: String,
+    /// When the exec plugin's credentials expire, if it said.
+    pub credentials_expire: Option<jiff::Timestamp>,
 }
 
 /// Why the cluster could not be read at all.
@@ -52,10 +60,13 @@ pub enum LiveError {
     Timeout { server: String, after: Duration },
     #[error("cannot get credentials for the cluster at {server}: {message}")]
     Credentials { server: String, message: String },
-    #[error("the cluster at {server} refused the credentials ({code}): {message}")]
+    #[error(
+        "the cluster at {server} refused the credentials ({code}) of the {credentials}: {message}"
+    )]
     Unauthorized {
         server: String,
         code: u16,
+        credentials: String,
         message: String,
     },
     #[error("namespace {namespace} not found on the cluster at {server}{suggestion}")]
@@ -108,14 +119,28 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         crate::text::urls_for_display(config.cluster_url.to_string().trim_end_matches('/'))
             .into_owned();
     let default_namespace = config.default_namespace.clone();
+    let credentials = credential_kind(&config.auth_info);
     let log = opts.verbose.then(RequestLog::new);
     if let Some(log) = &log {
         log.note(format_args!(
-            "context {}, server {server}, credentials: {}",
+            "context {}, server {server}, credentials: {credentials}",
             context.as_deref().unwrap_or("(none)"),
-            credential_kind(&config.auth_info),
         ));
     }
+    let credentials_expire = if exec::uses_plugin(&config.auth_info) {
+        exec::run_into(
+            &mut config.auth_info,
+            opts.request_timeout,
+            opts.stdin_is_terminal,
+        )
+        .await
+        .map_err(|message| LiveError::Credentials {
+            server: server.clone(),
+            message,
+        })?
+    } else {
+        None
+    };
     let builder = ClientBuilder::try_from(config).map_err(|e| {
         let message = safe_error_text(&e);
         if is_credential_error(&e) {
@@ -141,6 +166,8 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         default_namespace,
         request_timeout: opts.request_timeout,
         log,
+        credentials,
+        credentials_expire,
     })
 }
 
@@ -202,7 +229,7 @@ fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
 
 /// What kind of credentials the context uses, never their value.
 fn credential_kind(user: &AuthInfo) -> String {
-    if let Some(exec) = &user.exec {
+    if let Some(exec) = user.exec.as_ref().filter(|_| exec::uses_plugin(user)) {
         format!(
             "exec plugin `{}`",
             exec.command.as_deref().unwrap_or("(no command)")
@@ -257,6 +284,7 @@ impl Connection {
             kube::Error::Api(s) if s.code == 401 => LiveError::Unauthorized {
                 server: self.server.clone(),
                 code: s.code,
+                credentials: self.credentials.clone(),
                 message: s.message.clone(),
             },
             _ if is_credential_error(&err) => LiveError::Credentials {
