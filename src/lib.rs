@@ -17,6 +17,7 @@ pub mod nodes;
 pub mod owners;
 pub mod quantity;
 pub mod rank;
+pub mod replicas;
 pub mod report;
 pub mod rules;
 pub mod scheduler;

@@ -385,13 +385,30 @@ fn diagnose(
     Ok(report.exit_code(cli.fail_on.severity()))
 }
 
-/// The rank-1 rule of each finding, by subject.
+/// The rank-1 rule of each finding, by subject: each pod of a finding
+/// that stands for a workload's replicas.
 fn root_causes(report: &Report) -> BTreeMap<String, &'static str> {
-    report
-        .findings
-        .iter()
-        .filter_map(|f| Some((f.subject.to_string(), f.causes.first()?.rule)))
-        .collect()
+    let mut roots = BTreeMap::new();
+    for f in &report.findings {
+        let Some(rule) = f.causes.first().map(|c| c.rule) else {
+            continue;
+        };
+        match &f.replicas {
+            Some(r) => {
+                for pod in &r.pods {
+                    let subject = crate::model::ObjectRef {
+                        name: pod.clone(),
+                        ..f.subject.clone()
+                    };
+                    roots.insert(subject.to_string(), rule);
+                }
+            }
+            None => {
+                roots.insert(f.subject.to_string(), rule);
+            }
+        }
+    }
+    roots
 }
 
 /// What changed between two rounds of `--watch`.
