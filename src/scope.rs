@@ -74,6 +74,11 @@ impl WorkloadKind {
     }
 }
 
+/// The target types as completion offers them, kubectl's short names.
+pub const TARGET_TYPES: &[&str] = &[
+    "pod", "pvc", "pv", "sc", "node", "deploy", "sts", "rs", "ds", "job", "cronjob", "vs",
+];
+
 /// A `TYPE/NAME` argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -247,6 +252,13 @@ mod tests {
         );
         assert!(Target::parse("deployment.batch/x").is_err());
         assert!(Target::parse("pod.apps/x").is_err());
+    }
+
+    #[test]
+    fn every_type_completion_offers_is_a_target_type() {
+        for kind in TARGET_TYPES {
+            assert!(Target::from_kind(kind, "x").is_ok(), "{kind}");
+        }
     }
 
     #[test]

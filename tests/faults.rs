@@ -697,3 +697,54 @@ fn an_exec_plugin_prompting_on_a_terminal_is_not_drawn_over() {
     let seen = server.authorizations.lock().unwrap();
     assert!(!seen.is_empty() && seen.iter().all(|a| a == "Bearer exec-token-secret"));
 }
+
+/// kubectl (1.26+) completes `kubectl storage-doctor ARGS <TAB>` by
+/// running `kubectl_complete-storage_doctor ARGS WORD`: a link to the
+/// binary under that name answers, with names from the cluster in the
+/// namespace of `-n`, and with nothing (quickly) when the cluster is out of
+/// reach.
+#[test]
+fn kubectl_completion_offers_names_from_the_cluster() {
+    let server = serve(|_, path| {
+        if path.starts_with("/api/v1/namespaces/team-a/persistentvolumeclaims") {
+            ok(
+                r#"{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"1"},"items":[{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"data-b","namespace":"team-a"}},{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"data-a","namespace":"team-a"}},{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"cache","namespace":"team-a"}}]}"#,
+            )
+        } else {
+            status(404, "NotFound")
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kubectl_complete-storage_doctor");
+    std::os::unix::fs::symlink(cargo_bin!("kubectl-storage_doctor"), &link).unwrap();
+    let complete = |server_port: u16, words: &[&str]| {
+        let config = support::kubeconfig::write(
+            dir.path(),
+            &format!("{{server: 'http://127.0.0.1:{server_port}'}}"),
+            TOKEN_USER,
+            "default",
+        );
+        let started = Instant::now();
+        let out = std::process::Command::new(&link)
+            .arg("--kubeconfig")
+            .arg(&config)
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (String::from_utf8(out.stdout).unwrap(), started.elapsed())
+    };
+    let (text, _) = complete(server.port, &["-n", "team-a", "pvc/data"]);
+    assert_eq!(text, "pvc/data-a\npvc/data-b\n:4\n");
+    let (text, _) = complete(server.port, &[""]);
+    assert!(
+        text.contains("\npvc/\n") && text.contains("\nexplain\n"),
+        "{text}"
+    );
+    let (text, _) = complete(server.port, &["explain", "multi-at"]);
+    assert_eq!(text, "multi-attach\n:4\n");
+    // Out of reach: nothing, within the lookup's bound.
+    let (text, took) = complete(http::unused_port(), &["-n", "team-a", "pvc/"]);
+    assert_eq!(text, ":4\n");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

@@ -11,14 +11,14 @@ use crate::scope::{Scope, Target};
 use crate::selector::Selector;
 use crate::source::{self, collect, drivers_file, live, Input, Request, Source, SourceSpec};
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 mod args;
+pub mod complete;
 
-pub use args::{Cli, ColorChoice, Command, FailOn, Output};
+pub use args::{command, Cli, ColorChoice, Command, FailOn, Output};
 
 /// Whether to colour: `always`/`never` as said; `auto` on a terminal unless
 /// NO_COLOR is set (to anything but empty) or TERM is dumb.
@@ -143,12 +143,7 @@ pub fn run(
         }
         Some(Command::Completion { shell }) => {
             let mut buf = Vec::new();
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "kubectl-storage_doctor",
-                &mut buf,
-            );
+            clap_complete::generate(*shell, &mut command(), "kubectl-storage_doctor", &mut buf);
             emit(out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
@@ -506,7 +501,15 @@ fn stdin_notice(from: &[String], stdin_is_terminal: bool) -> Option<&'static str
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(words) = complete::request(&args) {
+        print!("{}", complete::answer(&words));
+        return ExitCode::SUCCESS;
+    }
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -536,6 +539,7 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     struct ClosedPipe;
 

@@ -8,7 +8,10 @@
 
 mod exec;
 mod kubelet;
+mod names;
 mod read;
+
+pub use names::context_names;
 
 pub use kubelet::LOG_CONTAINERS;
 
