@@ -152,13 +152,14 @@ pub fn complete(
         return (matching(flags, current), NO_FILE_COMP);
     }
     match sub.map(clap::Command::get_name) {
-        Some("explain") if positionals.is_empty() => (
-            matching(
-                crate::rules::RULES.iter().map(|r| r.id.to_string()),
-                current,
-            ),
-            NO_FILE_COMP,
-        ),
+        Some("explain") if positionals.is_empty() => {
+            let mut ids: Vec<String> = crate::rules::RULES
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect();
+            ids.sort();
+            (matching(ids.into_iter(), current), NO_FILE_COMP)
+        }
         Some("explain") => (Vec::new(), NO_FILE_COMP),
         Some("completion") if positionals.is_empty() => {
             let shells = cmd
