@@ -63,12 +63,11 @@ pub enum LiveError {
     Timeout { server: String, after: Duration },
     #[error("cannot get credentials for the cluster at {server}: {message}")]
     Credentials { server: String, message: String },
-    #[error(
-        "the cluster at {server} refused the credentials ({code}) of the {credentials}: {message}"
-    )]
+    #[error("the cluster at {server} refused the credentials ({code}) {credentials}: {message}")]
     Unauthorized {
         server: String,
         code: u16,
+        /// `of the exec plugin …`, `of the bearer token`, or `(none given)`.
         credentials: String,
         message: String,
     },
@@ -287,7 +286,10 @@ impl Connection {
             kube::Error::Api(s) if s.code == 401 => LiveError::Unauthorized {
                 server: self.server.clone(),
                 code: s.code,
-                credentials: self.credentials.clone(),
+                credentials: match self.credentials.as_str() {
+                    "none" => "(none given)".to_string(),
+                    kind => format!("of the {kind}"),
+                },
                 message: s.message.clone(),
             },
             _ if is_credential_error(&err) => LiveError::Credentials {

@@ -8,6 +8,7 @@
 //! for the TLS identity and once for the token, and again for each request
 //! while its token is about to expire).
 
+use base64::Engine;
 use jiff::Timestamp;
 use kube::config::{AuthInfo, ExecConfig, ExecInteractiveMode};
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 /// What an ExecCredential's `status` holds.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Status {
     token: Option<String>,
@@ -143,7 +144,6 @@ pub async fn run_into(
                 .map_err(|_| format!("{name} printed an expirationTimestamp that is not a time"))
         })
         .transpose()?;
-    use base64::Engine;
     let encode = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
     match (
         status.client_certificate_data,
