@@ -570,6 +570,27 @@ mod tests {
     }
 
     #[test]
+    fn watch_follows_each_pod_of_a_grouped_finding() {
+        let cli = Cli::parse_from([
+            "kubectl storage-doctor",
+            "--from",
+            "tests/scenarios/replicas-grouped/snapshot.yaml",
+        ]);
+        let settings = settings(&cli).unwrap();
+        let input = read_once(
+            &cli,
+            &request(&cli, &settings.targets),
+            &mut std::io::empty(),
+        );
+        let report = build_report(&cli, &settings, input.unwrap()).unwrap();
+        let roots = root_causes(&report);
+        assert_eq!(report.findings.len(), 4);
+        assert_eq!(roots.len(), 7);
+        assert_eq!(roots["Pod/shop/db-1"], "storageclass-not-found");
+        assert_eq!(roots["Pod/shop/api-5d9c7f6b8-h7m3d"], "claim-not-found");
+    }
+
+    #[test]
     fn watch_marks_what_changed() {
         let before = BTreeMap::from([
             ("Pod/a/x".to_string(), "claim-not-found"),
