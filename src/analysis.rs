@@ -57,6 +57,13 @@ pub fn analyze(
         info: count(|s| s == Severity::Info),
         healthy: subjects - findings.len(),
     };
+    // Counted per pod above; reported once per workload.
+    let findings = crate::replicas::group(findings, |f| {
+        let pod = snap
+            .pod(f.subject.namespace.as_deref()?, &f.subject.name)
+            .filter(|_| f.subject.kind == "Pod")?;
+        chain::owner_of(snap, pod)
+    });
     Ok(Analysis {
         findings,
         summary,
@@ -110,6 +117,7 @@ fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) 
         ),
         causes,
         volumes: volumes(snap, c),
+        replicas: None,
     }
 }
 

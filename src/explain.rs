@@ -23,7 +23,15 @@ pub fn text(rule: Option<&str>, list: bool) -> Result<String> {
     let rule = rule.unwrap_or_default();
     match rules::find(rule) {
         Some(r) => Ok(r.runbook.to_string()),
-        None => bail!("no rule {rule:?}; `kubectl storage-doctor explain --list` shows them all"),
+        None => {
+            let close = crate::text::did_you_mean(rule, RULES.iter().map(|r| r.id));
+            match close.as_slice() {
+                [] => bail!(
+                    "no rule {rule:?}; `kubectl storage-doctor explain --list` shows them all"
+                ),
+                close => bail!("no rule {rule:?}{}", crate::text::did_you_mean_text(close)),
+            }
+        }
     }
 }
 
@@ -50,6 +58,8 @@ mod tests {
     #[test]
     fn unknown_rule_is_an_error_and_list_names_all() {
         assert!(text(Some("nope"), false).is_err());
+        let typo = text(Some("multi-atach"), false).unwrap_err().to_string();
+        assert_eq!(typo, "no rule \"multi-atach\"; did you mean multi-attach?");
         let list = text(None, true).unwrap();
         assert_eq!(list.lines().count(), RULES.len());
     }

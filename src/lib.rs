@@ -18,6 +18,7 @@ pub mod nodes;
 pub mod owners;
 pub mod quantity;
 pub mod rank;
+pub mod replicas;
 pub mod report;
 pub mod rules;
 pub mod scheduler;

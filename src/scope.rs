@@ -34,12 +34,16 @@ impl Scope {
                 .is_none_or(|s| s.matches(meta.labels.as_ref()))
     }
 
-    /// Where targets are looked for, as [`TargetNotFound`] says it.
-    pub fn searched(&self) -> String {
+    /// Where `target` is looked for, as [`TargetNotFound`] says it: the
+    /// namespaces in scope, or nothing for a kind outside namespaces.
+    pub fn searched(&self, target: &Target) -> String {
+        if !target.kind().namespaced {
+            return String::new();
+        }
         match &self.namespaces {
-            None => "any namespace of the input".to_string(),
+            None => " in any namespace of the input".to_string(),
             Some(set) => format!(
-                "namespace {}",
+                " in namespace {}",
                 set.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
         }
@@ -69,6 +73,11 @@ impl WorkloadKind {
         }
     }
 }
+
+/// The target types as completion offers them, kubectl's short names.
+pub const TARGET_TYPES: &[&str] = &[
+    "pod", "pvc", "pv", "sc", "node", "deploy", "sts", "rs", "ds", "job", "cronjob", "vs",
+];
 
 /// A `TYPE/NAME` argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +162,41 @@ impl Target {
 
     /// Targets that are not in a namespace: their scan covers every namespace.
     pub fn is_cluster_wide(&self) -> bool {
-        matches!(self, Target::Class(_) | Target::Node(_) | Target::Volume(_))
+        !self.kind().namespaced
+    }
+
+    /// The row of the kinds table of the object the target names.
+    pub fn kind(&self) -> &'static crate::kinds::Kind {
+        use crate::kinds;
+        match self {
+            Target::Pod(_) => &kinds::POD,
+            Target::Claim(_) => &kinds::PERSISTENT_VOLUME_CLAIM,
+            Target::Class(_) => &kinds::STORAGE_CLASS,
+            Target::Node(_) => &kinds::NODE,
+            Target::Volume(_) => &kinds::PERSISTENT_VOLUME,
+            Target::Snapshot(_) => &kinds::VOLUME_SNAPSHOT,
+            Target::Workload(kind, _) => match kind {
+                WorkloadKind::Deployment => &kinds::DEPLOYMENT,
+                WorkloadKind::StatefulSet => &kinds::STATEFUL_SET,
+                WorkloadKind::ReplicaSet => &kinds::REPLICA_SET,
+                WorkloadKind::DaemonSet => &kinds::DAEMON_SET,
+                WorkloadKind::Job => &kinds::JOB,
+                WorkloadKind::CronJob => &kinds::CRON_JOB,
+            },
+        }
+    }
+
+    /// The name of the object the target names.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Pod(n)
+            | Target::Claim(n)
+            | Target::Class(n)
+            | Target::Node(n)
+            | Target::Volume(n)
+            | Target::Snapshot(n)
+            | Target::Workload(_, n) => n,
+        }
     }
 }
 
@@ -173,9 +216,10 @@ impl std::fmt::Display for Target {
 
 /// A target that names nothing in scope.
 #[derive(Debug, thiserror::Error)]
-#[error("{target} not found in {where_}")]
+#[error("{target} not found{where_}")]
 pub struct TargetNotFound {
     pub target: String,
+    /// ` in namespace X`, or nothing for a kind outside namespaces.
     pub where_: String,
 }
 
@@ -208,6 +252,13 @@ mod tests {
         );
         assert!(Target::parse("deployment.batch/x").is_err());
         assert!(Target::parse("pod.apps/x").is_err());
+    }
+
+    #[test]
+    fn every_type_completion_offers_is_a_target_type() {
+        for kind in TARGET_TYPES {
+            assert!(Target::from_kind(kind, "x").is_ok(), "{kind}");
+        }
     }
 
     #[test]

@@ -736,6 +736,54 @@ fn completion_scripts() {
     }
 }
 
+/// A subcommand's help lists the flags it reads, not every global one;
+/// the others are still accepted, as kubectl accepts its global flags.
+#[test]
+fn subcommand_help_lists_only_the_flags_that_apply() {
+    let help = |args: &[&str]| {
+        let out = doctor().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let explain = help(&["explain", "--help"]);
+    for flag in [
+        "--kubeconfig",
+        "--from",
+        "--color",
+        "--namespace",
+        "--output",
+    ] {
+        assert!(!explain.contains(flag), "{flag}:\n{explain}");
+    }
+    assert!(explain.contains("--list"), "{explain}");
+    let collect = help(&["collect", "--help"]);
+    for flag in [
+        "--kubeconfig",
+        "--from",
+        "--namespace",
+        "--output",
+        "--file",
+    ] {
+        assert!(collect.contains(flag), "{flag}:\n{collect}");
+    }
+    for flag in ["--color", "--drivers"] {
+        assert!(!collect.contains(flag), "{flag}:\n{collect}");
+    }
+    let root = help(&["--help"]);
+    for flag in ["--kubeconfig", "--color", "--drivers", "--watch"] {
+        assert!(root.contains(flag), "{flag}:\n{root}");
+    }
+    doctor()
+        .args(["explain", "multi-attach", "-n", "x", "--color", "never"])
+        .assert()
+        .code(0);
+    doctor()
+        .args(["explain", "multi-atach"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean multi-attach?"));
+}
+
 /// What `collect` writes is a capture: diagnosing it gives the same findings.
 #[test]
 fn collect_round_trips_to_the_same_diagnosis() {

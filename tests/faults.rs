@@ -317,6 +317,25 @@ fn verbose_logs_each_request_and_never_the_token() {
         .all(|a| a == "Bearer secret-token-value"));
 }
 
+/// `-v` names the namespace actually read, not the context's default.
+#[test]
+fn verbose_names_the_namespace_in_scope() {
+    let server = serve(|_, path| routes(path));
+    for (args, said, not_said) in [
+        (&["-v"][..], "namespace default", "all namespaces"),
+        (
+            &["-v", "-n", "team-a"][..],
+            "namespace team-a",
+            "namespace default",
+        ),
+        (&["-v", "-A"][..], "all namespaces", "namespace default"),
+    ] {
+        let run = run_as(&server, TOKEN_USER, args, &[]);
+        assert!(run.stderr.contains(said), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains(not_said), "{args:?}: {}", run.stderr);
+    }
+}
+
 /// An exec credential plugin that prints a token and fails; kube's own
 /// error would quote both its stdout and stderr.
 fn exec_plugin(dir: &std::path::Path, stdout: &str, status: i32) -> String {
@@ -627,4 +646,249 @@ fn a_pod_target_that_does_not_exist_suggests_the_name_meant() {
         "{}",
         run.stderr
     );
+}
+
+/// A cluster-scoped target of a kind the user may not read (403) is
+/// unreadable, with the permission it takes, not "not found in namespace
+/// X": cluster-scoped kinds are in no namespace.
+#[test]
+fn a_target_of_a_kind_the_user_may_not_read_says_which_permission() {
+    let server = serve(|_, path| {
+        if path.starts_with("/api/v1/persistentvolumes") {
+            Answer::Json(
+                403,
+                http::status_body(
+                    403,
+                    "Forbidden",
+                    r#"persistentvolumes is forbidden: User "team-a-dev" cannot list resource "persistentvolumes" in API group "" at the cluster scope"#,
+                ),
+                Vec::new(),
+            )
+        } else {
+            routes(path)
+        }
+    });
+    let run = run_as(&server, TOKEN_USER, &["-n", "team-a", "pv/data-pv"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error = run.stderr.trim();
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("pv/data-pv cannot be read"), "{error}");
+    assert!(
+        error.contains("`list persistentvolumes` at the cluster scope"),
+        "{error}"
+    );
+    assert!(error.contains("403"), "{error}");
+    assert!(!error.contains("not found"), "{error}");
+    assert!(!error.contains("team-a"), "{error}");
+
+    // Readable and absent: not found, and in no namespace.
+    let server = serve(|_, path| routes(path));
+    let run = run_as(&server, TOKEN_USER, &["-n", "team-a", "pv/data-pv"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("pv/data-pv not found"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("namespace"), "{}", run.stderr);
+}
+
+/// A kubeconfig user whose exec plugin is the shell script `body`, with
+/// `interactiveMode` `mode`.
+fn plugin_user(dir: &std::path::Path, body: &str, mode: &str) -> String {
+    let path = dir.join("credential-plugin");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    format!(
+        "{{exec: {{apiVersion: client.authentication.k8s.io/v1beta1, command: '{}', interactiveMode: {mode}}}}}",
+        path.display()
+    )
+}
+
+/// A plugin that never finishes is stopped at `--request-timeout`, with
+/// an error that names it.
+#[test]
+fn a_hanging_exec_plugin_is_stopped_at_the_request_timeout() {
+    let server = serve(|_, path| routes(path));
+    let dir = tempfile::tempdir().unwrap();
+    let user = plugin_user(dir.path(), "exec sleep 120", "Never");
+    let run = run_as(&server, &user, &["--request-timeout", "1s"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.took < Duration::from_secs(10), "{:?}", run.took);
+    let error = run.stderr.trim();
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("exec credential plugin `") && error.contains("credential-plugin`"),
+        "{error}"
+    );
+    assert!(
+        error.contains("did not finish within 1s (--request-timeout)"),
+        "{error}"
+    );
+    assert_eq!(server.requests.load(Ordering::SeqCst), 0);
+}
+
+/// Credentials the server refuses (401) end the run with one error naming
+/// the plugin; the plugin ran once, even though its token says it has
+/// expired (kube would run it again before every request).
+#[test]
+fn refused_exec_credentials_run_the_plugin_once() {
+    let server = serve(|_, path| {
+        if path.starts_with("/version") {
+            ok(VERSION)
+        } else {
+            status(401, "Unauthorized")
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let user = plugin_user(
+        dir.path(),
+        &format!(
+            "echo run >> '{}'\nprintf '%s' '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"exec-token-secret\",\"expirationTimestamp\":\"2020-01-01T00:00:00Z\"}}}}'",
+            runs.display()
+        ),
+        "IfAvailable",
+    );
+    let run = run_as(&server, &user, &[], &["exec-token-secret"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error = run.stderr.trim();
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("refused the credentials (401) of the exec plugin `"),
+        "{error}"
+    );
+    let ran = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(ran.lines().count(), 1, "the plugin ran {ran:?}");
+    assert!(server
+        .authorizations
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|a| a == "Bearer exec-token-secret"));
+}
+
+/// `interactiveMode: Always` needs a terminal, as in kubectl; without one
+/// the plugin is not started.
+#[test]
+fn an_exec_plugin_that_always_needs_a_terminal_is_refused_without_one() {
+    let server = serve(|_, path| routes(path));
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let user = plugin_user(
+        dir.path(),
+        &format!("echo run >> '{}'", runs.display()),
+        "Always",
+    );
+    let run = run_as(&server, &user, &[], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("needs a terminal (interactiveMode: Always), and standard input is not one"),
+        "{}",
+        run.stderr
+    );
+    assert!(!runs.exists());
+}
+
+/// On a terminal, a plugin that prompts (interactiveMode IfAvailable) gets
+/// the terminal, and no spinner is drawn over its prompt while it waits
+/// for the answer. `script` (util-linux) gives the tool a terminal.
+#[test]
+fn an_exec_plugin_prompting_on_a_terminal_is_not_drawn_over() {
+    let server = serve(|_, path| routes(path));
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let user = plugin_user(
+        dir.path(),
+        &format!(
+            "echo run >> '{}'\nprintf 'Enter MFA code: ' >&2\nsleep 1\nread code\necho \"plugin got $code\" >&2\nprintf '%s' '{CREDENTIAL}'",
+            runs.display()
+        ),
+        "IfAvailable",
+    );
+    let config = support::kubeconfig::write(
+        dir.path(),
+        &format!("{{server: 'http://127.0.0.1:{}'}}", server.port),
+        &user,
+        "default",
+    );
+    let command = format!(
+        "{} --kubeconfig {} --request-timeout 10s",
+        cargo_bin!("kubectl-storage_doctor").display(),
+        config.display()
+    );
+    let mut terminal = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the tool on a terminal");
+    terminal
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"123456\n")
+        .unwrap();
+    let out = terminal.wait_with_output().unwrap();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        transcript.contains("Enter MFA code: plugin got 123456"),
+        "{transcript:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 1);
+    assert_eq!(out.status.code(), Some(1), "{transcript:?}");
+    let seen = server.authorizations.lock().unwrap();
+    assert!(!seen.is_empty() && seen.iter().all(|a| a == "Bearer exec-token-secret"));
+}
+
+/// kubectl (1.26+) completes `kubectl storage-doctor ARGS <TAB>` by
+/// running `kubectl_complete-storage_doctor ARGS WORD`: a link to the
+/// binary under that name answers, with names from the cluster in the
+/// namespace of `-n`, and with nothing (quickly) when the cluster is out of
+/// reach.
+#[test]
+fn kubectl_completion_offers_names_from_the_cluster() {
+    let server = serve(|_, path| {
+        if path.starts_with("/api/v1/namespaces/team-a/persistentvolumeclaims") {
+            ok(
+                r#"{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"1"},"items":[{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"data-b","namespace":"team-a"}},{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"data-a","namespace":"team-a"}},{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"cache","namespace":"team-a"}}]}"#,
+            )
+        } else {
+            status(404, "NotFound")
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kubectl_complete-storage_doctor");
+    std::os::unix::fs::symlink(cargo_bin!("kubectl-storage_doctor"), &link).unwrap();
+    let complete = |server_port: u16, words: &[&str]| {
+        let config = support::kubeconfig::write(
+            dir.path(),
+            &format!("{{server: 'http://127.0.0.1:{server_port}'}}"),
+            TOKEN_USER,
+            "default",
+        );
+        let started = Instant::now();
+        let out = std::process::Command::new(&link)
+            .arg("--kubeconfig")
+            .arg(&config)
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (String::from_utf8(out.stdout).unwrap(), started.elapsed())
+    };
+    let (text, _) = complete(server.port, &["-n", "team-a", "pvc/data"]);
+    assert_eq!(text, "pvc/data-a\npvc/data-b\n:4\n");
+    let (text, _) = complete(server.port, &[""]);
+    assert!(
+        text.contains("\npvc/\n") && text.contains("\nexplain\n"),
+        "{text}"
+    );
+    let (text, _) = complete(server.port, &["explain", "multi-at"]);
+    assert_eq!(text, "multi-attach\n:4\n");
+    // Out of reach: nothing, within the lookup's bound.
+    let (text, took) = complete(http::unused_port(), &["-n", "team-a", "pvc/"]);
+    assert_eq!(text, ":4\n");
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }

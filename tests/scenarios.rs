@@ -46,6 +46,10 @@ struct ExpectedFinding {
     rules: Vec<String>,
     #[serde(default)]
     mentions: Vec<String>,
+    /// The pods of a workload this finding stands for (`replicas.pods`);
+    /// none: a finding of its subject alone.
+    #[serde(default)]
+    pods: Vec<String>,
 }
 
 fn cause_text(cause: &Value) -> String {
@@ -106,6 +110,18 @@ fn check(expected: &Expected, code: u8, report: &Value) -> Vec<String> {
             problems.push(format!(
                 "{}: causes {rules:?}, expected {:?}",
                 e.subject, e.rules
+            ));
+        }
+        let pods: Vec<&str> = f["replicas"]["pods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if pods != e.pods {
+            problems.push(format!(
+                "{}: stands for pods {pods:?}, expected {:?}",
+                e.subject, e.pods
             ));
         }
         let text = cause_text(&f["causes"][0]);

@@ -120,7 +120,7 @@ pub fn find_subjects<'a>(
             if !add_target(snap, scope, &pods, &claims, target, &mut found) {
                 return Err(TargetNotFound {
                     target: target.to_string(),
-                    where_: scope.searched(),
+                    where_: scope.searched(target),
                 });
             }
         }

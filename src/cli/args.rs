@@ -2,7 +2,7 @@
 //! parsers of their values.
 
 use crate::model::Severity;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -168,6 +168,54 @@ pub struct Cli {
     /// Log each request to the API server on stderr (method, path, status, time); never credentials
     #[arg(global = true, short = 'v', long)]
     pub verbose: bool,
+}
+
+/// The global flags each subcommand reads; its help lists only these.
+fn flags_of(subcommand: &str) -> &'static [&'static str] {
+    match subcommand {
+        "collect" => &[
+            "from",
+            "max_input_bytes",
+            "kubeconfig",
+            "context",
+            "selector",
+            "request_timeout",
+            "namespace",
+            "all_namespaces",
+            "output",
+            "usage",
+            "logs",
+            "verbose",
+        ],
+        _ => &[],
+    }
+}
+
+/// The command line as clap parses it, with each subcommand's help
+/// listing only the global flags that apply to it. The others are still
+/// accepted there, as kubectl accepts its global flags anywhere: each
+/// subcommand holds a hidden copy of them, which keeps clap from giving
+/// it the global one.
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names.iter().fold(cmd, |cmd, name| {
+        let applies = flags_of(name);
+        cmd.mut_subcommand(name, |sub| {
+            globals
+                .iter()
+                .filter(|a| !applies.contains(&a.get_id().as_str()))
+                .fold(sub, |sub, a| sub.arg(a.clone().global(false).hide(true)))
+        })
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,14 +11,14 @@ use crate::scope::{Scope, Target};
 use crate::selector::Selector;
 use crate::source::{self, collect, drivers_file, live, Input, Request, Source, SourceSpec};
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 mod args;
+pub mod complete;
 
-pub use args::{Cli, ColorChoice, Command, FailOn, Output};
+pub use args::{command, Cli, ColorChoice, Command, FailOn, Output};
 
 /// Whether to colour: `always`/`never` as said; `auto` on a terminal unless
 /// NO_COLOR is set (to anything but empty) or TERM is dumb.
@@ -79,6 +79,7 @@ fn source_spec(cli: &Cli) -> SourceSpec {
             request_timeout: cli.request_timeout,
             verbose: cli.verbose,
             consistent: cli.consistent,
+            stdin_is_terminal: std::io::stdin().is_terminal(),
         })
     } else {
         SourceSpec::Dump {
@@ -107,10 +108,20 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
 }
 
 /// A spinner while a live cluster answers; the request log and a spinner
-/// would overwrite each other.
+/// would overwrite each other. Started only once connected: an exec
+/// credential plugin runs while connecting and may be prompting.
 fn spinner(cli: &Cli) -> Option<crate::spinner::Spinner> {
     (cli.from.is_empty() && !cli.verbose && !cli.quiet)
         .then(|| crate::spinner::Spinner::start("reading the cluster…".to_string()))
+}
+
+/// Reads the scope once: connects (and runs any credential plugin), then
+/// reads with the spinner going.
+fn read_once(cli: &Cli, request: &Request, stdin: &mut dyn std::io::Read) -> Result<Input> {
+    let runtime = source::runtime()?;
+    let source = Source::open(&source_spec(cli), &runtime)?;
+    let _spinner = spinner(cli);
+    source.read(request, stdin)
 }
 
 /// Writes the output; a reader that closed the pipe (`| head`) is not an error.
@@ -138,12 +149,7 @@ pub fn run(
         }
         Some(Command::Completion { shell }) => {
             let mut buf = Vec::new();
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "kubectl-storage_doctor",
-                &mut buf,
-            );
+            clap_complete::generate(*shell, &mut command(), "kubectl-storage_doctor", &mut buf);
             emit(out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
@@ -153,10 +159,7 @@ pub fn run(
             no_redact,
         }) => {
             let targets = parse_targets(targets)?;
-            let input = {
-                let _spinner = spinner(cli);
-                source::read(&request(cli, &targets), &source_spec(cli), stdin)?
-            };
+            let input = read_once(cli, &request(cli, &targets), stdin)?;
             let collected =
                 collect::render(&input.snapshot, cli.output == Output::Json, !no_redact)?;
             if collected.redacted > 0 {
@@ -233,6 +236,9 @@ fn target_not_found(
     let Some(target) = scope.targets.iter().find(|t| t.to_string() == err.target) else {
         return err.into();
     };
+    if let Some(unreadable) = unreadable(target, snap, scope) {
+        return unreadable;
+    }
     fn names<'a, K: kube::Resource + 'a>(
         scope: &Scope,
         items: impl IntoIterator<Item = &'a K>,
@@ -262,7 +268,7 @@ fn target_not_found(
                 W::CronJob => names(scope, &o.cron_jobs),
             };
             let suggestions: Vec<String> =
-                crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+                crate::text::did_you_mean(target.name(), known.iter().map(String::as_str))
                     .into_iter()
                     .map(|n| Target::Workload(*kind, n.to_string()).to_string())
                     .collect();
@@ -270,23 +276,51 @@ fn target_not_found(
         }
     };
     let suggestions: Vec<String> =
-        crate::text::did_you_mean(target_name(target), known.iter().map(String::as_str))
+        crate::text::did_you_mean(target.name(), known.iter().map(String::as_str))
             .into_iter()
             .map(|n| rebuild(n.to_string()).to_string())
             .collect();
     anyhow::anyhow!("{err}{}", did_you_mean(&suggestions))
 }
 
-fn target_name(target: &Target) -> &str {
-    match target {
-        Target::Pod(n)
-        | Target::Claim(n)
-        | Target::Class(n)
-        | Target::Node(n)
-        | Target::Volume(n)
-        | Target::Snapshot(n)
-        | Target::Workload(_, n) => n,
-    }
+/// A target of a kind that could not be read (a gap): not "not found",
+/// but that it is not readable, and for a 403 by which permission.
+fn unreadable(
+    target: &Target,
+    snap: &crate::snapshot::Snapshot,
+    scope: &Scope,
+) -> Option<anyhow::Error> {
+    let kind = target.kind();
+    let gap = snap.gaps.iter().find(|g| g.resource == kind.resource)?;
+    let place = match (&scope.namespaces, kind.namespaced) {
+        (_, false) => "at the cluster scope".to_string(),
+        (None, true) => "in every namespace".to_string(),
+        (Some(set), true) => format!(
+            "in namespace {}",
+            set.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let resource = kind.resource;
+    let why = if gap.reason == "Forbidden" {
+        let verb = forbidden_verb(&gap.message).unwrap_or("list");
+        format!(
+            "this user may not {verb} {resource} {place} (403 Forbidden): it needs `{verb} {resource}` {place} (examples/rbac.yaml grants it)"
+        )
+    } else {
+        format!(
+            "reading {resource} failed ({}): {}",
+            gap.reason, gap.message
+        )
+    };
+    Some(anyhow::anyhow!("{target} cannot be read: {why}"))
+}
+
+/// The verb an RBAC refusal names: `… cannot list resource "x" …`.
+fn forbidden_verb(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("cannot ")?;
+    rest.split_whitespace()
+        .next()
+        .filter(|v| v.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 fn did_you_mean(suggestions: &[String]) -> String {
@@ -346,22 +380,36 @@ fn diagnose(
         return watch(cli, out, stdout_is_terminal);
     }
     let settings = settings(cli)?;
-    let input = {
-        let _spinner = spinner(cli);
-        source::read(&request(cli, &settings.targets), &source_spec(cli), stdin)?
-    };
+    let input = read_once(cli, &request(cli, &settings.targets), stdin)?;
     let report = build_report(cli, &settings, input)?;
     emit(out, &render(cli, &report, stdout_is_terminal))?;
     Ok(report.exit_code(cli.fail_on.severity()))
 }
 
-/// The rank-1 rule of each finding, by subject.
+/// The rank-1 rule of each finding, by subject: each pod of a finding
+/// that stands for a workload's replicas.
 fn root_causes(report: &Report) -> BTreeMap<String, &'static str> {
-    report
-        .findings
-        .iter()
-        .filter_map(|f| Some((f.subject.to_string(), f.causes.first()?.rule)))
-        .collect()
+    let mut roots = BTreeMap::new();
+    for f in &report.findings {
+        let Some(rule) = f.causes.first().map(|c| c.rule) else {
+            continue;
+        };
+        match &f.replicas {
+            Some(r) => {
+                for pod in &r.pods {
+                    let subject = crate::model::ObjectRef {
+                        name: pod.clone(),
+                        ..f.subject.clone()
+                    };
+                    roots.insert(subject.to_string(), rule);
+                }
+            }
+            None => {
+                roots.insert(f.subject.to_string(), rule);
+            }
+        }
+    }
+    roots
 }
 
 /// What changed between two rounds of `--watch`.
@@ -391,13 +439,11 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
     }
     let settings = settings(cli)?;
     let runtime = source::runtime()?;
-    let source = {
-        let _spinner = spinner(cli);
-        Source::open(&source_spec(cli), &runtime)?
-    };
+    let mut source = Source::open(&source_spec(cli), &runtime)?;
     let request = request(cli, &settings.targets);
     let mut previous: Option<BTreeMap<String, &'static str>> = None;
     loop {
+        source.renew_expiring_credentials()?;
         let input = {
             let _spinner = spinner(cli);
             source.read(&request, &mut std::io::empty())?
@@ -461,7 +507,15 @@ fn stdin_notice(from: &[String], stdin_is_terminal: bool) -> Option<&'static str
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(words) = complete::request(&args) {
+        print!("{}", complete::answer(&words));
+        return ExitCode::SUCCESS;
+    }
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -491,6 +545,7 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     struct ClosedPipe;
 
@@ -518,6 +573,27 @@ mod tests {
         assert!(stdin_notice(&from(&["-"]), true).is_some());
         assert!(stdin_notice(&from(&["-"]), false).is_none());
         assert!(stdin_notice(&from(&["a.yaml"]), true).is_none());
+    }
+
+    #[test]
+    fn watch_follows_each_pod_of_a_grouped_finding() {
+        let cli = Cli::parse_from([
+            "kubectl storage-doctor",
+            "--from",
+            "tests/scenarios/replicas-grouped/snapshot.yaml",
+        ]);
+        let settings = settings(&cli).unwrap();
+        let input = read_once(
+            &cli,
+            &request(&cli, &settings.targets),
+            &mut std::io::empty(),
+        );
+        let report = build_report(&cli, &settings, input.unwrap()).unwrap();
+        let roots = root_causes(&report);
+        assert_eq!(report.findings.len(), 4);
+        assert_eq!(roots.len(), 7);
+        assert_eq!(roots["Pod/shop/db-1"], "storageclass-not-found");
+        assert_eq!(roots["Pod/shop/api-5d9c7f6b8-h7m3d"], "claim-not-found");
     }
 
     #[test]

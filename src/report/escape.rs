@@ -3,7 +3,7 @@
 //! show control and bidi-override characters escaped, as kubectl shows ESC
 //! as `^[`; JSON and YAML keep the text exact.
 
-use super::{ChainLink, Finding, RankedCause, Report, VolumeInfo};
+use super::{ChainLink, Finding, RankedCause, Replicas, Report, VolumeInfo};
 use crate::model::ObjectRef;
 use crate::snapshot::Gap;
 
@@ -89,6 +89,11 @@ impl Report {
                         ..v.clone()
                     })
                     .collect(),
+                replicas: f.replicas.as_ref().map(|r| Replicas {
+                    owner: object(&r.owner),
+                    count: r.count,
+                    pods: lines(&r.pods),
+                }),
             })
             .collect();
         r.healthy = self

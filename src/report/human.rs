@@ -254,9 +254,13 @@ fn source_line(report: &Report) -> Vec<String> {
 
 fn subject_name(f: &Finding) -> String {
     let o = &f.subject;
-    match &o.namespace {
+    let name = match &o.namespace {
         Some(ns) => format!("{} {ns}/{}", short_kind(&o.kind), o.name),
         None => format!("{} {}", short_kind(&o.kind), o.name),
+    };
+    match &f.replicas {
+        Some(r) => format!("{name} (+{} of {})", r.count - 1, r.owner.kubectl_name()),
+        None => name,
     }
 }
 
@@ -580,6 +584,13 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
         st.dim(&f.status),
     ];
     let _ = writeln!(out, "{}", wrapped_units("", "  ", &headline, "  ", w));
+    if let Some(r) = &f.replicas {
+        let first = format!(
+            "  {} ",
+            st.dim(&format!("{} pods of {}:", r.count, r.owner.kubectl_name()))
+        );
+        let _ = writeln!(out, "{}", wrapped_units(&first, "    ", &r.pods, ", ", w));
+    }
     let chain: Vec<String> = f
         .chain
         .iter()

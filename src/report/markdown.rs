@@ -11,9 +11,17 @@ fn cell(text: &str) -> String {
 
 fn subject(f: &Finding) -> String {
     let o = &f.subject;
-    match &o.namespace {
+    let name = match &o.namespace {
         Some(ns) => format!("{} {}/{}", md(&o.kind), md(ns), md(&o.name)),
         None => format!("{} {}", md(&o.kind), md(&o.name)),
+    };
+    match &f.replicas {
+        Some(r) => format!(
+            "{name} (+{} of {})",
+            r.count - 1,
+            md(&r.owner.kubectl_name())
+        ),
+        None => name,
     }
 }
 
@@ -81,6 +89,16 @@ pub fn render(report: &Report) -> String {
                 )
             })
             .collect();
+        if let Some(r) = &f.replicas {
+            let pods: Vec<String> = r.pods.iter().map(|p| format!("`{}`", code(p))).collect();
+            let _ = writeln!(
+                out,
+                "The same for {} pods of {}: {}\n",
+                r.count,
+                md(&r.owner.kubectl_name()),
+                pods.join(", ")
+            );
+        }
         let _ = writeln!(out, "Chain: {}\n", chain.join(" → "));
         // With --usage: each volume's fill, for the ticket.
         if f.volumes

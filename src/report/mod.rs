@@ -58,6 +58,30 @@ pub struct Finding {
     /// `--usage` read it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<VolumeInfo>,
+    /// Pods of one workload with this same finding (the same causes but
+    /// for the pod's name, ages and event counts), reported once: `subject`
+    /// is the first of them, and its chain and evidence stand for all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Replicas>,
+}
+
+impl Finding {
+    /// How many subjects the finding stands for.
+    pub fn subjects(&self) -> usize {
+        self.replicas.as_ref().map_or(1, |r| r.count)
+    }
+}
+
+/// The pods of one workload that a finding stands for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Replicas {
+    /// The workload that owns them: a Deployment (through its
+    /// ReplicaSets), StatefulSet, DaemonSet, Job, ReplicaSet ...
+    pub owner: ObjectRef,
+    /// The number of pods: the length of `pods`.
+    pub count: usize,
+    /// Their names, in the finding's namespace; `subject`'s first.
+    pub pods: Vec<String>,
 }
 
 /// One volume of a pod.
@@ -138,7 +162,8 @@ impl Report {
     /// (`--min-severity`).
     pub fn hidden_findings(&self) -> usize {
         let s = &self.summary;
-        (s.broken + s.warnings + s.info).saturating_sub(self.findings.len())
+        let shown: usize = self.findings.iter().map(Finding::subjects).sum();
+        (s.broken + s.warnings + s.info).saturating_sub(shown)
     }
 
     /// Exit code of the run: 1 when any finding is at least `fail_on`

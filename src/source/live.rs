@@ -7,10 +7,14 @@
 //! This module connects and classifies what goes wrong; [`read`] lists.
 
 mod components;
+mod exec;
 mod kubelet;
+mod names;
 mod read;
 mod scan;
 mod target;
+
+pub use names::context_names;
 
 pub use kubelet::LOG_CONTAINERS;
 
@@ -34,6 +38,9 @@ pub struct LiveOptions {
     pub verbose: bool,
     /// `--consistent`: every LIST from etcd, none from the watch cache.
     pub consistent: bool,
+    /// Whether an exec credential plugin may prompt on the terminal
+    /// (standard input is one, and nothing else reads it).
+    pub stdin_is_terminal: bool,
 }
 
 /// A client for one context.
@@ -46,6 +53,10 @@ pub struct Connection {
     pub log: Option<RequestLog>,
     /// `--consistent`.
     pub consistent: bool,
+    /// What kind of credentials the context uses, for errors: never their value.
+    pub credentials: String,
+    /// When the exec plugin's credentials expire, if it said.
+    pub credentials_expire: Option<jiff::Timestamp>,
 }
 
 /// Why the cluster could not be read at all.
@@ -59,10 +70,12 @@ pub enum LiveError {
     Timeout { server: String, after: Duration },
     #[error("cannot get credentials for the cluster at {server}: {message}")]
     Credentials { server: String, message: String },
-    #[error("the cluster at {server} refused the credentials ({code}): {message}")]
+    #[error("the cluster at {server} refused the credentials ({code}) {credentials}: {message}")]
     Unauthorized {
         server: String,
         code: u16,
+        /// `of the exec plugin …`, `of the bearer token`, or `(none given)`.
+        credentials: String,
         message: String,
     },
     #[error("namespace {namespace} not found on the cluster at {server}{suggestion}")]
@@ -115,14 +128,28 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         crate::text::urls_for_display(config.cluster_url.to_string().trim_end_matches('/'))
             .into_owned();
     let default_namespace = config.default_namespace.clone();
+    let credentials = credential_kind(&config.auth_info);
     let log = opts.verbose.then(RequestLog::new);
     if let Some(log) = &log {
         log.note(format_args!(
-            "context {}, server {server}, credentials: {}, namespace {default_namespace}",
+            "context {}, server {server}, credentials: {credentials}",
             context.as_deref().unwrap_or("(none)"),
-            credential_kind(&config.auth_info),
         ));
     }
+    let credentials_expire = if exec::uses_plugin(&config.auth_info) {
+        exec::run_into(
+            &mut config.auth_info,
+            opts.request_timeout,
+            opts.stdin_is_terminal,
+        )
+        .await
+        .map_err(|message| LiveError::Credentials {
+            server: server.clone(),
+            message,
+        })?
+    } else {
+        None
+    };
     let builder = ClientBuilder::try_from(config).map_err(|e| {
         let message = safe_error_text(&e);
         if is_credential_error(&e) {
@@ -149,6 +176,8 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         request_timeout: opts.request_timeout,
         log,
         consistent: opts.consistent,
+        credentials,
+        credentials_expire,
     })
 }
 
@@ -210,7 +239,7 @@ fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
 
 /// What kind of credentials the context uses, never their value.
 fn credential_kind(user: &AuthInfo) -> String {
-    if let Some(exec) = &user.exec {
+    if let Some(exec) = user.exec.as_ref().filter(|_| exec::uses_plugin(user)) {
         format!(
             "exec plugin `{}`",
             exec.command.as_deref().unwrap_or("(no command)")
@@ -265,6 +294,10 @@ impl Connection {
             kube::Error::Api(s) if s.code == 401 => LiveError::Unauthorized {
                 server: self.server.clone(),
                 code: s.code,
+                credentials: match self.credentials.as_str() {
+                    "none" => "(none given)".to_string(),
+                    kind => format!("of the {kind}"),
+                },
                 message: s.message.clone(),
             },
             _ if is_credential_error(&err) => LiveError::Credentials {

@@ -109,7 +109,8 @@ pub enum Source<'rt> {
     },
     Live {
         runtime: &'rt Runtime,
-        conn: live::Connection,
+        conn: Box<live::Connection>,
+        options: live::LiveOptions,
     },
 }
 
@@ -119,17 +120,6 @@ pub fn runtime() -> Result<Runtime> {
         .enable_all()
         .build()
         .context("cannot start the I/O runtime")
-}
-
-/// Reads the scope once from where `spec` says.
-pub fn read(request: &Request, spec: &SourceSpec, stdin: &mut dyn Read) -> Result<Input> {
-    match spec {
-        SourceSpec::Dump { paths, max_bytes } => read_dump(paths, *max_bytes, request, stdin),
-        SourceSpec::Live(_) => {
-            let runtime = runtime()?;
-            Source::open(spec, &runtime)?.read(request, stdin)
-        }
-    }
 }
 
 impl<'rt> Source<'rt> {
@@ -143,16 +133,35 @@ impl<'rt> Source<'rt> {
             },
             SourceSpec::Live(options) => Source::Live {
                 runtime,
-                conn: runtime.block_on(live::connect(options))?,
+                conn: Box::new(runtime.block_on(live::connect(options))?),
+                options: options.clone(),
             },
         })
+    }
+
+    /// Connects again when the exec plugin's credentials expire within a
+    /// minute (`--watch`), so the plugin runs between reads, never during
+    /// one.
+    pub fn renew_expiring_credentials(&mut self) -> Result<()> {
+        if let Source::Live {
+            runtime,
+            conn,
+            options,
+        } = self
+        {
+            let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60);
+            if conn.credentials_expire.is_some_and(|t| t <= soon) {
+                **conn = runtime.block_on(live::connect(options))?;
+            }
+        }
+        Ok(())
     }
 
     /// Reads the scope: every file again, or the cluster through the same client.
     pub fn read(&self, request: &Request, stdin: &mut dyn Read) -> Result<Input> {
         match self {
             Source::Dump { paths, max_bytes } => read_dump(paths, *max_bytes, request, stdin),
-            Source::Live { runtime, conn } => Ok(runtime.block_on(read_live(conn, request))?),
+            Source::Live { runtime, conn, .. } => Ok(runtime.block_on(read_live(conn, request))?),
         }
     }
 }
@@ -319,6 +328,13 @@ async fn read_live(
         (None, false) if !targets.is_empty() && targets.iter().all(Target::is_cluster_wide) => None,
         (None, false) => Some(conn.default_namespace.clone()),
     };
+    if let Some(log) = &conn.log {
+        // The namespace read, as -n, -A or the context decide it.
+        match &namespace {
+            Some(ns) => log.note(format_args!("namespace {ns}")),
+            None => log.note("all namespaces"),
+        }
+    }
     let mark = conn.log.as_ref().map(request_log::RequestLog::mark);
     let collected = match (targets, &namespace) {
         // One pod or claim: read just its chain, as `kubectl describe` would.

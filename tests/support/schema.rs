@@ -140,6 +140,16 @@ pub fn json_schema() -> Value {
                         "description": "A pod's volumes, healthy ones included, with their fill when --usage read it.",
                         "type": "array",
                         "items": {"$ref": "#/$defs/volume"}
+                    },
+                    "replicas": {
+                        "description": "Pods of one workload with this same finding (the same causes but for the pod's name, ages and event counts), reported once: subject is the first of them, and its chain and evidence stand for all.",
+                        "type": "object",
+                        "required": ["owner", "count", "pods"],
+                        "properties": {
+                            "owner": {"$ref": "#/$defs/objectRef"},
+                            "count": {"type": "integer", "minimum": 2},
+                            "pods": {"type": "array", "minItems": 2, "items": {"type": "string"}}
+                        }
                     }
                 }
             },

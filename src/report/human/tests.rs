@@ -124,6 +124,7 @@ fn a_missing_kind_a_finding_involves_is_a_warning() {
             fix: vec![],
         }],
         volumes: Vec::new(),
+        replicas: None,
     };
     let text = human(&report(vec![finding]), false);
     let (warned, quiet) = text.split_once("Not read, as usual").expect(&text);
