@@ -97,6 +97,7 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
             usage: cli.usage,
             logs: cli.logs,
         },
+        keep: source::dump::Keep::Diagnosis,
     }
 }
 
@@ -149,7 +150,11 @@ pub fn run(
             let targets = parse_targets(targets)?;
             let input = {
                 let _spinner = spinner(cli);
-                source::read(&request(cli, &targets), &source_spec(cli), stdin)?
+                let request = Request {
+                    keep: source::dump::Keep::Collect,
+                    ..request(cli, &targets)
+                };
+                source::read(&request, &source_spec(cli), stdin)?
             };
             let collected =
                 collect::render(&input.snapshot, cli.output == Output::Json, !no_redact)?;

@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 use stream::DocSeed;
 
 mod guard;
+mod slim;
 mod stream;
 mod uncaptured;
 mod yaml_value;
 
+pub use slim::Keep;
 use uncaptured::uncaptured;
 
 /// How many bytes all inputs of one load may hold together, unless told
@@ -91,18 +93,23 @@ struct Collector {
     /// `NodeStatsSummary` and `ContainerLog` items: what `--usage` and
     /// `--logs` read, as `collect` writes it.
     evidence: crate::snapshot::NodeEvidence,
+    /// What is kept of each object.
+    keep: Keep,
 }
 
-/// Reads every input into one snapshot, at most [`DEFAULT_MAX_BYTES`].
+/// Reads every input into one snapshot for a diagnosis, at most
+/// [`DEFAULT_MAX_BYTES`].
 pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError> {
-    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES)
+    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES, Keep::Diagnosis)
 }
 
-/// Reads every input into one snapshot, at most `limit` bytes in all.
+/// Reads every input into one snapshot, at most `limit` bytes in all,
+/// keeping of each object what `keep` says.
 pub fn load_with_limit(
     inputs: &[Input],
     stdin: &mut dyn Read,
     limit: u64,
+    keep: Keep,
 ) -> Result<Loaded, InputError> {
     let mut c = Collector {
         objects: Objects::default(),
@@ -114,6 +121,7 @@ pub fn load_with_limit(
         limit,
         visited: BTreeSet::new(),
         evidence: Default::default(),
+        keep,
     };
     for input in inputs {
         match input {
@@ -384,10 +392,7 @@ impl Collector {
                         return;
                     }
                 };
-                if let Some(Value::Object(meta)) = map.get_mut("metadata") {
-                    // Large and never read: dropped before decoding.
-                    meta.remove("managedFields");
-                }
+                slim::trim(&mut map, self.keep);
                 self.add_object(label, doc, &api_version, &kind, Value::Object(map));
             }
             other => self.invalid(

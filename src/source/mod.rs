@@ -66,6 +66,9 @@ pub struct Request<'a> {
     pub selector: Option<&'a str>,
     /// Opt-in reads beyond objects (`--usage`, `--logs`).
     pub extra: Extra,
+    /// What is kept of each object read from files: `collect` writes more
+    /// than a diagnosis reads.
+    pub keep: dump::Keep,
 }
 
 /// Evidence read only when asked, because it needs more than reading
@@ -289,7 +292,7 @@ fn read_dump(
     stdin: &mut dyn Read,
 ) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
-    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes)?;
+    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes, request.keep)?;
     if let Some(ns) = request.namespace {
         let known = namespaces_of(&loaded.snapshot.objects);
         if !known.contains(ns) {
