@@ -152,11 +152,8 @@ pub enum MissingSource {
 /// The quoted name after `prefix` (`configmap "x" not found` → `x`).
 fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
     let (_, rest) = message.split_once(prefix)?;
-    let name = rest.strip_prefix('"')?.split('"').next()?;
-    rest[name.len() + 2..]
-        .trim_start()
-        .starts_with("not found")
-        .then_some(name)
+    let (name, after) = rest.strip_prefix('"')?.split_once('"')?;
+    after.trim_start().starts_with("not found").then_some(name)
 }
 
 /// The word after `prefix`, up to white space.
@@ -342,6 +339,9 @@ mod tests {
             missing_source("persistentvolumeclaim \"x\" not found"),
             None
         );
+        // A message cut after the opening quote names nothing.
+        assert_eq!(missing_source("configmap \""), None);
+        assert_eq!(missing_source("secret \"half-a-name"), None);
     }
 
     #[test]

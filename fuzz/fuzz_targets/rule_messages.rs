@@ -6,55 +6,12 @@
 
 #![no_main]
 
-use jiff::Timestamp;
 use kubectl_storage_doctor::rules::mount_failed;
 use kubectl_storage_doctor::volume_errors;
 use kubectl_storage_doctor::rules::support::{names, provisioner_errors};
-use kubectl_storage_doctor::snapshot::{Gap, Objects, Snapshot};
-use kubectl_storage_doctor::source::dump::{self, Input};
+use kubectl_storage_doctor::snapshot::{Objects, Snapshot};
+use kubectl_storage_doctor_fuzz::bases;
 use libfuzzer_sys::fuzz_target;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-/// One captured scenario, as read.
-struct Base {
-    objects: Objects,
-    gaps: Vec<Gap>,
-    now: Timestamp,
-}
-
-/// Every `tests/scenarios/*/snapshot.yaml` and `examples/*.yaml` with objects.
-fn bases() -> &'static [Base] {
-    static BASES: OnceLock<Vec<Base>> = OnceLock::new();
-    BASES.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let files = |dir: PathBuf| -> Vec<PathBuf> {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-                .map(|e| e.expect("a directory entry").path())
-                .collect();
-            found.sort();
-            found
-        };
-        let scenarios = files(root.join("tests/scenarios"))
-            .into_iter()
-            .map(|d| d.join("snapshot.yaml"));
-        let examples = files(root.join("examples"))
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"));
-        let bases: Vec<Base> = scenarios
-            .chain(examples)
-            .filter_map(|p| dump::load(&[Input::Path(p)], &mut std::io::empty()).ok())
-            .map(|l| Base {
-                now: l.snapshot.now,
-                gaps: l.snapshot.gaps,
-                objects: l.snapshot.objects,
-            })
-            .collect();
-        assert!(!bases.is_empty(), "no scenarios under {}", root.display());
-        bases
-    })
-}
 
 /// Replaces every message the rules read with the next of `messages`.
 fn set_messages(o: &mut Objects, messages: &mut impl Iterator<Item = String>) {

@@ -1,13 +1,57 @@
-//! What the fuzz targets share: the analysis of a snapshot and every
-//! renderer, as `kubectl storage-doctor --from ... --show-healthy` runs them.
+//! What the fuzz targets share: the captured scenarios as bases to mangle,
+//! and the analysis of a snapshot and every renderer, as `kubectl
+//! storage-doctor --from ... --show-healthy` runs them.
 
 use kubectl_storage_doctor::analysis;
 use kubectl_storage_doctor::chain::Scope;
 use kubectl_storage_doctor::drivers::Drivers;
 use kubectl_storage_doctor::report::human::{self, Layout, Styles};
 use kubectl_storage_doctor::report::{markdown, SourceInfo};
-use kubectl_storage_doctor::snapshot::Snapshot;
+use jiff::Timestamp;
+use kubectl_storage_doctor::snapshot::{Gap, Objects, Snapshot};
+use kubectl_storage_doctor::source::dump::{self, Input};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+/// One captured scenario, as read, without the evidence it carries.
+pub struct Base {
+    pub objects: Objects,
+    pub gaps: Vec<Gap>,
+    pub now: Timestamp,
+}
+
+/// Every `tests/scenarios/*/snapshot.yaml` and `examples/*.yaml` with objects.
+pub fn bases() -> &'static [Base] {
+    static BASES: OnceLock<Vec<Base>> = OnceLock::new();
+    BASES.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let files = |dir: PathBuf| -> Vec<PathBuf> {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.expect("a directory entry").path())
+                .collect();
+            found.sort();
+            found
+        };
+        let scenarios = files(root.join("tests/scenarios"))
+            .into_iter()
+            .map(|d| d.join("snapshot.yaml"));
+        let examples = files(root.join("examples"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"));
+        let bases: Vec<Base> = scenarios
+            .chain(examples)
+            .filter_map(|p| dump::load(&[Input::Path(p)], &mut std::io::empty()).ok())
+            .map(|l| Base {
+                now: l.snapshot.now,
+                gaps: l.snapshot.gaps,
+                objects: l.snapshot.objects,
+            })
+            .collect();
+        assert!(!bases.is_empty(), "no scenarios under {}", root.display());
+        bases
+    })
+}
 
 /// The built-in driver table, parsed once: parsing it on every input would
 /// cost more than most inputs.

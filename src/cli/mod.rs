@@ -104,6 +104,7 @@ fn request<'a>(cli: &'a Cli, targets: &'a [Target]) -> Request<'a> {
             logs: cli.logs,
         },
         events: &EVENTS,
+        keep: source::dump::Keep::Diagnosis,
     }
 }
 
@@ -159,7 +160,11 @@ pub fn run(
             no_redact,
         }) => {
             let targets = parse_targets(targets)?;
-            let input = read_once(cli, &request(cli, &targets), stdin)?;
+            let request = Request {
+                keep: source::dump::Keep::Collect,
+                ..request(cli, &targets)
+            };
+            let input = read_once(cli, &request, stdin)?;
             let collected =
                 collect::render(&input.snapshot, cli.output == Output::Json, !no_redact)?;
             if collected.redacted > 0 {

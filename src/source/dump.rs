@@ -15,10 +15,12 @@ use std::path::{Path, PathBuf};
 use stream::DocSeed;
 
 mod guard;
+mod slim;
 mod stream;
 mod uncaptured;
 mod yaml_value;
 
+pub use slim::Keep;
 use uncaptured::uncaptured;
 
 /// How many bytes all inputs of one load may hold together, unless told
@@ -92,20 +94,24 @@ struct Collector {
     /// `NodeStatsSummary` and `ContainerLog` items: what `--usage` and
     /// `--logs` read, as `collect` writes it.
     evidence: crate::snapshot::NodeEvidence,
+    /// What is kept of each object.
+    keep: Keep,
 }
 
-/// Reads every input into one snapshot, every event included, at most
-/// [`DEFAULT_MAX_BYTES`].
+/// Reads every input into one snapshot for a diagnosis, every event
+/// included, at most [`DEFAULT_MAX_BYTES`].
 pub fn load(inputs: &[Input], stdin: &mut dyn Read) -> Result<Loaded, InputError> {
-    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES, None)
+    load_with_limit(inputs, stdin, DEFAULT_MAX_BYTES, Keep::Diagnosis, None)
 }
 
 /// Reads every input into one snapshot, at most `limit` bytes in all,
-/// keeping the events `events` keeps (all when `None`), as a live read would.
+/// keeping of each object what `keep` says and the events `events` keeps
+/// (all when `None`), as a live read would.
 pub fn load_with_limit(
     inputs: &[Input],
     stdin: &mut dyn Read,
     limit: u64,
+    keep: Keep,
     events: Option<&EventFilter>,
 ) -> Result<Loaded, InputError> {
     let mut c = Collector {
@@ -118,6 +124,7 @@ pub fn load_with_limit(
         limit,
         visited: BTreeSet::new(),
         evidence: Default::default(),
+        keep,
     };
     for input in inputs {
         match input {
@@ -388,10 +395,7 @@ impl Collector {
                         return;
                     }
                 };
-                if let Some(Value::Object(meta)) = map.get_mut("metadata") {
-                    // Large and never read: dropped before decoding.
-                    meta.remove("managedFields");
-                }
+                slim::trim(&mut map, self.keep);
                 self.add_object(label, doc, &api_version, &kind, Value::Object(map));
             }
             other => self.invalid(

@@ -69,6 +69,9 @@ pub struct Request<'a> {
     pub extra: Extra,
     /// The events the diagnosis reads, from the rule registry.
     pub events: &'a EventFilter,
+    /// What is kept of each object read from files: `collect` writes more
+    /// than a diagnosis reads.
+    pub keep: dump::Keep,
 }
 
 /// Evidence read only when asked, because it needs more than reading
@@ -301,7 +304,13 @@ fn read_dump(
     stdin: &mut dyn Read,
 ) -> Result<Input> {
     let inputs: Vec<dump::Input> = paths.iter().map(|p| dump::Input::parse(p)).collect();
-    let loaded = dump::load_with_limit(&inputs, stdin, max_bytes, Some(request.events))?;
+    let loaded = dump::load_with_limit(
+        &inputs,
+        stdin,
+        max_bytes,
+        request.keep,
+        Some(request.events),
+    )?;
     if let Some(ns) = request.namespace {
         let known = namespaces_of(&loaded.snapshot.objects);
         if !known.contains(ns) {

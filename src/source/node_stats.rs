@@ -63,7 +63,9 @@ fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     Ok(v.as_u64())
 }
 
-/// A list whose odd items (of another shape) are skipped, not fatal.
+/// A list whose odd items (of another shape) are skipped, not fatal. Only
+/// objects are items: serde would read `["data", 99, 100]` as a struct's
+/// fields in order, a fill the kubelet never reported.
 fn lenient_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -73,6 +75,7 @@ where
     Ok(match v {
         serde_json::Value::Array(items) => items
             .into_iter()
+            .filter(serde_json::Value::is_object)
             .filter_map(|i| serde_json::from_value(i).ok())
             .collect(),
         _ => Vec::new(),
@@ -129,7 +132,8 @@ mod tests {
                      "pvcRef": {"name": "data-db-0", "namespace": "shop"}},
                     {"name": "odd", "usedBytes": -1, "capacityBytes": "lots"},
                     {"usedBytes": 1},
-                    "not an object"
+                    "not an object",
+                    ["listed", 99, 100]
                  ]},
                 {"podRef": {"name": "nameless"}},
                 42

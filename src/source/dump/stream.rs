@@ -2,6 +2,7 @@
 //! are decoded one at a time as they are parsed, so a large capture never
 //! exists as one `Value` tree.
 
+use super::slim::Slim;
 use super::Collector;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -68,8 +69,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                     }
                     None => streamed = true,
                 }
-            } else {
-                let value = map.next_value::<Value>()?;
+            } else if let Some(value) = Slim::object(self.c.keep).field(&key, &mut map)? {
                 fields.insert(key, value);
             }
         }
@@ -88,7 +88,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(item) = seq.next_element_seed(Slim::object(self.c.keep))? {
             self.c.add_value(self.label, self.doc, item, None);
         }
         Ok(())
@@ -145,7 +145,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
             .inherited
             .as_ref()
             .map(|(a, k)| (a.as_str(), k.as_str()));
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(item) = seq.next_element_seed(Slim::object(self.c.keep))? {
             if inherited.is_some() || item.get("kind").is_some() {
                 self.c.add_value(self.label, self.doc, item, inherited);
             } else {
