@@ -4,6 +4,7 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::evidence::scheduler_says;
+use crate::chain::node_view::node_view;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -62,6 +63,13 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         .filter(|t| !t.is_empty())?;
     let pod = pod?;
     if !nodes_known {
+        return None;
+    }
+    // Nodes in the class's topology exist and something else keeps the pod
+    // off them: that something is the cause.
+    if node_view(ctx.snap, ctx.drivers, pod, std::slice::from_ref(c))
+        .is_some_and(|v| v.allowed_nodes_ruled_out_by_others())
+    {
         return None;
     }
     let allowed = terms

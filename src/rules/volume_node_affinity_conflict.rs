@@ -5,6 +5,7 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::{edit_pod_spec_hint, kubectl_ns};
 use super::support::evidence::{gap_lines, scheduler_says};
+use crate::chain::node_view::node_view;
 use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::nodes;
@@ -21,6 +22,14 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     if pod.node_name.is_some() {
+        return Vec::new();
+    }
+    // The volume's nodes exist and something else keeps the pod off them:
+    // that something is the cause (volume-node-unavailable, or the storage
+    // rule of an RWOP holder or an attach limit).
+    if node_view(ctx.snap, ctx.drivers, pod, claims)
+        .is_some_and(|v| v.allowed_nodes_ruled_out_by_others())
+    {
         return Vec::new();
     }
     let said = scheduler_says(Some(pod), |k| {

@@ -124,6 +124,8 @@ fn a_missing_kind_a_finding_involves_is_a_warning() {
             fix: vec![],
         }],
         volumes: Vec::new(),
+        nodes: Vec::new(),
+        nodes_omitted: 0,
     };
     let text = human(&report(vec![finding]), false);
     let (warned, quiet) = text.split_once("Not read, as usual").expect(&text);
