@@ -421,3 +421,101 @@ fn attached_per_node<'s>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::PodChain;
+    use crate::fixtures::*;
+
+    fn view_of(snap: &Snapshot, drivers: &Drivers) -> Vec<(usize, bool, Vec<String>, Vec<String>)> {
+        let pod = PodChain::resolve(snap, snap.pod("default", "db").unwrap());
+        let claims = vec![ClaimChain::resolve(snap, "default", "data", None)];
+        let view = node_view(snap, drivers, &pod, &claims).unwrap();
+        view.groups()
+            .iter()
+            .map(|g| {
+                (
+                    g.names.len(),
+                    g.check.volumes_allow(),
+                    g.check.volumes.clone(),
+                    g.check.ruled_out.iter().map(|b| b.text.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identical_nodes_are_one_row_and_the_allowed_come_first() {
+        let snap = snapshot(|o| {
+            for i in 0..50 {
+                o.nodes.push(node(&format!("worker-{i:02}")));
+            }
+            o.nodes
+                .push(node("pinned").taint("dedicated", "NoSchedule"));
+            o.nodes
+                .push(node("cordoned-1").taint("other", "NoSchedule"));
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.volumes.push(
+                pv("pv-1")
+                    .bound_to("default", "data")
+                    .node_affinity("kubernetes.io/hostname", &["pinned"]),
+            );
+            o.pods.push(pod("db").claim("data"));
+        });
+        let drivers = Drivers::default();
+        let rows = view_of(&snap, &drivers);
+        let needs = "volume pv-1 needs kubernetes.io/hostname in [pinned]".to_string();
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    1,
+                    true,
+                    vec![],
+                    vec!["it has the untolerated taint dedicated:NoSchedule".to_string()]
+                ),
+                (50, false, vec![needs.clone()], vec![]),
+                (
+                    1,
+                    false,
+                    vec![needs],
+                    vec!["it has the untolerated taint other:NoSchedule".to_string()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_drivers_registration_and_attach_limit_decide_for_the_volume() {
+        let snap = snapshot(|o| {
+            o.nodes.push(node("a"));
+            o.nodes.push(node("b"));
+            o.nodes.push(node("c"));
+            let mut full = csi_node("b", &["ebs.csi.aws.com"]);
+            full.spec.drivers[0].allocatable =
+                Some(k8s_openapi::api::storage::v1::VolumeNodeResources { count: Some(1) });
+            o.csi_nodes.push(csi_node("a", &["efs.csi.aws.com"]));
+            o.csi_nodes.push(full);
+            o.attachments.push(attachment("other-pv", "b", true));
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.volumes.push(
+                pv("pv-1")
+                    .bound_to("default", "data")
+                    .csi("ebs.csi.aws.com"),
+            );
+            o.pods.push(pod("db").claim("data"));
+        });
+        let drivers = Drivers::default();
+        let rows = view_of(&snap, &drivers);
+        let reasons: Vec<&Vec<String>> = rows.iter().map(|r| &r.2).collect();
+        assert!(reasons.contains(&&vec![
+            "driver ebs.csi.aws.com is not registered on the node (CSINode)".to_string()
+        ]));
+        assert!(reasons.contains(&&vec![
+            "driver ebs.csi.aws.com's attach limit is reached (1 of 1)".to_string()
+        ]));
+        // c has no CSINode: nothing is known against it.
+        assert!(rows.iter().any(|r| r.0 == 1 && r.1));
+    }
+}
