@@ -27,7 +27,7 @@ pub fn analyze(
     drivers: &Drivers,
     scope: &Scope,
 ) -> Result<Analysis, TargetNotFound> {
-    let ctx = Ctx { snap, drivers };
+    let ctx = Ctx::new(snap, drivers);
     let mut findings = Vec::new();
     let mut healthy = Vec::new();
     let mut counted = 0;
@@ -130,7 +130,8 @@ fn node_rows(ctx: &Ctx, c: &Chain) -> (Vec<NodeRow>, usize) {
     let Some(pod) = &c.pod else {
         return (Vec::new(), 0);
     };
-    let Some(view) = chain::node_view::node_view(ctx.snap, ctx.drivers, pod, &c.claims) else {
+    let view = ctx.node_view(pod, &c.claims);
+    let Some(view) = view.as_ref() else {
         return (Vec::new(), 0);
     };
     let groups = view.groups();
@@ -139,7 +140,7 @@ fn node_rows(ctx: &Ctx, c: &Chain) -> (Vec<NodeRow>, usize) {
         .iter()
         .take(NODE_ROWS)
         .map(|g| NodeRow {
-            name: g.names[0].to_string(),
+            name: g.check.name.clone(),
             count: g.names.len(),
             others: g.names[1..]
                 .iter()
@@ -148,7 +149,12 @@ fn node_rows(ctx: &Ctx, c: &Chain) -> (Vec<NodeRow>, usize) {
                 .collect(),
             volumes_allow: g.check.volumes_allow(),
             volume_reasons: g.check.volumes.clone(),
-            ruled_out_by: g.check.ruled_out.iter().map(|b| b.text.clone()).collect(),
+            ruled_out_by: g
+                .check
+                .ruled_out
+                .iter()
+                .map(|b| b.text.to_string())
+                .collect(),
         })
         .collect();
     (rows, omitted)

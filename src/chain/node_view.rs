@@ -8,11 +8,15 @@
 use super::driver::{self, why_not_on, KeptOff};
 use super::{ClaimChain, PodChain};
 use crate::drivers::Drivers;
+use crate::model::ObjectRef;
 use crate::nodes::{self, Exclusion};
 use crate::scheduler::ReasonKind;
 use crate::snapshot::Snapshot;
+use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, NodeSelectorTerm, TopologySelectorTerm};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// What a blocker is, which decides which rule speaks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,21 +36,22 @@ pub enum BlockerKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocker {
     pub kind: BlockerKind,
-    pub text: String,
+    /// Shared: the scheduler's reasons apply to many nodes at once.
+    pub text: Rc<str>,
     /// The node exclusion behind it, when the state shows it.
     pub exclusion: Option<Exclusion>,
 }
 
 /// One node's verdict.
 #[derive(Debug, Clone)]
-pub struct NodeCheck<'a> {
-    pub name: &'a str,
+pub struct NodeCheck {
+    pub name: String,
     /// Why the pod's volumes do not allow the node; empty when they do.
     pub volumes: Vec<String>,
     pub ruled_out: Vec<Blocker>,
 }
 
-impl NodeCheck<'_> {
+impl NodeCheck {
     pub fn volumes_allow(&self) -> bool {
         self.volumes.is_empty()
     }
@@ -59,30 +64,33 @@ impl NodeCheck<'_> {
 
 /// What one claim's volume requires of a node.
 #[derive(Debug, Clone)]
-pub struct Pin<'a> {
-    pub claim: &'a ClaimChain<'a>,
+pub struct Pin {
+    pub claim: ObjectRef,
+    pub claim_name: String,
+    /// The bound volume, when it is the volume that pins.
+    pub volume: Option<String>,
     /// `volume pv-1 needs kubernetes.io/hostname in [worker-2]`.
     pub text: String,
 }
 
 /// Every node's verdict for one pod, sorted by node name.
 #[derive(Debug, Clone)]
-pub struct NodeView<'a> {
-    pub nodes: Vec<NodeCheck<'a>>,
+pub struct NodeView {
+    pub nodes: Vec<NodeCheck>,
     /// The claims whose volumes (or classes) pin the pod to some nodes.
-    pub pins: Vec<Pin<'a>>,
+    pub pins: Vec<Pin>,
 }
 
 /// Nodes with the same verdict and reasons.
 #[derive(Debug, Clone)]
-pub struct NodeGroup<'v, 'a> {
-    pub names: Vec<&'a str>,
-    pub check: &'v NodeCheck<'a>,
+pub struct NodeGroup<'v> {
+    pub names: Vec<&'v str>,
+    pub check: &'v NodeCheck,
 }
 
-impl<'a> NodeView<'a> {
+impl NodeView {
     /// The nodes the pod's volumes allow.
-    pub fn allowed(&self) -> impl Iterator<Item = &NodeCheck<'a>> {
+    pub fn allowed(&self) -> impl Iterator<Item = &NodeCheck> {
         self.nodes.iter().filter(|n| n.volumes_allow())
     }
 
@@ -126,13 +134,13 @@ impl<'a> NodeView<'a> {
 
     /// Rows of identical nodes: the nodes the volumes allow first, then the
     /// largest groups.
-    pub fn groups(&self) -> Vec<NodeGroup<'_, 'a>> {
+    pub fn groups(&self) -> Vec<NodeGroup<'_>> {
         let mut groups: Vec<NodeGroup> = Vec::new();
         for n in &self.nodes {
             match groups.iter_mut().find(|g| g.check.same_as(n)) {
-                Some(g) => g.names.push(n.name),
+                Some(g) => g.names.push(&n.name),
                 None => groups.push(NodeGroup {
-                    names: vec![n.name],
+                    names: vec![&n.name],
                     check: n,
                 }),
             }
@@ -142,66 +150,134 @@ impl<'a> NodeView<'a> {
     }
 }
 
-/// The view for a pod that waits for the scheduler and has claims; `None`
-/// for other pods or when the nodes were not read.
-pub fn node_view<'a>(
-    snap: &'a Snapshot,
-    drivers: &'a Drivers,
-    pod: &PodChain<'a>,
-    claims: &'a [ClaimChain<'a>],
-) -> Option<NodeView<'a>> {
-    let waiting = pod.node_name.is_none()
-        && pod.pod.metadata.deletion_timestamp.is_none()
-        && !super::is_finished(pod.pod);
-    if !waiting || claims.is_empty() || !snap.has("nodes") || snap.objects.nodes.is_empty() {
-        return None;
-    }
-    let checks: Vec<VolumeCheck> = claims
-        .iter()
-        .map(|c| VolumeCheck::new(snap, drivers, c))
-        .collect();
-    let attached = attached_per_node(snap, &checks);
-    let pins = claims
-        .iter()
-        .zip(&checks)
-        .filter_map(|(claim, check)| check.pin_text().map(|text| Pin { claim, text }))
-        .collect();
-    let mut nodes: Vec<NodeCheck> = snap
-        .objects
-        .nodes
-        .iter()
-        .map(|n| NodeCheck {
-            name: nodes::name(n),
-            volumes: checks
-                .iter()
-                .flat_map(|c| c.refusals(snap, n, &attached))
-                .collect(),
-            ruled_out: nodes::exclusions(pod.pod, n)
-                .into_iter()
-                .map(|e| Blocker {
-                    kind: match e {
-                        Exclusion::PodPlacement(_) => BlockerKind::PodPlacement,
-                        _ => BlockerKind::NodeState,
-                    },
-                    text: e.describe(),
-                    exclusion: Some(e),
-                })
-                .collect(),
-        })
-        .collect();
-    nodes.sort_by(|a, b| a.name.cmp(b.name));
-    // What the scheduler counted and the state cannot show applies to the
-    // nodes the volumes allow that nothing else rules out.
-    let unseen = scheduler_only(pod);
-    if !unseen.is_empty() {
-        for n in nodes
-            .iter_mut()
-            .filter(|n| n.volumes_allow() && n.ruled_out.is_empty())
-        {
-            n.ruled_out.clone_from(&unseen);
+/// Views already worked out: the rules and the report ask for the same
+/// pod's view in turn, and a driver's node plugin is looked up once.
+///
+/// It owns what it keeps, so that it borrows nothing from the snapshot and
+/// the rules' context stays free to shorten its lifetime.
+#[derive(Default)]
+pub struct ViewCache {
+    /// The last view, by the addresses of its pod and claims.
+    last: RefCell<Option<(ViewKey, Rc<Option<NodeView>>)>>,
+    plugins: RefCell<HashMap<String, Rc<Option<Plugin>>>>,
+}
+
+/// The addresses of a pod and of the claims a view was worked out for.
+type ViewKey = (usize, usize, usize);
+
+/// Nodes with a pod of a driver's node plugin, and its DaemonSets.
+type Plugin = (HashSet<String>, Vec<DaemonSet>);
+
+impl ViewCache {
+    /// The view for a pod that waits for the scheduler and has claims;
+    /// `None` for other pods or when the nodes were not read.
+    pub fn view(
+        &self,
+        snap: &Snapshot,
+        drivers: &Drivers,
+        pod: &PodChain,
+        claims: &[ClaimChain],
+    ) -> Rc<Option<NodeView>> {
+        let key = (
+            std::ptr::from_ref(pod.pod) as usize,
+            claims.as_ptr() as usize,
+            claims.len(),
+        );
+        if let Some((k, view)) = self.last.borrow().as_ref() {
+            if *k == key {
+                return view.clone();
+            }
         }
+        let view = Rc::new(self.compute(snap, drivers, pod, claims));
+        *self.last.borrow_mut() = Some((key, view.clone()));
+        view
     }
-    Some(NodeView { nodes, pins })
+
+    fn plugin(&self, snap: &Snapshot, drivers: &Drivers, driver: &str) -> Rc<Option<Plugin>> {
+        if let Some(p) = self.plugins.borrow().get(driver) {
+            return p.clone();
+        }
+        let comps = driver::components(snap, drivers, driver);
+        let plugin = Rc::new((!comps.node_plugins.is_empty()).then(|| {
+            let on: HashSet<String> = comps
+                .node_plugin_pods
+                .iter()
+                .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+                .collect();
+            (on, comps.node_plugins.into_iter().cloned().collect())
+        }));
+        self.plugins
+            .borrow_mut()
+            .insert(driver.to_string(), plugin.clone());
+        plugin
+    }
+
+    fn compute(
+        &self,
+        snap: &Snapshot,
+        drivers: &Drivers,
+        pod: &PodChain,
+        claims: &[ClaimChain],
+    ) -> Option<NodeView> {
+        let waiting = pod.node_name.is_none()
+            && pod.pod.metadata.deletion_timestamp.is_none()
+            && !super::is_finished(pod.pod);
+        if !waiting || claims.is_empty() || !snap.has("nodes") || snap.objects.nodes.is_empty() {
+            return None;
+        }
+        let checks: Vec<VolumeCheck> = claims
+            .iter()
+            .map(|c| VolumeCheck::new(snap, c, |d| self.plugin(snap, drivers, d)))
+            .collect();
+        let attached = attached_per_node(snap, &checks);
+        let pins = claims
+            .iter()
+            .zip(&checks)
+            .filter_map(|(claim, check)| {
+                check.pin_text().map(|text| Pin {
+                    claim: claim.object(),
+                    claim_name: claim.name.clone(),
+                    volume: claim.volume.and_then(|v| v.metadata.name.clone()),
+                    text,
+                })
+            })
+            .collect();
+        // What the scheduler counted and the state cannot show applies to
+        // the nodes the volumes allow that nothing else rules out.
+        let unseen = scheduler_only(pod);
+        let mut nodes: Vec<NodeCheck> = snap
+            .objects
+            .nodes
+            .iter()
+            .map(|n| {
+                let volumes: Vec<String> = checks
+                    .iter()
+                    .flat_map(|c| c.refusals(snap, n, &attached))
+                    .collect();
+                let mut ruled_out: Vec<Blocker> = nodes::exclusions(pod.pod, n)
+                    .into_iter()
+                    .map(|e| Blocker {
+                        kind: match e {
+                            Exclusion::PodPlacement(_) => BlockerKind::PodPlacement,
+                            _ => BlockerKind::NodeState,
+                        },
+                        text: e.describe().into(),
+                        exclusion: Some(e),
+                    })
+                    .collect();
+                if volumes.is_empty() && ruled_out.is_empty() {
+                    ruled_out.clone_from(&unseen);
+                }
+                NodeCheck {
+                    name: nodes::name(n).to_string(),
+                    volumes,
+                    ruled_out,
+                }
+            })
+            .collect();
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        Some(NodeView { nodes, pins })
+    }
 }
 
 /// The scheduler's reasons that neither the pod's volumes nor the nodes'
@@ -230,7 +306,7 @@ fn scheduler_only(pod: &PodChain) -> Vec<Blocker> {
             };
             Some(Blocker {
                 kind,
-                text: format!("{} (scheduler{count})", r.text),
+                text: format!("{} (scheduler{count})", r.text).into(),
                 exclusion: None,
             })
         })
@@ -238,8 +314,8 @@ fn scheduler_only(pod: &PodChain) -> Vec<Blocker> {
 }
 
 /// What one claim needs of a node.
-struct VolumeCheck<'a> {
-    claim: &'a ClaimChain<'a>,
+struct VolumeCheck<'a, 'c> {
+    claim: &'c ClaimChain<'a>,
     /// The bound volume's required node affinity.
     affinity: Option<(&'a str, &'a [NodeSelectorTerm])>,
     /// The class's allowedTopologies, while the claim waits for a node.
@@ -248,14 +324,15 @@ struct VolumeCheck<'a> {
     driver: Option<&'a str>,
     /// Nodes with a pod of the driver's node plugin, and its DaemonSets,
     /// when a node plugin was identified.
-    plugin: Option<(
-        HashSet<&'a str>,
-        Vec<&'a k8s_openapi::api::apps::v1::DaemonSet>,
-    )>,
+    plugin: Rc<Option<Plugin>>,
 }
 
-impl<'a> VolumeCheck<'a> {
-    fn new(snap: &'a Snapshot, drivers: &'a Drivers, c: &'a ClaimChain<'a>) -> Self {
+impl<'a, 'c> VolumeCheck<'a, 'c> {
+    fn new(
+        snap: &'a Snapshot,
+        c: &'c ClaimChain<'a>,
+        plugin_of: impl Fn(&'a str) -> Rc<Option<Plugin>>,
+    ) -> Self {
         let affinity = c.volume.and_then(|pv| {
             let terms = pv
                 .spec
@@ -288,17 +365,7 @@ impl<'a> VolumeCheck<'a> {
                             .any(|n| n.spec.drivers.iter().any(|d| d.name == *p))
                 })
         });
-        let plugin = driver.and_then(|d| {
-            let comps = driver::components(snap, drivers, d);
-            (!comps.node_plugins.is_empty()).then(|| {
-                let on: HashSet<&str> = comps
-                    .node_plugin_pods
-                    .iter()
-                    .filter_map(|p| p.spec.as_ref()?.node_name.as_deref())
-                    .collect();
-                (on, comps.node_plugins)
-            })
-        });
+        let plugin = driver.map_or_else(|| Rc::new(None), plugin_of);
         VolumeCheck {
             claim: c,
             affinity,
@@ -368,7 +435,7 @@ impl<'a> VolumeCheck<'a> {
                 }
             }
         }
-        if let Some((on, daemonsets)) = &self.plugin {
+        if let Some((on, daemonsets)) = self.plugin.as_ref() {
             if !on.contains(name) {
                 let why = daemonsets
                     .iter()
@@ -431,7 +498,9 @@ mod tests {
     fn view_of(snap: &Snapshot, drivers: &Drivers) -> Vec<(usize, bool, Vec<String>, Vec<String>)> {
         let pod = PodChain::resolve(snap, snap.pod("default", "db").unwrap());
         let claims = vec![ClaimChain::resolve(snap, "default", "data", None)];
-        let view = node_view(snap, drivers, &pod, &claims).unwrap();
+        let cache = ViewCache::default();
+        let view = cache.view(snap, drivers, &pod, &claims);
+        let view = view.as_ref().as_ref().unwrap();
         view.groups()
             .iter()
             .map(|g| {
@@ -439,7 +508,11 @@ mod tests {
                     g.names.len(),
                     g.check.volumes_allow(),
                     g.check.volumes.clone(),
-                    g.check.ruled_out.iter().map(|b| b.text.clone()).collect(),
+                    g.check
+                        .ruled_out
+                        .iter()
+                        .map(|b| b.text.to_string())
+                        .collect(),
                 )
             })
             .collect()

@@ -4,7 +4,6 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::evidence::scheduler_says;
-use crate::chain::node_view::node_view;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
@@ -65,13 +64,6 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if !nodes_known {
         return None;
     }
-    // Nodes in the class's topology exist and something else keeps the pod
-    // off them: that something is the cause.
-    if node_view(ctx.snap, ctx.drivers, pod, std::slice::from_ref(c))
-        .is_some_and(|v| v.allowed_nodes_ruled_out_by_others())
-    {
-        return None;
-    }
     let allowed = terms
         .iter()
         .map(nodes::describe_topology_term)
@@ -107,6 +99,16 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         }
     }
     if usable > 0 {
+        return None;
+    }
+    // Nodes in the class's topology exist and something else keeps the pod
+    // off them: that something is the cause.
+    if ctx
+        .node_view(pod, std::slice::from_ref(c))
+        .as_ref()
+        .as_ref()
+        .is_some_and(|v| v.allowed_nodes_ruled_out_by_others())
+    {
         return None;
     }
     let mut cause = Cause::new(

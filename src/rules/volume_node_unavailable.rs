@@ -7,7 +7,7 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::edit_pod_spec_hint;
 use super::support::evidence::scheduler_says;
-use crate::chain::node_view::{node_view, BlockerKind, NodeCheck};
+use crate::chain::node_view::{BlockerKind, NodeCheck};
 use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::nodes::Exclusion;
@@ -25,7 +25,8 @@ pub const RULE: Rule = Rule {
 const NAMED: usize = 5;
 
 fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
-    let Some(view) = node_view(ctx.snap, ctx.drivers, pod, claims) else {
+    let view = ctx.node_view(pod, claims);
+    let Some(view) = view.as_ref() else {
         return Vec::new();
     };
     if !view.allowed_nodes_blocked_elsewhere() {
@@ -38,12 +39,12 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     } else {
         pins.join(", and ")
     };
-    let names: Vec<&str> = allowed.iter().map(|n| n.name).collect();
+    let names: Vec<&str> = allowed.iter().map(|n| n.name.as_str()).collect();
     let listed = list(&names);
     let blockers: Vec<String> = {
         let mut b: Vec<String> = allowed
             .iter()
-            .flat_map(|n| n.ruled_out.iter().map(|b| b.text.clone()))
+            .flat_map(|n| n.ruled_out.iter().map(|b| b.text.to_string()))
             .collect();
         b.sort();
         b.dedup();
@@ -59,19 +60,19 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     );
     let mut cause = Cause::new(&RULE, summary).object(pod.object());
     for p in &view.pins {
-        cause = cause.object(p.claim.object());
-        if let Some(pv) = p.claim.volume.and_then(|v| v.metadata.name.as_deref()) {
+        cause = cause.object(p.claim.clone());
+        if let Some(pv) = &p.volume {
             cause = cause.object(ObjectRef::volume(pv));
         }
-        cause = cause.evidence(format!("claim {}: {}", p.claim.name, p.text));
+        cause = cause.evidence(format!("claim {}: {}", p.claim_name, p.text));
     }
     for n in allowed.iter().take(NAMED) {
-        cause = cause.object(ObjectRef::node(n.name)).evidence(format!(
+        cause = cause.object(ObjectRef::node(&n.name)).evidence(format!(
             "node {} is allowed by the volumes, but {}",
             n.name,
             n.ruled_out
                 .iter()
-                .map(|b| b.text.as_str())
+                .map(|b| &*b.text)
                 .collect::<Vec<_>>()
                 .join("; ")
         ));
