@@ -36,6 +36,22 @@ impl ReasonKind {
     pub fn is_storage(&self) -> bool {
         !matches!(self, ReasonKind::Other)
     }
+
+    /// A reason that holds for the pod whatever the node (a claim missing,
+    /// unbound or being deleted; binding failed after a node was chosen):
+    /// no node is judged on its own.
+    pub fn is_pod_wide(&self) -> bool {
+        matches!(
+            self,
+            ReasonKind::UnboundImmediateClaims
+                | ReasonKind::ClaimNotFound(_)
+                | ReasonKind::ClaimBeingDeleted(_)
+                | ReasonKind::EphemeralClaimNotCreated(_)
+                | ReasonKind::EphemeralClaimNotOwned(_)
+                | ReasonKind::ClaimBoundToMissingVolume
+                | ReasonKind::VolumeBindingError
+        )
+    }
 }
 
 /// A parsed scheduling failure.

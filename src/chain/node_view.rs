@@ -170,7 +170,8 @@ type Plugin = (HashSet<String>, Vec<DaemonSet>);
 
 impl ViewCache {
     /// The view for a pod that waits for the scheduler and has claims;
-    /// `None` for other pods or when the nodes were not read.
+    /// `None` for other pods, for pods the scheduler rejected before judging
+    /// any node, or when the nodes were not read.
     pub fn view(
         &self,
         snap: &Snapshot,
@@ -223,6 +224,12 @@ impl ViewCache {
             && pod.pod.metadata.deletion_timestamp.is_none()
             && !super::is_finished(pod.pod);
         if !waiting || claims.is_empty() || !snap.has("nodes") || snap.objects.nodes.is_empty() {
+            return None;
+        }
+        // When the scheduler rejected the pod before judging any node, every
+        // node would show the same reason: no view, and no cost for it.
+        let reasons = pod.scheduling.as_ref().map(|s| &s.verdict.reasons);
+        if reasons.is_some_and(|r| !r.is_empty() && r.iter().all(|r| r.kind.is_pod_wide())) {
             return None;
         }
         let checks: Vec<VolumeCheck> = claims
