@@ -27,6 +27,12 @@
 # InternalIP; DIR/pki/kubelet.crt and kubelet.key are issued for it, for a
 # kubelet stand-in (tests/live/kubelet-standin.py), and DIR/env exports
 # LIVE_KUBELET_ADDRESS.
+#
+# LIVE_CLUSTER_CONTROLLER_MANAGER_FLAGS adds flags to kube-controller-manager
+# (split at spaces), for example
+# `--feature-gates=CSIMigration=true,CSIMigrationAWS=true` so that the PV
+# controller hands `kubernetes.io/aws-ebs` claims to `ebs.csi.aws.com`;
+# DIR/env exports it again.
 set -euo pipefail
 
 K8S_VERSION=1.20.2
@@ -532,6 +538,8 @@ EOF
             '$server/readyz' | grep -qx ok"
 
     log "kube-controller-manager (127.0.0.1:$cm_port) and kube-scheduler (127.0.0.1:$sched_port)"
+    local cm_extra=()
+    read -r -a cm_extra <<<"${LIVE_CLUSTER_CONTROLLER_MANAGER_FLAGS:-}"
     launch "$dir" kube-controller-manager "$BIN_DIR/kube-controller-manager" \
         --kubeconfig "$dir/controller-manager.kubeconfig" \
         --authentication-kubeconfig "$dir/controller-manager.kubeconfig" \
@@ -544,6 +552,7 @@ EOF
         --service-account-private-key-file "$pki/sa.key" \
         --root-ca-file "$pki/ca.crt" \
         --service-cluster-ip-range 10.96.0.0/16 \
+        "${cm_extra[@]}" \
         --v 1
     launch "$dir" kube-scheduler "$BIN_DIR/kube-scheduler" \
         --kubeconfig "$dir/scheduler.kubeconfig" \
@@ -570,6 +579,7 @@ EOF
         printf '# source this file: the live storage-doctor test cluster in %s\n' "$dir"
         printf 'export LIVE_CLUSTER_DIR=%q\n' "$dir"
         [[ -z $kubelet_address ]] || printf 'export LIVE_KUBELET_ADDRESS=%q\n' "$kubelet_address"
+        printf 'export LIVE_CLUSTER_CONTROLLER_MANAGER_FLAGS=%q\n' "${cm_extra[*]}"
         printf 'export KUBECONFIG=%q\n' "$dir/admin.kubeconfig"
         printf 'export ADMIN_KUBECONFIG=%q\n' "$dir/admin.kubeconfig"
         printf 'export VIEWER_KUBECONFIG=%q\n' "$dir/viewer.kubeconfig"

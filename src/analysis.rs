@@ -6,7 +6,8 @@ use crate::drivers::Drivers;
 use crate::model::{age, ObjectRef, Severity};
 use crate::rank;
 use crate::report::{
-    ChainLink, Finding, Report, ScopeInfo, SourceInfo, Summary, Usage, VolumeInfo, API_VERSION,
+    ChainLink, Finding, NodeRow, Report, ScopeInfo, SourceInfo, Summary, Usage, VolumeInfo,
+    API_VERSION,
 };
 use crate::rules::{self, Ctx};
 use crate::scope::{Scope, TargetNotFound};
@@ -26,7 +27,7 @@ pub fn analyze(
     drivers: &Drivers,
     scope: &Scope,
 ) -> Result<Analysis, TargetNotFound> {
-    let ctx = Ctx { snap, drivers };
+    let ctx = Ctx::new(snap, drivers);
     let mut findings = Vec::new();
     let mut healthy = Vec::new();
     let mut counted = 0;
@@ -38,7 +39,7 @@ pub fn analyze(
         counted += usize::from(counts);
         let causes = rank::order(rules::diagnose(&ctx, &c));
         if !causes.is_empty() {
-            findings.push(finding(snap, &c, causes));
+            findings.push(finding(&ctx, &c, causes));
         } else if counts {
             healthy.push(c.subject);
         }
@@ -101,7 +102,9 @@ impl Analysis {
     }
 }
 
-fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) -> Finding {
+fn finding(ctx: &Ctx, c: &Chain, causes: Vec<crate::report::RankedCause>) -> Finding {
+    let snap = ctx.snap;
+    let (nodes, nodes_omitted) = node_rows(ctx, c);
     let severity = causes
         .iter()
         .map(|c| c.severity)
@@ -118,7 +121,51 @@ fn finding(snap: &Snapshot, c: &Chain, causes: Vec<crate::report::RankedCause>) 
         causes,
         volumes: volumes(snap, c),
         replicas: None,
+        nodes,
+        nodes_omitted,
     }
+}
+
+/// Rows of the per-node view shown at most; on a 5,000-node cluster the
+/// nodes fall into few distinct verdicts, and the rest are counted.
+const NODE_ROWS: usize = 12;
+/// Node names shown per row besides its first.
+const NODE_SAMPLES: usize = 4;
+
+/// The per-node view of a pod that waits for the scheduler, and how many
+/// nodes the rows left out.
+fn node_rows(ctx: &Ctx, c: &Chain) -> (Vec<NodeRow>, usize) {
+    let Some(pod) = &c.pod else {
+        return (Vec::new(), 0);
+    };
+    let view = ctx.node_view(pod, &c.claims);
+    let Some(view) = view.as_ref() else {
+        return (Vec::new(), 0);
+    };
+    let groups = view.groups();
+    let omitted = groups.iter().skip(NODE_ROWS).map(|g| g.names.len()).sum();
+    let rows = groups
+        .iter()
+        .take(NODE_ROWS)
+        .map(|g| NodeRow {
+            name: g.check.name.clone(),
+            count: g.names.len(),
+            others: g.names[1..]
+                .iter()
+                .take(NODE_SAMPLES)
+                .map(ToString::to_string)
+                .collect(),
+            volumes_allow: g.check.volumes_allow(),
+            volume_reasons: g.check.volumes.clone(),
+            ruled_out_by: g
+                .check
+                .ruled_out
+                .iter()
+                .map(|b| b.text.to_string())
+                .collect(),
+        })
+        .collect();
+    (rows, omitted)
 }
 
 /// The subject pod's volumes, with what `--usage` read.

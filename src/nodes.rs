@@ -95,20 +95,60 @@ pub fn terms_match(terms: &[NodeSelectorTerm], node: &Node) -> Result<(), String
     Err(why.join("; or "))
 }
 
-/// Whether the pod could run on the node, ignoring resources: its
-/// nodeSelector, required node affinity, taints, cordon and readiness.
-pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
-    let Some(spec) = pod.spec.as_ref() else {
-        return Ok(());
-    };
-    for (key, want) in spec.node_selector.iter().flatten() {
-        let have = label(node, key);
-        if have != Some(want.as_str()) {
-            return Err(format!(
-                "the pod's nodeSelector {key}={want} excludes it ({})",
-                have.map_or("label missing".to_string(), |h| format!("{key}={h}"))
-            ));
+/// One thing that keeps a pod off a node, as the node's state and the pod's
+/// spec show it (resources and inter-pod rules need the scheduler's word).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exclusion {
+    /// The pod's own nodeSelector or required node affinity.
+    PodPlacement(String),
+    Cordoned,
+    /// `key=value:effect` of a taint the pod does not tolerate.
+    Taint(String),
+    NotReady,
+}
+
+impl Exclusion {
+    /// As a clause: "it is cordoned (unschedulable)".
+    pub fn describe(&self) -> String {
+        match self {
+            Exclusion::PodPlacement(why) => why.clone(),
+            Exclusion::Cordoned => "it is cordoned (unschedulable)".into(),
+            Exclusion::Taint(t) => format!("it has the untolerated taint {t}"),
+            Exclusion::NotReady => "it is NotReady".into(),
         }
+    }
+}
+
+fn describe_taint(taint: &k8s_openapi::api::core::v1::Taint) -> String {
+    format!(
+        "{}{}:{}",
+        taint.key,
+        taint
+            .value
+            .as_deref()
+            .map(|v| format!("={v}"))
+            .unwrap_or_default(),
+        taint.effect
+    )
+}
+
+/// Everything that keeps the pod off the node, ignoring resources: its
+/// nodeSelector, required node affinity, cordon, taints and readiness.
+pub fn exclusions(pod: &Pod, node: &Node) -> Vec<Exclusion> {
+    let mut out = Vec::new();
+    let Some(spec) = pod.spec.as_ref() else {
+        return out;
+    };
+    if let Some((key, want)) = spec
+        .node_selector
+        .iter()
+        .flatten()
+        .find(|(key, want)| label(node, key) != Some(want.as_str()))
+    {
+        out.push(Exclusion::PodPlacement(format!(
+            "the pod's nodeSelector {key}={want} excludes it ({})",
+            label(node, key).map_or("label missing".to_string(), |h| format!("{key}={h}"))
+        )));
     }
     if let Some(terms) = spec
         .affinity
@@ -119,12 +159,15 @@ pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
                 .as_ref()
         })
     {
-        terms_match(&terms.node_selector_terms, node)
-            .map_err(|e| format!("the pod's node affinity excludes it ({e})"))?;
+        if let Err(e) = terms_match(&terms.node_selector_terms, node) {
+            out.push(Exclusion::PodPlacement(format!(
+                "the pod's node affinity excludes it ({e})"
+            )));
+        }
     }
     let node_spec = node.spec.as_ref();
     if node_spec.and_then(|s| s.unschedulable) == Some(true) {
-        return Err("it is cordoned (unschedulable)".into());
+        out.push(Exclusion::Cordoned);
     }
     let tolerations = spec.tolerations.as_deref().unwrap_or_default();
     for taint in node_spec
@@ -150,22 +193,21 @@ pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
             key_ok && value_ok && effect_ok && (op_exists || t.key.is_some())
         });
         if !tolerated {
-            return Err(format!(
-                "it has the untolerated taint {}{}:{}",
-                taint.key,
-                taint
-                    .value
-                    .as_deref()
-                    .map(|v| format!("={v}"))
-                    .unwrap_or_default(),
-                taint.effect
-            ));
+            out.push(Exclusion::Taint(describe_taint(taint)));
         }
     }
     if !is_ready(node) {
-        return Err("it is NotReady".into());
+        out.push(Exclusion::NotReady);
     }
-    Ok(())
+    out
+}
+
+/// Whether the pod could run on the node, ignoring resources; `Err` says
+/// the first thing that keeps it off.
+pub fn pod_allows(pod: &Pod, node: &Node) -> Result<(), String> {
+    exclusions(pod, node)
+        .first()
+        .map_or(Ok(()), |e| Err(e.describe()))
 }
 
 /// Whether labels satisfy a label selector (matchLabels and matchExpressions).

@@ -36,6 +36,22 @@ impl ReasonKind {
     pub fn is_storage(&self) -> bool {
         !matches!(self, ReasonKind::Other)
     }
+
+    /// A reason that holds for the pod whatever the node (a claim missing,
+    /// unbound or being deleted; binding failed after a node was chosen):
+    /// no node is judged on its own.
+    pub fn is_pod_wide(&self) -> bool {
+        matches!(
+            self,
+            ReasonKind::UnboundImmediateClaims
+                | ReasonKind::ClaimNotFound(_)
+                | ReasonKind::ClaimBeingDeleted(_)
+                | ReasonKind::EphemeralClaimNotCreated(_)
+                | ReasonKind::EphemeralClaimNotOwned(_)
+                | ReasonKind::ClaimBoundToMissingVolume
+                | ReasonKind::VolumeBindingError
+        )
+    }
 }
 
 /// A parsed scheduling failure.
@@ -139,6 +155,21 @@ fn split_reasons(body: &str) -> Vec<&str> {
     }
     parts.push(body[start..].trim());
     parts
+}
+
+/// Whether a reason the scheduler counts is one the nodes' state and the
+/// pod's spec show by themselves: taints, the pod's nodeSelector or node
+/// affinity, cordoned and not-ready nodes, in the wordings of 1.18 to 1.33.
+pub fn shown_by_node_state(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("taint")
+        || t.contains("didn't match node selector")
+        || t.contains("didn't match pod's node affinity")
+        || t.contains("didn't match node affinity")
+        || t.contains("were unschedulable")
+        || t.contains("node(s) had unschedulable")
+        || t.contains("were not ready")
+        || t.contains("node(s) not ready")
 }
 
 fn quoted(text: &str, prefix: &str) -> Option<String> {
@@ -285,6 +316,30 @@ mod tests {
             kinds("error while running \"VolumeBinding\" prefilter plugin for pod \"web-0\": pod has unbound immediate PersistentVolumeClaims"),
             vec![(None, ReasonKind::UnboundImmediateClaims)]
         );
+    }
+
+    #[test]
+    fn reasons_the_nodes_state_shows() {
+        for text in [
+            "node(s) had taint {dedicated: db}, that the pod didn't tolerate",
+            "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }",
+            "node(s) had taints that the pod didn't tolerate",
+            "node(s) didn't match node selector",
+            "node(s) didn't match Pod's node affinity/selector",
+            "node(s) were unschedulable",
+            "node(s) were not ready",
+        ] {
+            assert!(shown_by_node_state(text), "{text}");
+        }
+        for text in [
+            "Insufficient cpu",
+            "Too many pods",
+            "node(s) didn't have free ports for the requested pod ports",
+            "node(s) didn't match pod anti-affinity rules",
+            "node(s) didn't match pod topology spread constraints",
+        ] {
+            assert!(!shown_by_node_state(text), "{text}");
+        }
     }
 
     #[test]

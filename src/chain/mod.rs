@@ -3,6 +3,7 @@
 
 mod claim;
 pub mod driver;
+pub mod node_view;
 mod pod;
 mod subjects;
 mod terminating;

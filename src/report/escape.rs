@@ -3,7 +3,7 @@
 //! show control and bidi-override characters escaped, as kubectl shows ESC
 //! as `^[`; JSON and YAML keep the text exact.
 
-use super::{ChainLink, Finding, RankedCause, Replicas, Report, VolumeInfo};
+use super::{ChainLink, Finding, NodeRow, RankedCause, Replicas, Report, VolumeInfo};
 use crate::model::ObjectRef;
 use crate::snapshot::Gap;
 
@@ -94,6 +94,19 @@ impl Report {
                     count: r.count,
                     pods: lines(&r.pods),
                 }),
+                nodes: f
+                    .nodes
+                    .iter()
+                    .map(|n| NodeRow {
+                        name: escape(&n.name),
+                        count: n.count,
+                        others: lines(&n.others),
+                        volumes_allow: n.volumes_allow,
+                        volume_reasons: lines(&n.volume_reasons),
+                        ruled_out_by: lines(&n.ruled_out_by),
+                    })
+                    .collect(),
+                nodes_omitted: f.nodes_omitted,
             })
             .collect();
         r.healthy = self

@@ -616,6 +616,20 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
             let _ = writeln!(out, "{}", wrapped("    - ", "      ", &volume_line(v), w));
         }
     }
+    if layout.wide && !f.nodes.is_empty() {
+        let _ = writeln!(out, "  {}", st.dim("nodes:"));
+        for n in &f.nodes {
+            let _ = writeln!(
+                out,
+                "{}",
+                wrapped("    - ", "      ", &nodes::node_line(n), w)
+            );
+        }
+        if f.nodes_omitted > 0 {
+            let more = format!("(+{} nodes in further rows: -o json)", f.nodes_omitted);
+            let _ = writeln!(out, "    {}", st.dim(&more));
+        }
+    }
     for c in &f.causes {
         let headline = [
             format!("{}. {}", c.rank, st.bold(c.rule)),
@@ -656,6 +670,8 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
         }
     }
 }
+
+mod nodes;
 
 #[cfg(test)]
 mod tests;

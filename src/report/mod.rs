@@ -58,6 +58,14 @@ pub struct Finding {
     /// `--usage` read it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<VolumeInfo>,
+    /// For a pod the scheduler has not placed: every node, whether the
+    /// pod's volumes allow it and what else rules it out, one row per
+    /// group of identical nodes, the nodes the volumes allow first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeRow>,
+    /// Nodes in further rows that were left out to keep `nodes` short.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub nodes_omitted: usize,
     /// Pods of one workload with this same finding (the same causes but
     /// for the pod's name, ages and event counts), reported once: `subject`
     /// is the first of them, and its chain and evidence stand for all.
@@ -82,6 +90,33 @@ pub struct Replicas {
     pub count: usize,
     /// Their names, in the finding's namespace; `subject`'s first.
     pub pods: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Nodes with the same verdict for a pod that waits for the scheduler.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRow {
+    /// The first node of the row, by name.
+    pub name: String,
+    /// How many nodes the row stands for.
+    pub count: usize,
+    /// A few more nodes of the row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
+    /// Whether the pod's volumes may be used on these nodes.
+    pub volumes_allow: bool,
+    /// Why the volumes do not allow them (node affinity, allowedTopologies,
+    /// the driver's registration, attach limit or node plugin).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_reasons: Vec<String>,
+    /// What else rules them out: the pod's placement rules, taints, cordon,
+    /// NotReady, and what the scheduler counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ruled_out_by: Vec<String>,
 }
 
 /// One volume of a pod.

@@ -50,6 +50,7 @@ pub mod volume_held_by_lost_node;
 pub mod volume_io_error;
 pub mod volume_mismatch;
 pub mod volume_node_affinity_conflict;
+pub mod volume_node_unavailable;
 pub mod volume_permission_denied;
 pub mod volume_source_missing;
 pub mod waiting_for_first_consumer;
@@ -78,6 +79,7 @@ pub const RULES: &[&Rule] = &[
     &no_storageclass_no_pv::RULE,
     &access_mode_unsupported::RULE,
     &no_matching_pv::RULE,
+    &volume_node_unavailable::RULE,
     &topology_mismatch::RULE,
     &volume_node_affinity_conflict::RULE,
     &insufficient_capacity::RULE,

@@ -1,16 +1,35 @@
 //! What a rule is and what it returns: the types every rule module and the
 //! registry share.
 
+use crate::chain::node_view::{NodeView, ViewCache};
 use crate::chain::{Chain, ClaimChain, PodChain};
 use crate::drivers::Drivers;
 use crate::events::NormalEvent;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::snapshot::Snapshot;
+use std::rc::Rc;
 
 /// What rules read besides the chain.
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub drivers: &'a Drivers,
+    /// Per-node views, worked out once per pod for the rules and the report.
+    pub views: ViewCache,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(snap: &'a Snapshot, drivers: &'a Drivers) -> Self {
+        Ctx {
+            snap,
+            drivers,
+            views: ViewCache::default(),
+        }
+    }
+
+    /// Every node's verdict for a pod that waits for the scheduler.
+    pub fn node_view(&self, pod: &PodChain, claims: &[ClaimChain]) -> Rc<Option<NodeView>> {
+        self.views.view(self.snap, self.drivers, pod, claims)
+    }
 }
 
 /// A rule of the catalog. Where it ranks is its place in

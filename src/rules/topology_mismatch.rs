@@ -102,6 +102,16 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if usable > 0 {
         return None;
     }
+    // Nodes in the class's topology exist and something else keeps the pod
+    // off them: that something is the cause.
+    if ctx
+        .node_view(pod, std::slice::from_ref(c))
+        .as_ref()
+        .as_ref()
+        .is_some_and(|v| v.allowed_nodes_ruled_out_by_others())
+    {
+        return None;
+    }
     let mut cause = Cause::new(
         &RULE,
         format!(

@@ -24,6 +24,11 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     if pod.node_name.is_some() {
         return Vec::new();
     }
+    // Whether the volume's nodes exist and something else keeps the pod
+    // off them: that something is the cause (volume-node-unavailable, or
+    // the storage rule of an RWOP holder or an attach limit). Worked out
+    // once, and only for a pod this rule would otherwise speak for.
+    let mut ruled_out_by_others = None;
     let said = scheduler_says(Some(pod), |k| {
         matches!(
             k,
@@ -65,6 +70,14 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
         let state_says = nodes_known && usable == 0;
         if said.is_none() && !state_says {
             continue;
+        }
+        if *ruled_out_by_others.get_or_insert_with(|| {
+            ctx.node_view(pod, claims)
+                .as_ref()
+                .as_ref()
+                .is_some_and(|v| v.allowed_nodes_ruled_out_by_others())
+        }) {
+            return Vec::new();
         }
         let pv_name = pv.metadata.name.as_deref().unwrap_or("");
         let required = terms

@@ -150,7 +150,25 @@ pub fn json_schema() -> Value {
                             "count": {"type": "integer", "minimum": 2},
                             "pods": {"type": "array", "minItems": 2, "items": {"type": "string"}}
                         }
-                    }
+                    },
+                    "nodes": {
+                        "description": "For a pod the scheduler has not placed: every node, whether the pod's volumes allow it and what else rules it out, one row per group of identical nodes, the nodes the volumes allow first.",
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/nodeRow"}
+                    },
+                    "nodesOmitted": {"type": "integer", "minimum": 1, "description": "Nodes in further rows, left out to keep nodes short."}
+                }
+            },
+            "nodeRow": {
+                "type": "object",
+                "required": ["name", "count", "volumesAllow"],
+                "properties": {
+                    "name": {"type": "string", "description": "The first node of the row, by name"},
+                    "count": {"type": "integer", "minimum": 1, "description": "How many nodes the row stands for"},
+                    "others": {"type": "array", "items": {"type": "string"}, "description": "A few more nodes of the row"},
+                    "volumesAllow": {"type": "boolean", "description": "Whether the pod's volumes may be used on these nodes"},
+                    "volumeReasons": {"type": "array", "items": {"type": "string"}, "description": "Why the volumes do not allow them: node affinity, allowedTopologies, the driver's registration, attach limit or node plugin"},
+                    "ruledOutBy": {"type": "array", "items": {"type": "string"}, "description": "What else rules them out: the pod's placement rules, taints, cordon, NotReady, and what the scheduler counts"}
                 }
             },
             "volume": {

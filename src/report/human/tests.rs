@@ -125,6 +125,8 @@ fn a_missing_kind_a_finding_involves_is_a_warning() {
         }],
         volumes: Vec::new(),
         replicas: None,
+        nodes: Vec::new(),
+        nodes_omitted: 0,
     };
     let text = human(&report(vec![finding]), false);
     let (warned, quiet) = text.split_once("Not read, as usual").expect(&text);

@@ -178,10 +178,7 @@ mod tests {
             o.csi_drivers.push(csi_driver("ebs.csi.aws.com"));
         });
         let drivers = Drivers::built_in();
-        let ctx = Ctx {
-            snap: &snap,
-            drivers: &drivers,
-        };
+        let ctx = Ctx::new(&snap, &drivers);
         // efs.csi.aws.com has no CSIDriver and no node registers it.
         assert_eq!(
             names(&ctx, &["ReadWriteOnce"], false),
@@ -204,10 +201,7 @@ mod tests {
             );
         });
         let drivers = Drivers::built_in();
-        let ctx = Ctx {
-            snap: &snap,
-            drivers: &drivers,
-        };
+        let ctx = Ctx::new(&snap, &drivers);
         assert_eq!(names(&ctx, &["ReadWriteOnce"], false), ["slow"]);
     }
 }

@@ -163,10 +163,7 @@ mod tests {
 
     fn ctx_lost(snap: &crate::snapshot::Snapshot, name: &str) -> Option<String> {
         let drivers = crate::drivers::Drivers::built_in();
-        let ctx = Ctx {
-            snap,
-            drivers: &drivers,
-        };
+        let ctx = Ctx::new(snap, &drivers);
         lost(&ctx, name).map(|l| l.state)
     }
 
