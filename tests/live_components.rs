@@ -186,7 +186,7 @@ fn text(cause: &Value) -> String {
 async fn a_crash_looping_controller_explains_a_claim_waiting_for_its_provisioner() {
     let cluster = cluster();
     let client = admin_client(&cluster).await;
-    let pods: Api<Pod> = Api::namespaced(client.clone(), "lc-controller");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "lc-driver");
     // The Deployment controller makes the pod; the kubelet would report
     // the driver container crash-looping.
     let deadline = Instant::now() + DEADLINE;
@@ -233,6 +233,24 @@ async fn a_crash_looping_controller_explains_a_claim_waiting_for_its_provisioner
     ] {
         assert!(said.contains(needle), "{needle} not in {said}");
     }
+    // From the workload's namespace, the controller in lc-driver is read
+    // all the same: the pod alone, and a scan of the namespace.
+    for args in [
+        &["-n", "lc-controller", "pod/app"][..],
+        &["-n", "lc-controller"],
+    ] {
+        let run = cluster.doctor("doctor", args);
+        assert_eq!(
+            rule_of(&run.report, subject).as_deref(),
+            Some("csi-controller-unhealthy"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            text(cause(&run.report, subject)).contains(name.as_str()),
+            "{args:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -248,7 +266,7 @@ async fn a_node_plugin_kept_off_a_tainted_node_explains_a_failing_mount_there() 
     .await;
     // The DaemonSet controller places its pods on the other nodes only; the
     // kubelet of lc-tainted would say the driver is not registered there.
-    let ds_pods: Api<Pod> = Api::namespaced(client.clone(), "lc-node-plugin");
+    let ds_pods: Api<Pod> = Api::namespaced(client.clone(), "lc-driver");
     let deadline = Instant::now() + DEADLINE;
     loop {
         let list = ds_pods
@@ -279,6 +297,13 @@ async fn a_node_plugin_kept_off_a_tainted_node_explains_a_failing_mount_there() 
     for needle in ["plug-csi-node", "lc-tainted", "lc-dedicated=db:NoSchedule"] {
         assert!(said.contains(needle), "{needle} not in {said}");
     }
+    let run = cluster.doctor("doctor", &["-n", "lc-node-plugin", "pod/app"]);
+    assert_eq!(
+        rule_of(&run.report, subject).as_deref(),
+        Some("csi-node-plugin-unhealthy"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -3,8 +3,8 @@
 //! other pods are listed only when a rule may need them: holders of the
 //! claims (ReadWriteOncePod, Multi-Attach, a claim being deleted) or the
 //! users of a target claim; its other claims only when one is missing, to
-//! suggest the name meant. A pod that is not Running and Ready also reads
-//! its drivers' components wherever they run.
+//! suggest the name meant. A pod whose claim is not bound, or whose mount
+//! or attach fails, also reads its drivers' components wherever they run.
 
 use super::read::{something_read, Collected, Reading};
 use super::{Connection, LiveError};
@@ -246,11 +246,21 @@ impl Connection {
                 None
             }
         };
-        // A pod that is not Running and Ready may wait on its driver: the
-        // driver's components and the sidecars' leader Leases, wherever
-        // they run.
-        let needs_drivers =
-            matches!(target, Target::Claim(_)) || pods.iter().any(|p| !running_and_ready(p));
+        // A volume that waits on its driver (a claim not yet bound, a
+        // mount or attach failing): the driver's components and the
+        // sidecars' leader Leases, wherever they run.
+        let volume_trouble = events.iter().any(|e| {
+            matches!(
+                crate::events::reason(e),
+                "FailedMount" | "FailedAttachVolume" | "FailedMapVolume"
+            )
+        });
+        let unbound = found_claims
+            .iter()
+            .any(|cl| cl.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound"));
+        let needs_drivers = pods.iter().any(|p| !running_and_ready(p))
+            && (unbound || volume_trouble)
+            || matches!(target, Target::Claim(_)) && unbound;
         let drivers = async {
             if needs_drivers {
                 Some(join(self.driver_components(ns), self.cluster::<Lease>()).await)
