@@ -18,6 +18,21 @@ use std::fmt::Debug;
 /// not to load the API server.
 const PAGE: u32 = 500;
 
+/// Page size of event LISTs. The API server keeps no watch cache of
+/// events: every event LIST reads them from etcd, and a whole list in one
+/// response would hold them all in the server's memory at once. Events
+/// are small, so their pages are larger.
+const EVENT_PAGE: u32 = 5000;
+
+/// Where the first page of a LIST is asked for.
+#[derive(Clone, Copy)]
+enum From {
+    /// The API server's watch cache: the whole list in one response.
+    Cache,
+    /// etcd, consistently, in pages of this many objects.
+    Etcd(u32),
+}
+
 /// What a scan reads: every namespace, or one.
 #[derive(Debug, Clone)]
 pub struct ScanScope {
@@ -84,9 +99,9 @@ impl Connection {
         K: Stored + Resource + Clone + DeserializeOwned + Debug,
     {
         let read = if self.consistent {
-            self.pages(&api, &params, false).await
+            self.pages(&api, &params, From::Etcd(PAGE)).await
         } else {
-            match self.pages(&api, &params, true).await {
+            match self.pages(&api, &params, From::Cache).await {
                 Err(PageError::Api(kube::Error::Api(status)))
                     if !matches!(status.code, 401 | 403 | 404) =>
                 {
@@ -98,11 +113,25 @@ impl Connection {
                             status.reason
                         ));
                     }
-                    self.pages(&api, &params, false).await
+                    self.pages(&api, &params, From::Etcd(PAGE)).await
                 }
                 other => other,
             }
         };
+        self.outcome(read)
+    }
+
+    /// Every page of a LIST of a kind the API server does not cache.
+    async fn uncached<K>(&self, api: Api<K>, params: ListParams) -> Result<Outcome<K>, LiveError>
+    where
+        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+    {
+        let read = self.pages(&api, &params, From::Etcd(EVENT_PAGE)).await;
+        self.outcome(read)
+    }
+
+    /// The items read, a gap, or the error that ends the read.
+    fn outcome<K: Stored>(&self, read: Result<Vec<K>, PageError>) -> Result<Outcome<K>, LiveError> {
         match read {
             Ok(items) => Ok(Outcome::Items(items)),
             Err(PageError::Fatal(e)) => Err(e),
@@ -113,12 +142,12 @@ impl Connection {
         }
     }
 
-    /// The pages of one LIST, from the watch cache when `cached`.
+    /// The pages of one LIST.
     async fn pages<K>(
         &self,
         api: &Api<K>,
         params: &ListParams,
-        cached: bool,
+        from: From,
     ) -> Result<Vec<K>, PageError>
     where
         K: Stored + Resource + Clone + DeserializeOwned + Debug,
@@ -126,6 +155,10 @@ impl Connection {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         let mut restarted = false;
+        let page = match from {
+            From::Cache => PAGE,
+            From::Etcd(n) => n,
+        };
         loop {
             let page_params = match &token {
                 // A continue token carries its own resource version.
@@ -135,11 +168,13 @@ impl Connection {
                     ..params.clone()
                 }
                 .continue_token(t)
-                .limit(PAGE),
+                .limit(page),
                 // The whole list in one response: the cache does not page
                 // (and kube sends no `resourceVersion=0` with a `limit`).
-                None if cached => params.clone().match_any(),
-                None => params.clone().limit(PAGE),
+                None => match from {
+                    From::Cache => params.clone().match_any(),
+                    From::Etcd(n) => params.clone().limit(n),
+                },
             };
             let page =
                 match tokio::time::timeout(self.request_timeout, api.list(&page_params)).await {
@@ -217,11 +252,15 @@ impl Connection {
         namespace: Option<&str>,
         filter: &EventFilter,
     ) -> Vec<Result<Outcome<Event>, LiveError>> {
-        let selectors = filter.field_selectors();
+        let api = || match namespace {
+            Some(ns) => Api::<Event>::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        };
         join_all(
-            selectors
+            filter
+                .field_selectors()
                 .iter()
-                .map(|s| self.namespaced::<Event>(namespace, None, Some(s))),
+                .map(|s| self.uncached(api(), ListParams::default().fields(s))),
         )
         .await
     }
@@ -257,7 +296,7 @@ impl Connection {
         let params = ListParams::default().fields(&format!(
             "involvedObject.kind={kind},involvedObject.name={name}"
         ));
-        self.list(Api::namespaced(self.client.clone(), ns), params)
+        self.uncached(Api::namespaced(self.client.clone(), ns), params)
             .await
     }
 
