@@ -8,10 +8,12 @@ use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
 use futures::future::join_all;
 use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
 use kube::Resource;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::fmt::Debug;
 
 /// Page size of every LIST: large enough for few round trips, small enough
@@ -176,39 +178,77 @@ impl Connection {
                     From::Etcd(n) => params.clone().limit(n),
                 },
             };
-            let page =
-                match tokio::time::timeout(self.request_timeout, api.list(&page_params)).await {
-                    Err(_) => {
-                        return Err(PageError::Fatal(LiveError::Timeout {
-                            server: self.server.clone(),
-                            after: self.request_timeout,
-                        }))
-                    }
-                    // The continue token expired (410) while paging a large
-                    // list: read the list again from the start, once.
-                    Ok(Err(kube::Error::Api(status)))
-                        if status.code == 410 && token.is_some() && !restarted =>
-                    {
-                        restarted = true;
-                        token = None;
-                        items.clear();
-                        continue;
-                    }
-                    Ok(Err(e @ kube::Error::Api(_))) => return Err(PageError::Api(e)),
-                    Ok(Err(e)) => return Err(PageError::Fatal(self.fatal(e))),
-                    Ok(Ok(page)) => page,
-                };
-            items.extend(page.items.into_iter().map(|mut o| {
-                // Large and never read.
-                o.meta_mut().managed_fields = None;
-                o
-            }));
-            match page.metadata.continue_ {
+            let page = match tokio::time::timeout(
+                self.request_timeout,
+                self.list_page::<K>(api, &page_params),
+            )
+            .await
+            {
+                Err(_) => {
+                    return Err(PageError::Fatal(LiveError::Timeout {
+                        server: self.server.clone(),
+                        after: self.request_timeout,
+                    }))
+                }
+                // The continue token expired (410) while paging a large
+                // list: read the list again from the start, once.
+                Ok(Err(kube::Error::Api(status)))
+                    if status.code == 410 && token.is_some() && !restarted =>
+                {
+                    restarted = true;
+                    token = None;
+                    items.clear();
+                    continue;
+                }
+                Ok(Err(e @ kube::Error::Api(_))) => return Err(PageError::Api(e)),
+                Ok(Err(e)) => return Err(PageError::Fatal(self.fatal(e))),
+                Ok(Ok(page)) => page,
+            };
+            let (found, continue_token) = page;
+            items.extend(found);
+            match continue_token {
                 Some(t) if !t.is_empty() => token = Some(t),
                 _ => break,
             }
         }
         Ok(items)
+    }
+
+    /// One page of a LIST, and its continue token. Each object is parsed
+    /// and stripped of its managedFields (large, never read) before the
+    /// next: a whole list from the cache never holds them all at once.
+    async fn list_page<K>(
+        &self,
+        api: &Api<K>,
+        params: &ListParams,
+    ) -> kube::Result<(Vec<K>, Option<String>)>
+    where
+        K: Resource + DeserializeOwned,
+    {
+        #[derive(serde::Deserialize)]
+        struct Page<'a> {
+            #[serde(default)]
+            metadata: ListMeta,
+            #[serde(borrow, default)]
+            items: Option<Vec<&'a RawValue>>,
+        }
+        let request = kube::core::Request::new(api.resource_url())
+            .list(params)
+            .map_err(kube::Error::BuildRequest)?;
+        let text = self.client.request_text(request).await?;
+        let page: Page = serde_json::from_str(&text).map_err(kube::Error::SerdeError)?;
+        let items = page
+            .items
+            .into_iter()
+            .flatten()
+            .map(|raw| {
+                let mut o: K = serde_json::from_str(raw.get())?;
+                o.meta_mut().managed_fields = None;
+                Ok(o)
+            })
+            .collect::<serde_json::Result<Vec<K>>>()
+            .map_err(kube::Error::SerdeError)?;
+        Ok((items, page.metadata.continue_))
     }
 
     /// One LIST of a namespaced kind in the scope, label- and field-selected.
