@@ -41,8 +41,9 @@ pub struct Rule {
     pub severity: Severity,
     pub link: Link,
     pub check: Check,
-    /// The Normal events it reads: a scan reads every Warning event and
-    /// only these of the Normal ones.
+    /// The Normal events it reads: a diagnosis, live or from a capture,
+    /// keeps every Warning event and of the Normal ones only those a rule
+    /// declares.
     pub normal_events: &'static [NormalEvent],
     /// Its runbook page (`docs/runbooks/<id>.md`), shown by `explain`.
     pub runbook: &'static str,
