@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod chain;
 pub mod cli;
+pub mod csi_migration;
 pub mod csi_sidecars;
 pub mod drivers;
 pub mod events;

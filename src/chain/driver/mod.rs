@@ -4,13 +4,14 @@
 //! Deployment or StatefulSet), the node plugin (DaemonSet pods running
 //! `node-driver-registrar`), and the sidecars' leader-election Leases.
 
-use crate::csi_sidecars::{is_registrar, sidecar_of};
+pub use crate::csi_sidecars::lease_name;
+use crate::csi_sidecars::{is_registrar, labels_name, sidecar_of, spec_names};
 use crate::drivers::Drivers;
 use crate::owners::owner_of;
 use crate::selector::Selector;
 use crate::snapshot::Snapshot;
 use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use std::collections::BTreeMap;
 
 mod health;
@@ -18,116 +19,6 @@ mod placement;
 
 pub use health::{leader_lease, stale_after, trouble, LeaseState, PodTrouble};
 pub use placement::{tolerates, why_not_on, KeptOff};
-
-/// Words of a driver name that say nothing about which driver it is.
-const GENERIC: &[&str] = &[
-    "csi",
-    "driver",
-    "k8s",
-    "kubernetes",
-    "io",
-    "com",
-    "org",
-    "net",
-    "storage",
-    "x-k8s",
-];
-
-/// The leader-election lock name as the sidecars sanitise it: anything
-/// outside `[a-zA-Z0-9-]` becomes `-`, and a trailing `-` gets an `X`.
-pub fn sanitize(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if s.ends_with('-') {
-        s.push('X');
-    }
-    s
-}
-
-/// The Lease a sidecar of `driver` holds while it leads.
-pub fn lease_name(sidecar: &str, driver: &str) -> Option<String> {
-    let d = sanitize(driver);
-    match sidecar {
-        "csi-provisioner" => Some(d),
-        "csi-attacher" => Some(format!("external-attacher-leader-{d}")),
-        "csi-resizer" => Some(format!("external-resizer-{d}")),
-        "csi-snapshotter" => Some(format!("external-snapshotter-leader-{d}")),
-        _ => None,
-    }
-}
-
-/// The word of a driver name that tells it apart: `ebs` for
-/// `ebs.csi.aws.com`, `vsphere` for `csi.vsphere.vmware.com`.
-pub fn distinctive(driver: &str) -> Option<&str> {
-    let last = driver.rsplit('/').next().unwrap_or(driver);
-    last.split('.')
-        .find(|w| w.len() >= 3 && !GENERIC.contains(&w.to_ascii_lowercase().as_str()))
-}
-
-/// Whether `text` names `driver` as a whole word (not inside a longer name).
-fn mentions(text: &str, driver: &str) -> bool {
-    if driver.is_empty() {
-        return false;
-    }
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_';
-    let mut from = 0;
-    while let Some(i) = text[from..].find(driver) {
-        let start = from + i;
-        let end = start + driver.len();
-        let before = text[..start].chars().next_back();
-        let after = text[end..].chars().next();
-        if !before.is_some_and(word) && !after.is_some_and(word) {
-            return true;
-        }
-        from = end;
-    }
-    false
-}
-
-fn containers(spec: &PodSpec) -> impl Iterator<Item = &Container> {
-    spec.containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten())
-}
-
-/// Whether a pod spec names the driver in a container's command, arguments
-/// or environment (`--drivername=`, `--endpoint=…/<driver>/…`,
-/// `--kubelet-registration-path=/var/lib/kubelet/plugins/<driver>/csi.sock`).
-fn spec_names(spec: &PodSpec, driver: &str) -> bool {
-    containers(spec).any(|c| {
-        c.command
-            .iter()
-            .flatten()
-            .chain(c.args.iter().flatten())
-            .any(|a| mentions(a, driver))
-            || c.env
-                .iter()
-                .flatten()
-                .filter_map(|e| e.value.as_deref())
-                .any(|v| mentions(v, driver))
-    })
-}
-
-fn labels_name(labels: Option<&BTreeMap<String, String>>, driver: &str) -> bool {
-    let Some(word) = distinctive(driver) else {
-        return false;
-    };
-    let word = word.to_ascii_lowercase();
-    labels.is_some_and(|l| {
-        ["app.kubernetes.io/name", "app"]
-            .iter()
-            .filter_map(|k| l.get(*k))
-            .any(|v| v.to_ascii_lowercase().contains(&word))
-    })
-}
 
 /// How strongly a pod spec belongs to a driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -437,42 +328,6 @@ pub fn components<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lease_names_follow_the_sidecars() {
-        assert_eq!(sanitize("ebs.csi.aws.com"), "ebs-csi-aws-com");
-        assert_eq!(sanitize("example.com/x."), "example-com-x-X");
-        assert_eq!(
-            lease_name("csi-attacher", "ebs.csi.aws.com").unwrap(),
-            "external-attacher-leader-ebs-csi-aws-com"
-        );
-        assert_eq!(
-            lease_name("csi-resizer", "pd.csi.storage.gke.io").unwrap(),
-            "external-resizer-pd-csi-storage-gke-io"
-        );
-        assert_eq!(
-            lease_name("csi-snapshotter", "ebs.csi.aws.com").unwrap(),
-            "external-snapshotter-leader-ebs-csi-aws-com"
-        );
-        assert_eq!(
-            lease_name("csi-provisioner", "rook-ceph.rbd.csi.ceph.com").unwrap(),
-            "rook-ceph-rbd-csi-ceph-com"
-        );
-    }
-
-    #[test]
-    fn distinctive_words() {
-        assert_eq!(distinctive("ebs.csi.aws.com"), Some("ebs"));
-        assert_eq!(distinctive("csi.vsphere.vmware.com"), Some("vsphere"));
-        assert_eq!(distinctive("driver.longhorn.io"), Some("longhorn"));
-        assert!(mentions("--drivername=ebs.csi.aws.com", "ebs.csi.aws.com"));
-        assert!(mentions(
-            "/var/lib/kubelet/plugins/ebs.csi.aws.com/csi.sock",
-            "ebs.csi.aws.com"
-        ));
-        assert!(!mentions("ultradisk.csi.azure.com", "disk.csi.azure.com"));
-        assert!(!mentions("", "x"));
-    }
 
     #[test]
     fn staleness_has_a_floor_of_two_minutes() {

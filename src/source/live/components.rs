@@ -3,15 +3,23 @@
 //! kube-system or the driver's namespace. Their workloads are found by the
 //! sidecars they run, and their pods by each workload's selector.
 
-use super::read::Outcome;
+use super::read::{Mentions, Outcome};
 use super::{Connection, LiveError};
-use crate::csi_sidecars::runs_csi_component;
+use crate::csi_sidecars::{
+    image_markers, is_registrar, labels_name, lease_name, runs_csi_component, sidecar_of,
+    spec_names, SIDECARS,
+};
 use crate::snapshot::{Gap, Objects};
-use futures::future::{join3, join_all};
+use futures::future::{join, join3, join_all};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::api::{Api, ListParams};
+use std::collections::BTreeSet;
+
+/// Where a driver's workloads usually run when no Lease says otherwise.
+const SYSTEM_NAMESPACE: &str = "kube-system";
 
 /// The components read, and what could not be read.
 #[derive(Default)]
@@ -42,6 +50,55 @@ impl DriverComponents {
             }
         })
     }
+
+    /// Whether a workload found runs `driver`'s controller.
+    fn has_controller(&self, driver: &str) -> bool {
+        let serves = |meta: &ObjectMeta, t: &PodTemplateSpec| {
+            t.spec.as_ref().is_some_and(|spec| {
+                spec.containers.iter().any(|c| sidecar_of(c).is_some())
+                    && (spec_names(spec, driver) || labels_name(template_labels(meta, t), driver))
+            })
+        };
+        self.deployments
+            .iter()
+            .filter_map(|d| Some((&d.metadata, &d.spec.as_ref()?.template)))
+            .chain(
+                self.stateful_sets
+                    .iter()
+                    .filter_map(|s| Some((&s.metadata, &s.spec.as_ref()?.template))),
+            )
+            .any(|(meta, t)| serves(meta, t))
+    }
+
+    /// Whether a DaemonSet found runs `driver`'s node plugin.
+    fn has_node_plugin(&self, driver: &str) -> bool {
+        self.daemon_sets.iter().any(|d| {
+            let Some(t) = d.spec.as_ref().map(|s| &s.template) else {
+                return false;
+            };
+            t.spec.as_ref().is_some_and(|spec| {
+                spec.containers.iter().any(is_registrar)
+                    && (spec_names(spec, driver)
+                        || labels_name(template_labels(&d.metadata, t), driver))
+            })
+        })
+    }
+}
+
+fn template_labels<'a>(
+    meta: &'a ObjectMeta,
+    t: &'a PodTemplateSpec,
+) -> Option<&'a std::collections::BTreeMap<String, String>> {
+    t.metadata
+        .as_ref()
+        .and_then(|m| m.labels.as_ref())
+        .or(meta.labels.as_ref())
+}
+
+/// The workloads worth parsing in a cluster-wide LIST: those whose text
+/// names a CSI component's image.
+fn running_components() -> Mentions {
+    Mentions::OneOf(image_markers().map(String::from).collect())
 }
 
 impl Objects {
@@ -55,6 +112,25 @@ impl Objects {
     }
 }
 
+/// Keeps the workloads that run a CSI component, outside `outside`.
+fn keep_components(found: &mut DriverComponents, outside: Option<&str>) {
+    let elsewhere = |meta: &ObjectMeta, template: Option<&PodTemplateSpec>| {
+        (outside.is_none() || meta.namespace.as_deref() != outside)
+            && template
+                .and_then(|t| t.spec.as_ref())
+                .is_some_and(runs_csi_component)
+    };
+    found
+        .daemon_sets
+        .retain(|d| elsewhere(&d.metadata, d.spec.as_ref().map(|s| &s.template)));
+    found
+        .deployments
+        .retain(|d| elsewhere(&d.metadata, d.spec.as_ref().map(|s| &s.template)));
+    found
+        .stateful_sets
+        .retain(|s| elsewhere(&s.metadata, s.spec.as_ref().map(|s| &s.template)));
+}
+
 impl Connection {
     /// The workloads outside `outside` that run a CSI sidecar or
     /// node-driver-registrar, and their pods: three LISTs, then one
@@ -63,36 +139,108 @@ impl Connection {
         &self,
         outside: &str,
     ) -> Result<DriverComponents, LiveError> {
-        let c = &self.client;
+        let components = running_components();
         let (daemon_sets, deployments, stateful_sets) = join3(
-            self.cluster::<DaemonSet>(),
-            self.cluster::<Deployment>(),
-            self.cluster::<StatefulSet>(),
+            self.cluster_where::<DaemonSet>(&components),
+            self.cluster_where::<Deployment>(&components),
+            self.cluster_where::<StatefulSet>(&components),
         )
         .await;
         let mut found = DriverComponents::default();
-        let elsewhere = |meta: &ObjectMeta, template: Option<&PodTemplateSpec>| {
-            meta.namespace.as_deref() != Some(outside)
-                && template
-                    .and_then(|t| t.spec.as_ref())
-                    .is_some_and(runs_csi_component)
-        };
-        found.daemon_sets = found
-            .take(daemon_sets)?
-            .into_iter()
-            .filter(|d| elsewhere(&d.metadata, d.spec.as_ref().map(|s| &s.template)))
-            .collect();
-        found.deployments = found
-            .take(deployments)?
-            .into_iter()
-            .filter(|d| elsewhere(&d.metadata, d.spec.as_ref().map(|s| &s.template)))
-            .collect();
-        found.stateful_sets = found
-            .take(stateful_sets)?
-            .into_iter()
-            .filter(|s| elsewhere(&s.metadata, s.spec.as_ref().map(|s| &s.template)))
-            .collect();
+        found.daemon_sets = found.take(daemon_sets)?;
+        found.deployments = found.take(deployments)?;
+        found.stateful_sets = found.take(stateful_sets)?;
+        keep_components(&mut found, Some(outside));
+        self.component_pods(found).await
+    }
 
+    /// The components of the drivers a single target waits on, read where
+    /// they are found without listing every workload of the cluster: the
+    /// namespaces of the drivers' leader Leases (each CSI sidecar leads
+    /// from its own namespace) and kube-system. A driver whose controller
+    /// or node plugin is not there is looked for cluster-wide, so a
+    /// component elsewhere is never reported absent.
+    pub(super) async fn components_of(
+        &self,
+        drivers: &[String],
+        leases: &[Lease],
+    ) -> Result<DriverComponents, LiveError> {
+        let lease_names: BTreeSet<String> = drivers
+            .iter()
+            .flat_map(|d| SIDECARS.iter().filter_map(move |s| lease_name(s, d)))
+            .collect();
+        let mut namespaces: BTreeSet<&str> = leases
+            .iter()
+            .filter(|l| {
+                l.metadata
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| lease_names.contains(n))
+            })
+            .filter_map(|l| l.metadata.namespace.as_deref())
+            .collect();
+        namespaces.insert(SYSTEM_NAMESPACE);
+        let near = join_all(namespaces.iter().map(|ns| {
+            join3(
+                self.namespaced::<DaemonSet>(Some(ns), None, None),
+                self.namespaced::<Deployment>(Some(ns), None, None),
+                self.namespaced::<StatefulSet>(Some(ns), None, None),
+            )
+        }))
+        .await;
+        let mut found = DriverComponents::default();
+        for (daemon_sets, deployments, stateful_sets) in near {
+            let items = found.take(daemon_sets)?;
+            found.daemon_sets.extend(items);
+            let items = found.take(deployments)?;
+            found.deployments.extend(items);
+            let items = found.take(stateful_sets)?;
+            found.stateful_sets.extend(items);
+        }
+        let controllers_elsewhere =
+            drivers.is_empty() || drivers.iter().any(|d| !found.has_controller(d));
+        let node_plugins_elsewhere =
+            drivers.is_empty() || drivers.iter().any(|d| !found.has_node_plugin(d));
+        let components = running_components();
+        let (daemon_sets, controllers) = join(
+            async {
+                match node_plugins_elsewhere {
+                    true => Some(self.cluster_where::<DaemonSet>(&components).await),
+                    false => None,
+                }
+            },
+            async {
+                match controllers_elsewhere {
+                    true => Some(
+                        join(
+                            self.cluster_where::<Deployment>(&components),
+                            self.cluster_where::<StatefulSet>(&components),
+                        )
+                        .await,
+                    ),
+                    false => None,
+                }
+            },
+        )
+        .await;
+        if let Some(all) = daemon_sets {
+            found.daemon_sets = found.take(all)?;
+        }
+        if let Some((deployments, stateful_sets)) = controllers {
+            found.deployments = found.take(deployments)?;
+            found.stateful_sets = found.take(stateful_sets)?;
+        }
+        keep_components(&mut found, None);
+        self.component_pods(found).await
+    }
+
+    /// The pods of the workloads found: one label-selected LIST per
+    /// workload's selector.
+    async fn component_pods(
+        &self,
+        mut found: DriverComponents,
+    ) -> Result<DriverComponents, LiveError> {
+        let c = &self.client;
         let mut selected: Vec<(String, String)> = found
             .daemon_sets
             .iter()

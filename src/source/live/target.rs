@@ -6,11 +6,12 @@
 //! suggest the name meant. A pod whose claim is not bound, or whose mount
 //! or attach fails, also reads its drivers' components wherever they run.
 
-use super::read::{something_read, Collected, Reading};
+use super::read::{something_read, Collected, Mentions, Outcome, Reading};
 use super::{Connection, LiveError};
+use crate::csi_migration::migrated_driver;
 use crate::events::EventFilter;
 use crate::scope::Target;
-use crate::snapshot::{claim_names, data_source_of, Objects, Snapshot};
+use crate::snapshot::{claim_names, data_source_of, is_default_class, Objects, Snapshot};
 use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4, join5, join_all};
@@ -19,6 +20,9 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, StorageClass, VolumeAttachment};
 use kube::api::{Api, ListParams};
+
+/// The provisioner of classes whose volumes are made by hand.
+const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
 
 /// Pods that may hold a volume: a finished pod holds none.
 const UNFINISHED_PODS: &str = "status.phase!=Succeeded,status.phase!=Failed";
@@ -171,11 +175,6 @@ impl Connection {
                 .iter()
                 .map(|cl| self.events_about(ns, "PersistentVolumeClaim", cl)),
         );
-        let volumes = join_all(
-            volume_names
-                .iter()
-                .map(|v| self.get(Api::<PersistentVolume>::all(c.clone()), v)),
-        );
         let nodes = async {
             if unscheduled {
                 vec![self.cluster::<Node>().await]
@@ -197,7 +196,12 @@ impl Connection {
             if node_names.is_empty() {
                 None
             } else {
-                Some(self.cluster::<VolumeAttachment>().await)
+                // Those of the pod's volumes, wherever attached, and
+                // every one on its nodes (their attach limits).
+                let quoted = |n: &String| format!("\"{n}\"");
+                let wanted =
+                    Mentions::OneOf(volume_names.iter().chain(&node_names).map(quoted).collect());
+                Some(self.cluster_where::<VolumeAttachment>(&wanted).await)
             }
         };
         let others = async {
@@ -261,25 +265,52 @@ impl Connection {
         let needs_drivers = pods.iter().any(|p| !running_and_ready(p))
             && (unbound || volume_trouble)
             || matches!(target, Target::Claim(_)) && unbound;
-        let drivers = async {
-            if needs_drivers {
-                Some(join(self.driver_components(ns), self.cluster::<Lease>()).await)
-            } else {
-                None
-            }
+        // The volumes first, for the drivers they name; the Leases, for
+        // where those drivers' components run.
+        let volumes_and_drivers = async {
+            let volumes = join_all(
+                volume_names
+                    .iter()
+                    .map(|v| self.get(Api::<PersistentVolume>::all(c.clone()), v)),
+            );
+            let leases = async {
+                match needs_drivers {
+                    true => Some(self.cluster::<Lease>().await),
+                    false => None,
+                }
+            };
+            let (volumes, leases) = join(volumes, leases).await;
+            let Some(leases) = leases else {
+                return (volumes, None);
+            };
+            let read: Vec<&PersistentVolume> = volumes
+                .iter()
+                .filter_map(|v| match v {
+                    Ok(Outcome::Items(items)) => Some(items),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            let wanted = drivers_of(&found_claims, &classes, &read);
+            let known = match &leases {
+                Ok(Outcome::Items(items)) => items.as_slice(),
+                _ => &[],
+            };
+            let components = self.components_of(&wanted, known).await;
+            (volumes, Some((components, leases)))
         };
         let (
             claim_events,
-            volumes,
+            (volumes, drivers),
             nodes,
             csi_nodes,
-            (attachments, others, (snapshots, populators), drivers),
+            (attachments, others, snapshots, populators),
         ) = join5(
             claim_events,
-            volumes,
+            volumes_and_drivers,
             nodes,
             csi_nodes,
-            join4(attachments, others, join(snapshots, populators), drivers),
+            join4(attachments, others, snapshots, populators),
         )
         .await;
 
@@ -357,4 +388,35 @@ fn may_be_held_elsewhere(claim: &PersistentVolumeClaim) -> bool {
                     .all(|m| m == "ReadWriteMany" || m == "ReadOnlyMany")
         });
     !shared || claim.metadata.deletion_timestamp.is_some()
+}
+
+/// The CSI drivers the target's volumes depend on: each claim's class (an
+/// in-tree one by the driver it migrated to; no class, the default one)
+/// and each volume's CSI source.
+fn drivers_of(
+    claims: &[PersistentVolumeClaim],
+    classes: &[StorageClass],
+    volumes: &[&PersistentVolume],
+) -> Vec<String> {
+    let class_named = |name: Option<&str>| {
+        classes.iter().find(|sc| match name {
+            Some(n) => sc.metadata.name.as_deref() == Some(n),
+            None => is_default_class(sc),
+        })
+    };
+    let mut drivers: Vec<String> = claims
+        .iter()
+        .filter_map(|cl| class_named(cl.spec.as_ref()?.storage_class_name.as_deref()))
+        .map(|sc| sc.provisioner.as_str())
+        .filter(|p| *p != NO_PROVISIONER)
+        .map(|p| migrated_driver(p).unwrap_or(p).to_string())
+        .chain(
+            volumes
+                .iter()
+                .filter_map(|v| Some(v.spec.as_ref()?.csi.as_ref()?.driver.clone())),
+        )
+        .collect();
+    drivers.sort();
+    drivers.dedup();
+    drivers
 }
