@@ -164,7 +164,7 @@ pub const FLOW_ENDINGS: &[NormalEvent] = &[
 
 /// Which events a diagnosis keeps: every Warning, and the Normal events
 /// the rules read. Live reads ask the API server for just these
-/// ([`EventFilter::field_selectors`]); captures go through the same
+/// ([`EventFilter::field_selector`]); captures go through the same
 /// filter, so both give the same findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
@@ -179,25 +179,31 @@ impl EventFilter {
         EventFilter { wanted }
     }
 
-    /// An event without a type is Normal, as kubectl shows it.
+    /// An event without a type is Normal, as kubectl shows it. The
+    /// lifecycle noise is left out whatever its type: the API server has
+    /// no "or" in a field selector, and every emitter posts these reasons
+    /// as Normal.
     pub fn keeps(&self, e: &Event) -> bool {
-        is_warning(e) || self.wanted.iter().any(|w| w.matches(e))
+        !self.is_noise(reason(e)) && (is_warning(e) || self.wanted.iter().any(|w| w.matches(e)))
     }
 
-    /// The field selectors of the event LISTs that read what the filter
-    /// keeps: the Warnings, and the Normal events but the lifecycle noise
-    /// no rule reads. Two, not one per reason: the API server keeps no
+    fn is_noise(&self, reason: &str) -> bool {
+        LIFECYCLE_NOISE.contains(&reason) && !self.wanted.iter().any(|w| w.reason == Some(reason))
+    }
+
+    /// The field selector of the one event LIST that reads what the
+    /// filter keeps: every event but the lifecycle noise no rule reads.
+    /// One LIST, not one per type or reason: the API server keeps no
     /// watch cache of events, so every event LIST, however selective,
-    /// reads all the events from etcd. What they return beyond the filter
-    /// is dropped after reading.
-    pub fn field_selectors(&self) -> Vec<String> {
-        let wanted = |r: &str| self.wanted.iter().any(|w| w.reason == Some(r));
-        let mut normal = "type=Normal".to_string();
-        for noise in LIFECYCLE_NOISE.iter().filter(|r| !wanted(r)) {
-            normal.push_str(",reason!=");
-            normal.push_str(noise);
-        }
-        vec!["type=Warning".to_string(), normal]
+    /// reads and decodes all the events in etcd. What it returns beyond
+    /// the filter is dropped after reading.
+    pub fn field_selector(&self) -> String {
+        LIFECYCLE_NOISE
+            .iter()
+            .filter(|r| self.is_noise(r))
+            .map(|r| format!("reason!={r}"))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -337,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn the_filter_keeps_warnings_and_the_normal_events_read() {
+    fn the_filter_keeps_warnings_and_the_normal_events_read_but_the_noise() {
         let filter = EventFilter::new([
             NormalEvent::about_claims("ExternalProvisioning"),
             NormalEvent::about("Pod", "Scheduled"),
@@ -347,7 +353,8 @@ mod tests {
         ]);
         let claim = |e: Event| e.about("PersistentVolumeClaim", "default", "data");
         let pod = |e: Event| e.about("Pod", "default", "web-0");
-        assert!(filter.keeps(&pod(event("Pulled", "image pulled").warning())));
+        assert!(filter.keeps(&pod(event("FailedMount", "timed out").warning())));
+        assert!(filter.keeps(&pod(event("BackOff", "restarting").warning())));
         assert!(!filter.keeps(&pod(event("Pulled", "image pulled"))));
         assert!(filter.keeps(&pod(event("Scheduled", "assigned"))));
         assert!(filter.keeps(&claim(event("ExternalProvisioning", "waiting"))));
@@ -363,19 +370,15 @@ mod tests {
             "default",
             "nightly"
         )));
-        // Two requests: the Warnings, and the Normal events but the noise.
-        let selectors = filter.field_selectors();
-        assert_eq!(selectors.len(), 2);
-        assert_eq!(selectors[0], "type=Warning");
-        assert!(
-            selectors[1].starts_with("type=Normal,reason!=Pulling,"),
-            "{}",
-            selectors[1]
-        );
+        // One request: every event but the noise, a Warning of a noisy
+        // reason included, so a capture keeps what a live read gets.
+        let selector = filter.field_selector();
+        assert!(selector.starts_with("reason!=Pulling,"), "{selector}");
+        assert!(!filter.keeps(&pod(event("Pulled", "pulled").warning())));
         // A rule that reads a noisy reason gets it.
         let killing = EventFilter::new([NormalEvent::about("Pod", "Killing")]);
-        assert!(!killing.field_selectors()[1].contains("Killing"));
-        assert!(filter.field_selectors()[1].contains("reason!=Killing"));
+        assert!(!killing.field_selector().contains("Killing"));
+        assert!(selector.contains("reason!=Killing"));
     }
 
     #[test]

@@ -197,7 +197,7 @@ mod tests {
             assert!(!filter.keeps(&normal(kind, reason)), "{kind} {reason}");
         }
         // No noise reason the server leaves out is one a rule reads.
-        let normal = &filter.field_selectors()[1];
+        let normal = &filter.field_selector();
         for w in RULES
             .iter()
             .flat_map(|r| r.normal_events)
