@@ -6,7 +6,6 @@ use super::{Connection, LiveError};
 use crate::events::EventFilter;
 use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
-use futures::future::join_all;
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use k8s_openapi::NamespaceResourceScope;
@@ -98,12 +97,26 @@ impl Connection {
         params: ListParams,
     ) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    {
+        self.list_where(api, params, &Mentions::Any).await
+    }
+
+    /// [`Self::list`], keeping only the objects whose JSON mentions one of
+    /// `wanted`: the others are never parsed.
+    pub(super) async fn list_where<K>(
+        &self,
+        api: Api<K>,
+        params: ListParams,
+        wanted: &Mentions,
+    ) -> Result<Outcome<K>, LiveError>
+    where
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         let read = if self.consistent {
-            self.pages(&api, &params, From::Etcd(PAGE)).await
+            self.pages(&api, &params, From::Etcd(PAGE), wanted).await
         } else {
-            match self.pages(&api, &params, From::Cache).await {
+            match self.pages(&api, &params, From::Cache, wanted).await {
                 Err(PageError::Api(kube::Error::Api(status)))
                     if !matches!(status.code, 401 | 403 | 404) =>
                 {
@@ -115,7 +128,7 @@ impl Connection {
                             status.reason
                         ));
                     }
-                    self.pages(&api, &params, From::Etcd(PAGE)).await
+                    self.pages(&api, &params, From::Etcd(PAGE), wanted).await
                 }
                 other => other,
             }
@@ -126,9 +139,11 @@ impl Connection {
     /// Every page of a LIST of a kind the API server does not cache.
     async fn uncached<K>(&self, api: Api<K>, params: ListParams) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
-        let read = self.pages(&api, &params, From::Etcd(EVENT_PAGE)).await;
+        let read = self
+            .pages(&api, &params, From::Etcd(EVENT_PAGE), &Mentions::Any)
+            .await;
         self.outcome(read)
     }
 
@@ -150,9 +165,10 @@ impl Connection {
         api: &Api<K>,
         params: &ListParams,
         from: From,
+        wanted: &Mentions,
     ) -> Result<Vec<K>, PageError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
@@ -180,7 +196,7 @@ impl Connection {
             };
             let page = match tokio::time::timeout(
                 self.request_timeout,
-                self.list_page::<K>(api, &page_params),
+                self.list_page::<K>(api, &page_params, wanted),
             )
             .await
             {
@@ -214,41 +230,26 @@ impl Connection {
         Ok(items)
     }
 
-    /// One page of a LIST, and its continue token. Each object is parsed
-    /// and stripped of its managedFields (large, never read) before the
-    /// next: a whole list from the cache never holds them all at once.
+    /// One page of a LIST, and its continue token, parsed on a thread of
+    /// its own: the connection goes on reading the other answers while a
+    /// large one is parsed.
     async fn list_page<K>(
         &self,
         api: &Api<K>,
         params: &ListParams,
+        wanted: &Mentions,
     ) -> kube::Result<(Vec<K>, Option<String>)>
     where
-        K: Resource + DeserializeOwned,
+        K: Resource + DeserializeOwned + Send + 'static,
     {
-        #[derive(serde::Deserialize)]
-        struct Page<'a> {
-            #[serde(default)]
-            metadata: ListMeta,
-            #[serde(borrow, default)]
-            items: Option<Vec<&'a RawValue>>,
-        }
         let request = kube::core::Request::new(api.resource_url())
             .list(params)
             .map_err(kube::Error::BuildRequest)?;
         let text = self.client.request_text(request).await?;
-        let page: Page = serde_json::from_str(&text).map_err(kube::Error::SerdeError)?;
-        let items = page
-            .items
-            .into_iter()
-            .flatten()
-            .map(|raw| {
-                let mut o: K = serde_json::from_str(raw.get())?;
-                o.meta_mut().managed_fields = None;
-                Ok(o)
-            })
-            .collect::<serde_json::Result<Vec<K>>>()
-            .map_err(kube::Error::SerdeError)?;
-        Ok((items, page.metadata.continue_))
+        let wanted = wanted.clone();
+        tokio::task::spawn_blocking(move || parse_page(&text, &wanted))
+            .await
+            .map_err(|e| kube::Error::Service(Box::new(e)))?
     }
 
     /// One LIST of a namespaced kind in the scope, label- and field-selected.
@@ -259,7 +260,13 @@ impl Connection {
         fields: Option<&str>,
     ) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+        K: Stored
+            + Resource<Scope = NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Debug
+            + Send
+            + 'static,
         K::DynamicType: Default,
     {
         let api = match namespace {
@@ -278,31 +285,40 @@ impl Connection {
 
     pub(super) async fn cluster<K>(&self) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
         K::DynamicType: Default,
     {
         self.list(Api::all(self.client.clone()), ListParams::default())
             .await
     }
 
+    /// [`Self::cluster`], keeping what mentions one of `wanted`.
+    pub(super) async fn cluster_where<K>(&self, wanted: &Mentions) -> Result<Outcome<K>, LiveError>
+    where
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K::DynamicType: Default,
+    {
+        self.list_where(Api::all(self.client.clone()), ListParams::default(), wanted)
+            .await
+    }
+
     /// The events a diagnosis keeps, in the namespace or everywhere: one
-    /// field-selected LIST per selector of `filter`, concurrently.
+    /// field-selected LIST.
     pub(super) async fn events(
         &self,
         namespace: Option<&str>,
         filter: &EventFilter,
-    ) -> Vec<Result<Outcome<Event>, LiveError>> {
-        let api = || match namespace {
+    ) -> Result<Outcome<Event>, LiveError> {
+        let api = match namespace {
             Some(ns) => Api::<Event>::namespaced(self.client.clone(), ns),
             None => Api::all(self.client.clone()),
         };
-        join_all(
-            filter
-                .field_selectors()
-                .iter()
-                .map(|s| self.uncached(api(), ListParams::default().fields(s))),
-        )
-        .await
+        let selector = filter.field_selector();
+        let params = match selector.is_empty() {
+            true => ListParams::default(),
+            false => ListParams::default().fields(&selector),
+        };
+        self.uncached(api, params).await
     }
 }
 
@@ -311,7 +327,7 @@ impl Connection {
     /// not be read.
     pub(super) async fn get<K>(&self, api: Api<K>, name: &str) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug,
+        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         match tokio::time::timeout(self.request_timeout, api.get_opt(name)).await {
             Err(_) => Err(LiveError::Timeout {
@@ -384,32 +400,6 @@ impl Reading {
                 Vec::new()
             }
         })
-    }
-}
-
-impl Reading {
-    /// The items of several requests for one kind (events, by selector):
-    /// what each gave, and the first gap once.
-    pub(super) fn take_all<T>(
-        &mut self,
-        outcomes: Vec<Result<Outcome<T>, LiveError>>,
-    ) -> Result<Vec<T>, LiveError> {
-        let mut items = Vec::new();
-        let mut gapped = false;
-        for outcome in outcomes {
-            match outcome? {
-                Outcome::Items(found) => {
-                    self.answered = true;
-                    items.extend(found);
-                }
-                Outcome::Gap(g) if !gapped => {
-                    gapped = true;
-                    self.gaps.push(g);
-                }
-                Outcome::Gap(_) => {}
-            }
-        }
-        Ok(items)
     }
 }
 
@@ -529,5 +519,56 @@ mod tests {
         reading.take(Ok(Outcome::Items(Vec::<()>::new()))).unwrap();
         assert!(something_read("https://k8s", &reading).is_ok());
         assert_eq!(reading.gaps.len(), 2);
+    }
+}
+
+/// The items of one page of a LIST. Each object is parsed and stripped of
+/// its managedFields (large, never read) before the next: a whole list
+/// from the cache never holds them all at once.
+fn parse_page<K>(text: &str, wanted: &Mentions) -> kube::Result<(Vec<K>, Option<String>)>
+where
+    K: Resource + DeserializeOwned,
+{
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(default)]
+        metadata: ListMeta,
+        #[serde(borrow, default)]
+        items: Option<Vec<&'a RawValue>>,
+    }
+    let page: Page = serde_json::from_str(text).map_err(kube::Error::SerdeError)?;
+    let items = page
+        .items
+        .into_iter()
+        .flatten()
+        .filter(|raw| wanted.matches(raw.get()))
+        .map(|raw| {
+            let mut o: K = serde_json::from_str(raw.get())?;
+            o.meta_mut().managed_fields = None;
+            Ok(o)
+        })
+        .collect::<serde_json::Result<Vec<K>>>()
+        .map_err(kube::Error::SerdeError)?;
+    Ok((items, page.metadata.continue_))
+}
+
+/// Which objects of a LIST are worth parsing, told from their JSON text
+/// before it is parsed. A name or image appears in the text as it is (the
+/// API server escapes only control characters, quotes, `\\`, `<`, `>`
+/// and `&`), so a test on the text never drops an object that has it.
+#[derive(Debug, Clone)]
+pub(super) enum Mentions {
+    /// Every object.
+    Any,
+    /// Objects whose text holds one of these strings.
+    OneOf(Vec<String>),
+}
+
+impl Mentions {
+    fn matches(&self, text: &str) -> bool {
+        match self {
+            Mentions::Any => true,
+            Mentions::OneOf(needles) => needles.iter().any(|n| text.contains(n.as_str())),
+        }
     }
 }

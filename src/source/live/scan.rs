@@ -95,7 +95,7 @@ impl Connection {
         let mut objects = Objects {
             pods: r.take(pods)?,
             claims: r.take(claims)?,
-            events: r.take_all(events)?,
+            events: r.take(events)?,
             volumes: r.take(volumes)?,
             nodes: r.take(nodes)?,
             classes: r.take(classes)?,
