@@ -5,11 +5,10 @@
 
 use super::read::Outcome;
 use super::{Connection, LiveError};
+use crate::api::{DaemonSet, Deployment, Pod, PodTemplateSpec, StatefulSet};
 use crate::csi_sidecars::runs_csi_component;
 use crate::snapshot::{Gap, Objects};
 use futures::future::{join3, join_all};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::api::{Api, ListParams};
 
