@@ -215,8 +215,10 @@ impl Connection {
     }
 
     /// One page of a LIST, and its continue token. Each object is parsed
-    /// and stripped of its managedFields (large, never read) before the
-    /// next: a whole list from the cache never holds them all at once.
+    /// and stripped of its managedFields (large, never read), and for a
+    /// diagnosis of the last-applied annotation (a copy of the object),
+    /// before the next: a whole list from the cache never holds them all
+    /// at once.
     async fn list_page<K>(
         &self,
         api: &Api<K>,
@@ -243,7 +245,13 @@ impl Connection {
             .flatten()
             .map(|raw| {
                 let mut o: K = serde_json::from_str(raw.get())?;
-                o.meta_mut().managed_fields = None;
+                let meta = o.meta_mut();
+                meta.managed_fields = None;
+                if self.keep == crate::source::dump::Keep::Diagnosis {
+                    if let Some(annotations) = &mut meta.annotations {
+                        annotations.remove(crate::source::dump::LAST_APPLIED);
+                    }
+                }
                 Ok(o)
             })
             .collect::<serde_json::Result<Vec<K>>>()
