@@ -117,13 +117,14 @@ pub struct Objects {
 /// with the higher resourceVersion, or the later one read.
 pub(super) fn dedup(o: &mut Objects) {
     fn keep_newest<T>(items: &mut Vec<T>, meta: impl Fn(&T) -> &ObjectMeta) {
-        let mut seen: HashMap<(String, String), usize> = HashMap::default();
+        // Keys borrow the names: this runs when every object read is held.
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::default();
         let mut keep = vec![true; items.len()];
         for (i, item) in items.iter().enumerate() {
             let m = meta(item);
             let key = (
-                m.namespace.clone().unwrap_or_default(),
-                m.name.clone().unwrap_or_default(),
+                m.namespace.as_deref().unwrap_or_default(),
+                m.name.as_deref().unwrap_or_default(),
             );
             if let Some(&prev) = seen.get(&key) {
                 let version = |m: &ObjectMeta| {
@@ -140,6 +141,7 @@ pub(super) fn dedup(o: &mut Objects) {
             }
             seen.insert(key, i);
         }
+        drop(seen);
         let mut flags = keep.into_iter();
         items.retain(|_| flags.next().unwrap_or(true));
     }
