@@ -1,7 +1,9 @@
 //! The tool's own types for the objects whose k8s-openapi structs are far
 //! larger than their JSON: a pod's `Volume` holds every volume source
-//! Kubernetes has had inline (3 KB whichever is set), a `Container` its
-//! probes and hooks, and every workload a whole pod template. These have
+//! Kubernetes has had inline (3 KB whichever is set), the projected volume
+//! every pod has six projection kinds in each of its sources, a
+//! `Container` its probes and hooks, and every workload a whole pod
+//! template. These have
 //! the same JSON shape, Rust field names and `Option`s as k8s-openapi's,
 //! with the large, rarely set parts boxed; the small inner types
 //! (VolumeMount, ContainerStatus, ObjectMeta, the statuses) are
@@ -20,8 +22,8 @@ pub use apps::{
 pub use batch::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 pub use pod::{Container, Pod, PodSpec, PodTemplateSpec};
 pub use volume::{
-    PersistentVolume, PersistentVolumeSpec, Volume, VolumeAttachment, VolumeAttachmentSource,
-    VolumeAttachmentSpec,
+    PersistentVolume, PersistentVolumeSpec, ProjectedVolumeSource, Volume, VolumeAttachment,
+    VolumeAttachmentSource, VolumeAttachmentSpec, VolumeProjection,
 };
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -5,15 +5,16 @@ use k8s_openapi::api::core::v1::{
     AWSElasticBlockStoreVolumeSource, AzureDiskVolumeSource, AzureFilePersistentVolumeSource,
     AzureFileVolumeSource, CSIPersistentVolumeSource, CSIVolumeSource,
     CephFSPersistentVolumeSource, CephFSVolumeSource, CinderPersistentVolumeSource,
-    CinderVolumeSource, ConfigMapVolumeSource, DownwardAPIVolumeSource, EmptyDirVolumeSource,
-    EphemeralVolumeSource, FCVolumeSource, FlexPersistentVolumeSource, FlexVolumeSource,
-    FlockerVolumeSource, GCEPersistentDiskVolumeSource, GitRepoVolumeSource,
-    GlusterfsPersistentVolumeSource, GlusterfsVolumeSource, HostPathVolumeSource,
-    ISCSIPersistentVolumeSource, ISCSIVolumeSource, ImageVolumeSource, LocalVolumeSource,
-    NFSVolumeSource, ObjectReference, PersistentVolumeClaimVolumeSource, PersistentVolumeStatus,
-    PhotonPersistentDiskVolumeSource, PortworxVolumeSource, ProjectedVolumeSource,
-    QuobyteVolumeSource, RBDPersistentVolumeSource, RBDVolumeSource, ScaleIOPersistentVolumeSource,
-    ScaleIOVolumeSource, SecretVolumeSource, StorageOSPersistentVolumeSource,
+    CinderVolumeSource, ClusterTrustBundleProjection, ConfigMapProjection, ConfigMapVolumeSource,
+    DownwardAPIProjection, DownwardAPIVolumeSource, EmptyDirVolumeSource, EphemeralVolumeSource,
+    FCVolumeSource, FlexPersistentVolumeSource, FlexVolumeSource, FlockerVolumeSource,
+    GCEPersistentDiskVolumeSource, GitRepoVolumeSource, GlusterfsPersistentVolumeSource,
+    GlusterfsVolumeSource, HostPathVolumeSource, ISCSIPersistentVolumeSource, ISCSIVolumeSource,
+    ImageVolumeSource, LocalVolumeSource, NFSVolumeSource, ObjectReference,
+    PersistentVolumeClaimVolumeSource, PersistentVolumeStatus, PhotonPersistentDiskVolumeSource,
+    PodCertificateProjection, PortworxVolumeSource, QuobyteVolumeSource, RBDPersistentVolumeSource,
+    RBDVolumeSource, ScaleIOPersistentVolumeSource, ScaleIOVolumeSource, SecretProjection,
+    SecretVolumeSource, ServiceAccountTokenProjection, StorageOSPersistentVolumeSource,
     StorageOSVolumeSource, VolumeNodeAffinity, VsphereVirtualDiskVolumeSource,
 };
 use k8s_openapi::api::storage::v1::VolumeAttachmentStatus;
@@ -88,6 +89,37 @@ pub struct Volume {
     pub storageos: Option<Box<StorageOSVolumeSource>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vsphere_volume: Option<Box<VsphereVirtualDiskVolumeSource>>,
+}
+
+/// A projected volume: nearly every pod has one, the service account token's.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProjectedVolumeSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_mode: Option<i32>,
+    #[serde(
+        deserialize_with = "super::compact",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sources: Option<Vec<VolumeProjection>>,
+}
+
+/// One source of a projected volume, its kinds boxed: one is set of the six.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VolumeProjection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_trust_bundle: Option<Box<ClusterTrustBundleProjection>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<Box<ConfigMapProjection>>,
+    #[serde(rename = "downwardAPI", skip_serializing_if = "Option::is_none")]
+    pub downward_api: Option<Box<DownwardAPIProjection>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_certificate: Option<Box<PodCertificateProjection>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Box<SecretProjection>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account_token: Option<Box<ServiceAccountTokenProjection>>,
 }
 
 /// A PersistentVolume with a slim spec.
