@@ -114,3 +114,6 @@ resource! {
     Job => k8s_openapi::api::batch::v1::Job;
     CronJob => k8s_openapi::api::batch::v1::CronJob;
 }
+
+#[cfg(test)]
+mod tests;
