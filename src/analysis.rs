@@ -269,7 +269,7 @@ fn status(snap: &Snapshot, c: &Chain) -> String {
     }
 }
 
-fn pv_phase(pv: &k8s_openapi::api::core::v1::PersistentVolume) -> String {
+fn pv_phase(pv: &crate::api::PersistentVolume) -> String {
     pv.status
         .as_ref()
         .and_then(|s| s.phase.clone())

@@ -3,7 +3,7 @@
 //! components, and by the live source, to read them from namespaces out of
 //! the scope.
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use crate::api::{Container, PodSpec};
 use std::collections::BTreeMap;
 
 /// The controller sidecars, by the last path element of their image.

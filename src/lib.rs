@@ -6,6 +6,7 @@
 //! [`rank`] orders them and [`report`] renders the result.
 
 pub mod analysis;
+pub mod api;
 pub mod chain;
 pub mod cli;
 pub mod csi_migration;

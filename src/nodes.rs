@@ -1,7 +1,8 @@
 //! Whether a node satisfies a volume's node affinity or a pod's placement
 //! constraints, with the reason when it does not.
 
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm, Pod};
+use crate::api::Pod;
+use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm};
 
 pub fn name(node: &Node) -> &str {
     node.metadata.name.as_deref().unwrap_or("")

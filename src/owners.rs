@@ -1,10 +1,10 @@
 //! Which workload a pod belongs to, through the owner references of the
 //! pod and of the ReplicaSet or Job between them.
 
+use crate::api::Pod;
 use crate::model::ObjectRef;
 use crate::scope::WorkloadKind;
 use crate::snapshot::Snapshot;
-use k8s_openapi::api::core::v1::Pod;
 
 /// The pod's workload, following a ReplicaSet up to its Deployment.
 pub fn owner_of(snap: &Snapshot, pod: &Pod) -> Option<ObjectRef> {

@@ -261,6 +261,25 @@ async fn live_cluster_diagnosis() {
         ..
     } = cluster.doctor("doctor", &["--from", capture.to_str().unwrap()]);
     assert_eq!(rank_one(&offline), rank_one(&live_report), "{stderr}");
+    // A diagnosis drops kubectl apply's copy of each object as it reads;
+    // collect keeps it for --no-redact.
+    let full = cluster.dir.join("collected-full.yaml");
+    let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
+        .arg("--kubeconfig")
+        .arg(cluster.kubeconfig("doctor"))
+        .args(["collect", "-A", "--no-redact", "-f", full.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&full).unwrap();
+    assert!(
+        text.contains("kubectl.kubernetes.io/last-applied-configuration"),
+        "collect --no-redact lost the last-applied annotation"
+    );
 
     // One pod answers from its own chain.
     let Run {

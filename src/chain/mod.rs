@@ -24,9 +24,9 @@ pub use volumes::{
     PodVolume,
 };
 
+use crate::api::PersistentVolume;
 use crate::model::ObjectRef;
 use crate::volume_snapshot::VolumeSnapshot;
-use k8s_openapi::api::core::v1::PersistentVolume;
 use k8s_openapi::api::storage::v1::StorageClass;
 
 /// One subject and its resolved links.

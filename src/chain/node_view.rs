@@ -7,12 +7,12 @@
 
 use super::driver::{self, why_not_on, KeptOff};
 use super::{ClaimChain, PodChain};
+use crate::api::DaemonSet;
 use crate::drivers::Drivers;
 use crate::model::ObjectRef;
 use crate::nodes::{self, Exclusion};
 use crate::scheduler::ReasonKind;
 use crate::snapshot::Snapshot;
-use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, NodeSelectorTerm, TopologySelectorTerm};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

@@ -8,14 +8,14 @@ use super::{
     data_source_of, failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain,
     ClaimChain, PodChain,
 };
+use crate::api::{Pod, StatefulSet};
 use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 use crate::snapshot::{claim_names, Snapshot};
 use crate::volume_errors::{fs_errors, subpath_failure};
 use crate::volume_snapshot::VolumeSnapshot;
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A workload whose pods could not be created, with its events.
@@ -532,7 +532,8 @@ mod tests {
 
     #[test]
     fn pods_stuck_terminating_with_storage_are_subjects_even_without_claims() {
-        use k8s_openapi::api::core::v1::{NFSVolumeSource, Volume};
+        use crate::api::Volume;
+        use k8s_openapi::api::core::v1::NFSVolumeSource;
         let stuck = |mut p: Pod| {
             p.metadata.deletion_timestamp = Some(time("2026-11-20T09:00:00Z"));
             p
@@ -540,11 +541,11 @@ mod tests {
         let mut nfs = stuck(pod("nfs-user"));
         nfs.spec.as_mut().unwrap().volumes = Some(vec![Volume {
             name: "share".into(),
-            nfs: Some(NFSVolumeSource {
+            nfs: Some(Box::new(NFSVolumeSource {
                 server: "10.0.0.5".into(),
                 path: "/export".into(),
                 read_only: None,
-            }),
+            })),
             ..Default::default()
         }]);
         let snap = snapshot(|o| {

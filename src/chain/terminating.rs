@@ -2,8 +2,8 @@
 //! API server expects the pod gone (the delete request plus its grace
 //! period), so a pod still there well after it is stuck.
 
+use crate::api::{Pod, Volume};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Pod, Volume};
 
 /// Time the kubelet gets after the grace period to stop containers and
 /// tear volumes down before the pod counts as stuck.

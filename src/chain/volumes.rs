@@ -1,7 +1,8 @@
 //! Every volume of a pod, where its containers mount it, and what the
 //! containers last said: the links of the chain past the claims.
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod, Volume};
+use crate::api::{Pod, Volume};
+use k8s_openapi::api::core::v1::ContainerStatus;
 
 /// One volume of the pod spec and its mounts.
 #[derive(Debug, Clone)]

@@ -297,6 +297,7 @@ fn look_up(place: &Place, lookup: &Lookup) -> Vec<String> {
         consistent: false,
         // A credential plugin must not prompt in the middle of a completion.
         stdin_is_terminal: false,
+        keep: crate::source::dump::Keep::Diagnosis,
     };
     let Ok(runtime) = crate::source::runtime() else {
         return Vec::new();

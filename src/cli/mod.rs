@@ -71,7 +71,7 @@ fn parse_targets(args: &[String]) -> Result<Vec<Target>> {
     }
 }
 
-fn source_spec(cli: &Cli) -> SourceSpec {
+fn source_spec(cli: &Cli, keep: source::dump::Keep) -> SourceSpec {
     if cli.from.is_empty() {
         SourceSpec::Live(live::LiveOptions {
             kubeconfig: cli.kubeconfig.clone(),
@@ -80,6 +80,7 @@ fn source_spec(cli: &Cli) -> SourceSpec {
             verbose: cli.verbose,
             consistent: cli.consistent,
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            keep,
         })
     } else {
         SourceSpec::Dump {
@@ -120,7 +121,7 @@ fn spinner(cli: &Cli) -> Option<crate::spinner::Spinner> {
 /// reads with the spinner going.
 fn read_once(cli: &Cli, request: &Request, stdin: &mut dyn std::io::Read) -> Result<Input> {
     let runtime = source::runtime()?;
-    let source = Source::open(&source_spec(cli), &runtime)?;
+    let source = Source::open(&source_spec(cli, request.keep), &runtime)?;
     let _spinner = spinner(cli);
     source.read(request, stdin)
 }
@@ -444,7 +445,7 @@ fn watch(cli: &Cli, out: &mut dyn Write, stdout_is_terminal: bool) -> Result<u8>
     }
     let settings = settings(cli)?;
     let runtime = source::runtime()?;
-    let mut source = Source::open(&source_spec(cli), &runtime)?;
+    let mut source = Source::open(&source_spec(cli, source::dump::Keep::Diagnosis), &runtime)?;
     let request = request(cli, &settings.targets);
     let mut previous: Option<BTreeMap<String, &'static str>> = None;
     loop {

@@ -266,12 +266,13 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Container;
     use crate::fixtures::*;
     use k8s_openapi::api::core::v1::{
-        Container, ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
+        ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
     };
 
-    fn controller_pod(name: &str, restarts: i32, looping: bool) -> k8s_openapi::api::core::v1::Pod {
+    fn controller_pod(name: &str, restarts: i32, looping: bool) -> crate::api::Pod {
         let mut p = pod(name)
             .label("app", "ebs-csi-controller")
             .owned_by("ReplicaSet", "ebs-csi-controller-7d9c");

@@ -6,11 +6,11 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::components::{pod_fixes, trouble_line};
+use crate::api::DaemonSet;
 use crate::chain::driver::{components, trouble, why_not_on, KeptOff};
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
-use k8s_openapi::api::apps::v1::DaemonSet;
 
 pub const RULE: Rule = Rule {
     id: "csi-node-plugin-unhealthy",
@@ -256,9 +256,10 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{Container, DaemonSet, DaemonSetSpec, PodSpec, PodTemplateSpec};
     use crate::fixtures::*;
-    use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetSpec, DaemonSetStatus};
-    use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec, Toleration};
+    use k8s_openapi::api::apps::v1::DaemonSetStatus;
+    use k8s_openapi::api::core::v1::Toleration;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn registrar() -> Container {
@@ -300,7 +301,7 @@ mod tests {
         }
     }
 
-    fn plugin_pod(node: &str) -> k8s_openapi::api::core::v1::Pod {
+    fn plugin_pod(node: &str) -> crate::api::Pod {
         let mut p = pod(&format!("ebs-csi-node-{node}"))
             .owned_by("DaemonSet", "ebs-csi-node")
             .running()

@@ -9,10 +9,10 @@ use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::edit_pod_spec_hint;
 use super::support::security::{claim_of, fs_group_support, identity, mounted_claims, FsGroup};
 use super::support::workload_errors::volume_description;
+use crate::api::Pod;
 use crate::chain::{ClaimChain, PodChain, PodVolume};
 use crate::events::{self, Timeline};
 use crate::model::{age, Confidence, Link, Severity};
-use k8s_openapi::api::core::v1::Pod;
 
 pub const RULE: Rule = Rule {
     id: "fsgroup-slow-mount",

@@ -5,10 +5,10 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::lost_nodes::{lost, out_of_service_fix};
+use crate::api::{Pod, Volume};
 use crate::chain::{overdue, storage_volumes, ClaimChain, PodChain};
 use crate::events;
 use crate::model::{age, Confidence, Link, ObjectRef, Severity};
-use k8s_openapi::api::core::v1::{Pod, Volume};
 
 pub const RULE: Rule = Rule {
     id: "pod-stuck-terminating",

@@ -4,11 +4,11 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::claims::{claim_ref_other, released_retained_for_other, OtherClaim};
 use super::support::commands::kubectl_ns;
+use crate::api::PersistentVolume;
 use crate::chain::Chain;
 use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
-use k8s_openapi::api::core::v1::PersistentVolume;
 
 pub const RULE: Rule = Rule {
     id: "pv-released-retained",

@@ -346,8 +346,8 @@ fn cause(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain], hit: &Hit
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Pod;
     use crate::fixtures::*;
-    use k8s_openapi::api::core::v1::Pod;
 
     #[test]
     fn doubles_in_the_same_unit() {

@@ -4,11 +4,11 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::lost_nodes::{lost, out_of_service_fix, Lost};
+use crate::api::{Pod, VolumeAttachment};
 use crate::chain::{is_finished, overdue, pod_state, ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{age, Confidence, Link, ObjectRef, Severity};
-use k8s_openapi::api::core::v1::{Node, Pod};
-use k8s_openapi::api::storage::v1::VolumeAttachment;
+use k8s_openapi::api::core::v1::Node;
 
 pub const RULE: Rule = Rule {
     id: "volume-held-by-lost-node",

@@ -160,7 +160,7 @@ mod tests {
     use super::*;
     use crate::fixtures::*;
 
-    fn pinned(node_name: &str) -> k8s_openapi::api::core::v1::PersistentVolume {
+    fn pinned(node_name: &str) -> crate::api::PersistentVolume {
         pv("local-pv")
             .bound_to("default", "data")
             .node_affinity("kubernetes.io/hostname", &[node_name])

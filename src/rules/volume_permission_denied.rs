@@ -249,8 +249,9 @@ fn chown_init_container(who: &Identity, volume: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Volume;
     use crate::fixtures::*;
-    use k8s_openapi::api::core::v1::{NFSVolumeSource, Volume};
+    use k8s_openapi::api::core::v1::NFSVolumeSource;
 
     fn postgres(message: &str) -> crate::snapshot::Snapshot {
         let message = message.to_string();
@@ -333,11 +334,11 @@ mod tests {
                     .claim("cache")
                     .volume(Volume {
                         name: "share".into(),
-                        nfs: Some(NFSVolumeSource {
+                        nfs: Some(Box::new(NFSVolumeSource {
                             server: "nas".into(),
                             path: "/export".into(),
                             read_only: None,
-                        }),
+                        })),
                         ..Default::default()
                     })
                     .mount("share", "/srv")

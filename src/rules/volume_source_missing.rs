@@ -182,8 +182,8 @@ fn fixes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Pod;
     use crate::fixtures::*;
-    use k8s_openapi::api::core::v1::Pod;
     use serde_json::json;
 
     fn pod_with_config(optional: bool) -> Pod {

@@ -1,7 +1,8 @@
 //! Facts read off one object: the claims a pod uses, what a claim is
 //! filled from, the containers that fail, whether a class is the default.
 
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use crate::api::Pod;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::api::storage::v1::StorageClass;
 
 /// Pods that use a claim, from their volumes (direct or generic ephemeral).

@@ -2,19 +2,17 @@
 //! evidence that is not an object (volume usage, log tails); duplicates
 //! dropped and the moment of a capture estimated.
 
+use crate::api::{
+    CronJob, DaemonSet, Deployment, Job, PersistentVolume, Pod, ReplicaSet, StatefulSet,
+    VolumeAttachment,
+};
 use crate::events;
 use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{
-    Event, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
-};
-use k8s_openapi::api::storage::v1::{
-    CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment,
-};
+use k8s_openapi::api::core::v1::{Event, LimitRange, Node, PersistentVolumeClaim, ResourceQuota};
+use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, CSIStorageCapacity, StorageClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -119,13 +117,14 @@ pub struct Objects {
 /// with the higher resourceVersion, or the later one read.
 pub(super) fn dedup(o: &mut Objects) {
     fn keep_newest<T>(items: &mut Vec<T>, meta: impl Fn(&T) -> &ObjectMeta) {
-        let mut seen: HashMap<(String, String), usize> = HashMap::default();
+        // Keys borrow the names: this runs when every object read is held.
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::default();
         let mut keep = vec![true; items.len()];
         for (i, item) in items.iter().enumerate() {
             let m = meta(item);
             let key = (
-                m.namespace.clone().unwrap_or_default(),
-                m.name.clone().unwrap_or_default(),
+                m.namespace.as_deref().unwrap_or_default(),
+                m.name.as_deref().unwrap_or_default(),
             );
             if let Some(&prev) = seen.get(&key) {
                 let version = |m: &ObjectMeta| {
@@ -142,6 +141,7 @@ pub(super) fn dedup(o: &mut Objects) {
             }
             seen.insert(key, i);
         }
+        drop(seen);
         let mut flags = keep.into_iter();
         items.retain(|_| flags.next().unwrap_or(true));
     }

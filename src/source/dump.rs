@@ -21,6 +21,7 @@ mod uncaptured;
 mod yaml_value;
 
 pub use slim::Keep;
+pub(super) use slim::LAST_APPLIED;
 use uncaptured::uncaptured;
 
 /// How many bytes all inputs of one load may hold together, unless told

@@ -20,6 +20,7 @@ pub use kubelet::LOG_CONTAINERS;
 
 pub use read::{Collected, ScanScope};
 
+use super::dump::Keep;
 use super::error_text::{is_credential_error, kubeconfig_error_text, safe_error_text};
 use super::request_log::RequestLog;
 use kube::client::ClientBuilder;
@@ -41,6 +42,9 @@ pub struct LiveOptions {
     /// Whether an exec credential plugin may prompt on the terminal
     /// (standard input is one, and nothing else reads it).
     pub stdin_is_terminal: bool,
+    /// What is kept of each object read: `collect` writes more than a
+    /// diagnosis reads.
+    pub keep: Keep,
 }
 
 /// A client for one context.
@@ -57,6 +61,9 @@ pub struct Connection {
     pub credentials: String,
     /// When the exec plugin's credentials expire, if it said.
     pub credentials_expire: Option<jiff::Timestamp>,
+    /// Whether a diagnosis (which drops the last-applied annotation) or
+    /// `collect` reads.
+    pub keep: Keep,
 }
 
 /// Why the cluster could not be read at all.
@@ -178,6 +185,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
         consistent: opts.consistent,
         credentials,
         credentials_expire,
+        keep: opts.keep,
     })
 }
 

@@ -172,12 +172,9 @@ impl<'rt> Source<'rt> {
 /// The pods whose volumes and logs may be read: every pod read when no
 /// target is named (the read is already limited to the namespace and
 /// selector), else only the pods of the targets.
-fn pods_in_scope<'s>(
-    snapshot: &'s Snapshot,
-    targets: &[Target],
-) -> Vec<&'s k8s_openapi::api::core::v1::Pod> {
+fn pods_in_scope<'s>(snapshot: &'s Snapshot, targets: &[Target]) -> Vec<&'s crate::api::Pod> {
     let claim_of =
-        |pod: &k8s_openapi::api::core::v1::Pod,
+        |pod: &crate::api::Pod,
          wanted: &dyn Fn(&k8s_openapi::api::core::v1::PersistentVolumeClaim) -> bool| {
             let ns = pod.metadata.namespace.as_deref().unwrap_or("");
             claim_names(pod)

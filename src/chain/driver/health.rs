@@ -2,9 +2,9 @@
 //! crash-looping, not Ready) and its sidecars' leader Lease.
 
 use super::{lease_name, DriverComponents};
+use crate::api::Pod;
 use crate::snapshot::Snapshot;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::Pod;
 
 /// What is wrong with a pod that is not Running and Ready.
 #[derive(Debug, Clone, PartialEq, Eq)]

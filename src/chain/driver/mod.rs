@@ -4,14 +4,13 @@
 //! Deployment or StatefulSet), the node plugin (DaemonSet pods running
 //! `node-driver-registrar`), and the sidecars' leader-election Leases.
 
+use crate::api::{DaemonSet, Pod, PodSpec};
 pub use crate::csi_sidecars::lease_name;
 use crate::csi_sidecars::{is_registrar, labels_name, sidecar_of, spec_names};
 use crate::drivers::Drivers;
 use crate::owners::owner_of;
 use crate::selector::Selector;
 use crate::snapshot::Snapshot;
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use std::collections::BTreeMap;
 
 mod health;
@@ -204,7 +203,7 @@ pub fn components<'a>(
     let mut node_plugin_pods = strongest(node_pods);
     node_plugin_pods.sort_by_key(by_ns_name);
 
-    let template_of = |t: &'a k8s_openapi::api::core::v1::PodTemplateSpec| {
+    let template_of = |t: &'a crate::api::PodTemplateSpec| {
         (
             t.metadata.as_ref().and_then(|m| m.labels.as_ref()),
             t.spec.as_ref(),

@@ -1,7 +1,7 @@
 //! Why a DaemonSet has no pod on a node: a taint it does not tolerate, its
 //! nodeSelector or its required node affinity.
 
-use k8s_openapi::api::apps::v1::DaemonSet;
+use crate::api::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Taint, Toleration};
 
 /// What keeps a DaemonSet's pods off a node.

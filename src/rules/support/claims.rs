@@ -1,9 +1,9 @@
 //! Facts about a claim that several rules read: whether it is fine for its
 //! pod, whether its volume belongs to another claim.
 
+use crate::api::PersistentVolume;
 use crate::chain::ClaimChain;
 use crate::rules::rule::Ctx;
-use k8s_openapi::api::core::v1::PersistentVolume;
 
 /// Failed volume events on a pod mean storage is involved.
 pub const VOLUME_EVENT_REASONS: &[&str] = &["FailedMount", "FailedMapVolume", "FailedAttachVolume"];

@@ -2,9 +2,9 @@
 //! that blame its controller or its node plugin.
 
 use super::provisioner_errors::short_name;
+use crate::api::Pod;
 use crate::chain::driver::{LeaseState, PodTrouble};
 use crate::rules::rule::Ctx;
-use k8s_openapi::api::core::v1::Pod;
 
 /// `namespace/name`.
 pub fn pod_name(p: &Pod) -> String {

@@ -2,10 +2,10 @@
 //! the PV controller checks for static binding.
 
 use super::claims::{claim_ref_other, OtherClaim};
+use crate::api::PersistentVolume;
 use crate::chain::{ClaimChain, RequestedClass};
 use crate::quantity;
 use crate::rules::rule::Ctx;
-use k8s_openapi::api::core::v1::PersistentVolume;
 
 /// Why `pv` cannot bind to the claim, or `None` if it can.
 pub fn mismatch(c: &ClaimChain, pv: &PersistentVolume) -> Option<String> {

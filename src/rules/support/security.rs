@@ -3,9 +3,9 @@
 //! `fsGroup` to a volume at all (it does not for NFS and hostPath, nor for
 //! a CSI volume its CSIDriver keeps out of it).
 
+use crate::api::{PersistentVolume, Pod};
 use crate::chain::{ClaimChain, PodChain, PodVolume};
 use crate::rules::rule::Ctx;
-use k8s_openapi::api::core::v1::{PersistentVolume, Pod};
 
 /// The identity a container runs with, container settings over the pod's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,15 +5,14 @@
 
 use super::read::{Mentions, Outcome};
 use super::{Connection, LiveError};
+use crate::api::{DaemonSet, Deployment, Pod, PodTemplateSpec, StatefulSet};
 use crate::csi_sidecars::{
     image_markers, is_registrar, labels_name, lease_name, runs_csi_component, sidecar_of,
     spec_names, SIDECARS,
 };
 use crate::snapshot::{Gap, Objects};
 use futures::future::{join, join3, join_all};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::api::{Api, ListParams};
 use std::collections::BTreeSet;

@@ -6,6 +6,7 @@ use super::{Connection, LiveError};
 use crate::events::EventFilter;
 use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
+use crate::source::dump::{Keep, LAST_APPLIED};
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use k8s_openapi::NamespaceResourceScope;
@@ -246,8 +247,8 @@ impl Connection {
             .list(params)
             .map_err(kube::Error::BuildRequest)?;
         let text = self.client.request_text(request).await?;
-        let wanted = wanted.clone();
-        tokio::task::spawn_blocking(move || parse_page(&text, &wanted))
+        let (wanted, keep) = (wanted.clone(), self.keep);
+        tokio::task::spawn_blocking(move || parse_page(&text, &wanted, keep))
             .await
             .map_err(|e| kube::Error::Service(Box::new(e)))?
     }
@@ -523,9 +524,14 @@ mod tests {
 }
 
 /// The items of one page of a LIST. Each object is parsed and stripped of
-/// its managedFields (large, never read) before the next: a whole list
-/// from the cache never holds them all at once.
-fn parse_page<K>(text: &str, wanted: &Mentions) -> kube::Result<(Vec<K>, Option<String>)>
+/// its managedFields (large, never read), and for a diagnosis of the
+/// last-applied annotation (a copy of the object), before the next: a
+/// whole list from the cache never holds them all at once.
+fn parse_page<K>(
+    text: &str,
+    wanted: &Mentions,
+    keep: Keep,
+) -> kube::Result<(Vec<K>, Option<String>)>
 where
     K: Resource + DeserializeOwned,
 {
@@ -544,7 +550,13 @@ where
         .filter(|raw| wanted.matches(raw.get()))
         .map(|raw| {
             let mut o: K = serde_json::from_str(raw.get())?;
-            o.meta_mut().managed_fields = None;
+            let meta = o.meta_mut();
+            meta.managed_fields = None;
+            if keep == Keep::Diagnosis {
+                if let Some(annotations) = &mut meta.annotations {
+                    annotations.remove(LAST_APPLIED);
+                }
+            }
             Ok(o)
         })
         .collect::<serde_json::Result<Vec<K>>>()

@@ -3,20 +3,18 @@
 
 use super::read::{something_read, Collected, Reading, ScanScope};
 use super::{Connection, LiveError};
+use crate::api::{
+    CronJob, DaemonSet, Deployment, Job, PersistentVolume, Pod, ReplicaSet, StatefulSet,
+    VolumeAttachment,
+};
 use crate::events::EventFilter;
 use crate::snapshot::{Objects, Snapshot};
 use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{
-    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
-};
-use k8s_openapi::api::storage::v1::{
-    CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment,
-};
+use k8s_openapi::api::core::v1::{LimitRange, Node, PersistentVolumeClaim, ResourceQuota};
+use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, CSIStorageCapacity, StorageClass};
 
 impl Connection {
     /// Reads everything a diagnosis of the scope needs.

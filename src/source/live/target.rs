@@ -8,6 +8,7 @@
 
 use super::read::{something_read, Collected, Mentions, Outcome, Reading};
 use super::{Connection, LiveError};
+use crate::api::{PersistentVolume, Pod, ReplicaSet, VolumeAttachment};
 use crate::csi_migration::migrated_driver;
 use crate::events::EventFilter;
 use crate::scope::Target;
@@ -15,10 +16,9 @@ use crate::snapshot::{claim_names, data_source_of, is_default_class, Objects, Sn
 use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use futures::future::{join, join3, join4, join5, join_all};
-use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
-use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, StorageClass, VolumeAttachment};
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim};
+use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, StorageClass};
 use kube::api::{Api, ListParams};
 
 /// The provisioner of classes whose volumes are made by hand.
