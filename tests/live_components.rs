@@ -14,6 +14,7 @@
 //! The feature gates are needed by the in-tree class test only; the others
 //! run on any cluster of the script.
 
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::api::storage::v1::VolumeAttachment;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
@@ -251,6 +252,40 @@ async fn a_crash_looping_controller_explains_a_claim_waiting_for_its_provisioner
             "{args:?}"
         );
     }
+    // With the provisioner's leader Lease in lc-driver, the pod alone
+    // reads the workloads there, not every workload of the cluster, and
+    // finds the same.
+    let leases: Api<Lease> = Api::namespaced(client.clone(), "lc-driver");
+    let lease: Lease = serde_json::from_value(json!({
+        "metadata": {"name": "crashy-csi-example-com", "namespace": "lc-driver"},
+        "spec": {"holderIdentity": name, "leaseDurationSeconds": 15,
+                 "acquireTime": crate::now(), "renewTime": crate::now()}
+    }))
+    .unwrap();
+    leases.create(&PostParams::default(), &lease).await.unwrap();
+    let run = cluster.doctor("doctor", &["-n", "lc-controller", "pod/app", "-v"]);
+    leases
+        .delete("crashy-csi-example-com", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        rule_of(&run.report, subject).as_deref(),
+        Some("csi-controller-unhealthy"),
+        "{}",
+        run.stderr
+    );
+    assert!(text(cause(&run.report, subject)).contains(name.as_str()));
+    assert!(
+        run.stderr
+            .contains("GET /apis/apps/v1/namespaces/lc-driver/deployments?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("GET /apis/apps/v1/deployments?"),
+        "no cluster-wide LIST of Deployments: {}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
