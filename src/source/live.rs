@@ -10,6 +10,7 @@ mod components;
 mod exec;
 mod kubelet;
 mod names;
+mod page;
 mod read;
 mod scan;
 mod target;

@@ -2,19 +2,21 @@
 //! paginated, falling back to a consistent read), GETs, and what a read
 //! gave. [`super::scan`] and [`super::target`] say what to read.
 
+pub(super) use super::page::Mentions;
+use super::page::{read_page, Wanted};
 use super::{Connection, LiveError};
 use crate::events::EventFilter;
 use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
-use crate::source::dump::{Keep, LAST_APPLIED};
 use k8s_openapi::api::core::v1::Event;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
 use kube::Resource;
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 use std::fmt::Debug;
+use std::io::BufReader;
+use tokio_util::compat::FuturesAsyncReadCompatExt;
+use tokio_util::io::SyncIoBridge;
 
 /// Page size of every LIST: large enough for few round trips, small enough
 /// not to load the API server.
@@ -231,9 +233,9 @@ impl Connection {
         Ok(items)
     }
 
-    /// One page of a LIST, and its continue token, parsed on a thread of
-    /// its own: the connection goes on reading the other answers while a
-    /// large one is parsed.
+    /// One page of a LIST, and its continue token, parsed as it arrives on
+    /// a thread of its own: the connection goes on reading the other
+    /// answers meanwhile, and the page's text is never held whole.
     async fn list_page<K>(
         &self,
         api: &Api<K>,
@@ -246,11 +248,18 @@ impl Connection {
         let request = kube::core::Request::new(api.resource_url())
             .list(params)
             .map_err(kube::Error::BuildRequest)?;
-        let text = self.client.request_text(request).await?;
-        let (wanted, keep) = (wanted.clone(), self.keep);
-        tokio::task::spawn_blocking(move || parse_page(&text, &wanted, keep))
+        let body = self.client.request_stream(request).await?;
+        let wanted = Wanted {
+            mentions: wanted.clone(),
+            keep: self.keep,
+        };
+        // serde_json reads a byte at a time: each read of the bridge waits
+        // on the runtime, so it reads 64 KiB at once.
+        let reader = BufReader::with_capacity(1 << 16, SyncIoBridge::new(body.compat()));
+        tokio::task::spawn_blocking(move || read_page(reader, &wanted))
             .await
             .map_err(|e| kube::Error::Service(Box::new(e)))?
+            .map_err(kube::Error::SerdeError)
     }
 
     /// One LIST of a namespaced kind in the scope, label- and field-selected.
@@ -520,67 +529,5 @@ mod tests {
         reading.take(Ok(Outcome::Items(Vec::<()>::new()))).unwrap();
         assert!(something_read("https://k8s", &reading).is_ok());
         assert_eq!(reading.gaps.len(), 2);
-    }
-}
-
-/// The items of one page of a LIST. Each object is parsed and stripped of
-/// its managedFields (large, never read), and for a diagnosis of the
-/// last-applied annotation (a copy of the object), before the next: a
-/// whole list from the cache never holds them all at once.
-fn parse_page<K>(
-    text: &str,
-    wanted: &Mentions,
-    keep: Keep,
-) -> kube::Result<(Vec<K>, Option<String>)>
-where
-    K: Resource + DeserializeOwned,
-{
-    #[derive(serde::Deserialize)]
-    struct Page<'a> {
-        #[serde(default)]
-        metadata: ListMeta,
-        #[serde(borrow, default)]
-        items: Option<Vec<&'a RawValue>>,
-    }
-    let page: Page = serde_json::from_str(text).map_err(kube::Error::SerdeError)?;
-    let items = page
-        .items
-        .into_iter()
-        .flatten()
-        .filter(|raw| wanted.matches(raw.get()))
-        .map(|raw| {
-            let mut o: K = serde_json::from_str(raw.get())?;
-            let meta = o.meta_mut();
-            meta.managed_fields = None;
-            if keep == Keep::Diagnosis {
-                if let Some(annotations) = &mut meta.annotations {
-                    annotations.remove(LAST_APPLIED);
-                }
-            }
-            Ok(o)
-        })
-        .collect::<serde_json::Result<Vec<K>>>()
-        .map_err(kube::Error::SerdeError)?;
-    Ok((items, page.metadata.continue_))
-}
-
-/// Which objects of a LIST are worth parsing, told from their JSON text
-/// before it is parsed. A name or image appears in the text as it is (the
-/// API server escapes only control characters, quotes, `\\`, `<`, `>`
-/// and `&`), so a test on the text never drops an object that has it.
-#[derive(Debug, Clone)]
-pub(super) enum Mentions {
-    /// Every object.
-    Any,
-    /// Objects whose text holds one of these strings.
-    OneOf(Vec<String>),
-}
-
-impl Mentions {
-    fn matches(&self, text: &str) -> bool {
-        match self {
-            Mentions::Any => true,
-            Mentions::OneOf(needles) => needles.iter().any(|n| text.contains(n.as_str())),
-        }
     }
 }
