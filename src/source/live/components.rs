@@ -5,7 +5,7 @@
 
 use super::read::{Mentions, Outcome};
 use super::{Connection, LiveError};
-use crate::api::{DaemonSet, Deployment, Pod, PodTemplateSpec, StatefulSet};
+use crate::api::{Container, DaemonSet, Deployment, Pod, PodTemplateSpec, StatefulSet};
 use crate::csi_sidecars::{
     image_markers, is_registrar, labels_name, lease_name, runs_csi_component, sidecar_of,
     spec_names, SIDECARS,
@@ -50,48 +50,54 @@ impl DriverComponents {
         })
     }
 
-    /// Whether a workload found runs `driver`'s controller.
+    /// Whether a Deployment or StatefulSet found runs `driver`'s controller.
     fn has_controller(&self, driver: &str) -> bool {
-        let serves = |meta: &ObjectMeta, t: &PodTemplateSpec| {
-            t.spec.as_ref().is_some_and(|spec| {
-                spec.containers.iter().any(|c| sidecar_of(c).is_some())
-                    && (spec_names(spec, driver) || labels_name(template_labels(meta, t), driver))
-            })
-        };
-        self.deployments
+        let deployments = self
+            .deployments
             .iter()
-            .filter_map(|d| Some((&d.metadata, &d.spec.as_ref()?.template)))
-            .chain(
-                self.stateful_sets
-                    .iter()
-                    .filter_map(|s| Some((&s.metadata, &s.spec.as_ref()?.template))),
-            )
-            .any(|(meta, t)| serves(meta, t))
+            .map(|d| (&d.metadata, d.spec.as_ref().map(|s| &s.template)));
+        let stateful_sets = self
+            .stateful_sets
+            .iter()
+            .map(|s| (&s.metadata, s.spec.as_ref().map(|s| &s.template)));
+        deployments
+            .chain(stateful_sets)
+            .any(|(meta, t)| serves(meta, t, driver, |c| sidecar_of(c).is_some()))
     }
 
     /// Whether a DaemonSet found runs `driver`'s node plugin.
     fn has_node_plugin(&self, driver: &str) -> bool {
         self.daemon_sets.iter().any(|d| {
-            let Some(t) = d.spec.as_ref().map(|s| &s.template) else {
-                return false;
-            };
-            t.spec.as_ref().is_some_and(|spec| {
-                spec.containers.iter().any(is_registrar)
-                    && (spec_names(spec, driver)
-                        || labels_name(template_labels(&d.metadata, t), driver))
-            })
+            serves(
+                &d.metadata,
+                d.spec.as_ref().map(|s| &s.template),
+                driver,
+                is_registrar,
+            )
         })
     }
 }
 
-fn template_labels<'a>(
-    meta: &'a ObjectMeta,
-    t: &'a PodTemplateSpec,
-) -> Option<&'a std::collections::BTreeMap<String, String>> {
-    t.metadata
+/// Whether a workload's template runs a component (`runs`) of `driver`:
+/// one that names the driver, or whose labels do, as the chain tells them.
+fn serves(
+    meta: &ObjectMeta,
+    template: Option<&PodTemplateSpec>,
+    driver: &str,
+    runs: impl Fn(&Container) -> bool,
+) -> bool {
+    let Some(t) = template else {
+        return false;
+    };
+    let labels = t
+        .metadata
         .as_ref()
         .and_then(|m| m.labels.as_ref())
-        .or(meta.labels.as_ref())
+        .or(meta.labels.as_ref());
+    t.spec.as_ref().is_some_and(|spec| {
+        spec.containers.iter().any(&runs)
+            && (spec_names(spec, driver) || labels_name(labels, driver))
+    })
 }
 
 /// The workloads worth parsing in a cluster-wide LIST: those whose text
@@ -203,21 +209,23 @@ impl Connection {
         let components = running_components();
         let (daemon_sets, controllers) = join(
             async {
-                match node_plugins_elsewhere {
-                    true => Some(self.cluster_where::<DaemonSet>(&components).await),
-                    false => None,
+                if node_plugins_elsewhere {
+                    Some(self.cluster_where::<DaemonSet>(&components).await)
+                } else {
+                    None
                 }
             },
             async {
-                match controllers_elsewhere {
-                    true => Some(
+                if controllers_elsewhere {
+                    Some(
                         join(
                             self.cluster_where::<Deployment>(&components),
                             self.cluster_where::<StatefulSet>(&components),
                         )
                         .await,
-                    ),
-                    false => None,
+                    )
+                } else {
+                    None
                 }
             },
         )

@@ -324,9 +324,10 @@ impl Connection {
             None => Api::all(self.client.clone()),
         };
         let selector = filter.field_selector();
-        let params = match selector.is_empty() {
-            true => ListParams::default(),
-            false => ListParams::default().fields(&selector),
+        let params = if selector.is_empty() {
+            ListParams::default()
+        } else {
+            ListParams::default().fields(&selector)
         };
         self.uncached(api, params).await
     }

@@ -274,9 +274,10 @@ impl Connection {
                     .map(|v| self.get(Api::<PersistentVolume>::all(c.clone()), v)),
             );
             let leases = async {
-                match needs_drivers {
-                    true => Some(self.cluster::<Lease>().await),
-                    false => None,
+                if needs_drivers {
+                    Some(self.cluster::<Lease>().await)
+                } else {
+                    None
                 }
             };
             let (volumes, leases) = join(volumes, leases).await;
