@@ -14,19 +14,12 @@ use kube::api::{Api, ListParams};
 use kube::Resource;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
-use std::io::BufReader;
 use tokio_util::compat::FuturesAsyncReadCompatExt;
 use tokio_util::io::SyncIoBridge;
 
 /// Page size of every LIST: large enough for few round trips, small enough
 /// not to load the API server.
 const PAGE: u32 = 500;
-
-/// Page size of event LISTs. The API server keeps no watch cache of
-/// events: every event LIST reads them from etcd, and a whole list in one
-/// response would hold them all in the server's memory at once. Events
-/// are small, so their pages are larger.
-const EVENT_PAGE: u32 = 5000;
 
 /// Where the first page of a LIST is asked for.
 #[derive(Clone, Copy)]
@@ -35,6 +28,13 @@ enum From {
     Cache,
     /// etcd, consistently, in pages of this many objects.
     Etcd(u32),
+    /// etcd, consistently, the whole list in one response. The API server
+    /// keeps no watch cache of events, and a field-selected LIST decodes
+    /// every event of the scope from etcd whatever its `limit`; each page
+    /// is one more read of etcd at the first page's revision. The 20 MB
+    /// kept of the 50,000 events of a large cluster take 1.6–1.9 s in
+    /// pages of 5,000 and 0.6–0.9 s in one response.
+    Whole,
 }
 
 /// What a scan reads: every namespace, or one.
@@ -144,9 +144,7 @@ impl Connection {
     where
         K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
-        let read = self
-            .pages(&api, &params, From::Etcd(EVENT_PAGE), &Mentions::Any)
-            .await;
+        let read = self.pages(&api, &params, From::Whole, &Mentions::Any).await;
         self.outcome(read)
     }
 
@@ -177,7 +175,7 @@ impl Connection {
         let mut token: Option<String> = None;
         let mut restarted = false;
         let page = match from {
-            From::Cache => PAGE,
+            From::Cache | From::Whole => PAGE,
             From::Etcd(n) => n,
         };
         loop {
@@ -195,6 +193,7 @@ impl Connection {
                 None => match from {
                     From::Cache => params.clone().match_any(),
                     From::Etcd(n) => params.clone().limit(n),
+                    From::Whole => params.clone(),
                 },
             };
             let page = match tokio::time::timeout(
@@ -224,12 +223,19 @@ impl Connection {
                 Ok(Ok(page)) => page,
             };
             let (found, continue_token) = page;
-            items.extend(found);
+            // A page moved, not copied: the first is most often the only one.
+            if items.is_empty() {
+                items = found;
+            } else {
+                items.extend(found);
+            }
             match continue_token {
                 Some(t) if !t.is_empty() => token = Some(t),
                 _ => break,
             }
         }
+        // Up to half of a list grown by doubling is spare room.
+        items.shrink_to_fit();
         Ok(items)
     }
 
@@ -253,9 +259,7 @@ impl Connection {
             mentions: wanted.clone(),
             keep: self.keep,
         };
-        // serde_json reads a byte at a time: each read of the bridge waits
-        // on the runtime, so it reads 64 KiB at once.
-        let reader = BufReader::with_capacity(1 << 16, SyncIoBridge::new(body.compat()));
+        let reader = SyncIoBridge::new(body.compat());
         tokio::task::spawn_blocking(move || read_page(reader, &wanted))
             .await
             .map_err(|e| kube::Error::Service(Box::new(e)))?
