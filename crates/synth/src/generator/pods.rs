@@ -247,10 +247,22 @@ impl Gen<'_> {
             }
             m
         };
+        // A CSI controller runs its driver beside the sidecars that call it,
+        // as the EBS and EFS drivers' charts install them.
+        let containers = if matches!(u.unit, Unit::System { .. }) {
+            json!([
+                {"args": ["controller", "--endpoint=unix:///var/lib/csi/sockets/pluginproxy/csi.sock"], "image": "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.37.0", "name": "csi-driver"},
+                {"args": ["--csi-address=/var/lib/csi/sockets/pluginproxy/csi.sock", "--leader-election=true"], "image": "public.ecr.aws/eks-distro/kubernetes-csi/external-provisioner:v5.1.0-eks-1-31-7", "name": "csi-provisioner"},
+                {"args": ["--csi-address=/var/lib/csi/sockets/pluginproxy/csi.sock", "--leader-election=true"], "image": "public.ecr.aws/eks-distro/kubernetes-csi/external-attacher:v4.7.0-eks-1-31-7", "name": "csi-attacher"},
+                {"args": ["--csi-address=/var/lib/csi/sockets/pluginproxy/csi.sock", "--leader-election=true"], "image": "public.ecr.aws/eks-distro/kubernetes-csi/external-resizer:v1.12.0-eks-1-31-7", "name": "csi-resizer"}
+            ])
+        } else {
+            json!([{"image": "ghcr.io/acme/app:2.7.4", "name": "app"}])
+        };
         let template = |labels: Value| {
             json!({
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"image": "ghcr.io/acme/app:2.7.4", "name": "app"}]}
+                "spec": {"containers": containers}
             })
         };
         let (deployment, revisions, replicas) = match u.unit {
