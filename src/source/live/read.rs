@@ -29,11 +29,11 @@ enum From {
     /// etcd, consistently, in pages of this many objects.
     Etcd(u32),
     /// etcd, consistently, the whole list in one response. The API server
-    /// keeps no watch cache of events, and a field-selected LIST decodes
-    /// every event of the scope from etcd whatever its `limit`; each page
-    /// is one more read of etcd at the first page's revision. The 20 MB
-    /// kept of the 50,000 events of a large cluster take 1.6–1.9 s in
-    /// pages of 5,000 and 0.6–0.9 s in one response.
+    /// keeps no watch cache of events: an event LIST is read from etcd and
+    /// field-selected after decoding, and each further page is one more
+    /// read of etcd at the first page's revision. The 20 MB kept of the
+    /// 52,000 events of a large cluster took 1.6–1.9 s in pages of 5,000
+    /// and 0.6–0.9 s in one response, which the API server holds whole.
     Whole,
 }
 
