@@ -240,17 +240,7 @@ async fn live_cluster_diagnosis() {
 
     // What collect writes diagnoses the same offline.
     let capture = cluster.dir.join("collected.yaml");
-    let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig("doctor"))
-        .args(["collect", "-A", "-f", capture.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cluster.collect("doctor", &["-A"], &capture);
     let Run {
         report: live_report,
         ..
@@ -264,17 +254,7 @@ async fn live_cluster_diagnosis() {
     // A diagnosis drops kubectl apply's copy of each object as it reads;
     // collect keeps it for --no-redact.
     let full = cluster.dir.join("collected-full.yaml");
-    let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig("doctor"))
-        .args(["collect", "-A", "--no-redact", "-f", full.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cluster.collect("doctor", &["-A", "--no-redact"], &full);
     let text = std::fs::read_to_string(&full).unwrap();
     assert!(
         text.contains("kubectl.kubernetes.io/last-applied-configuration"),

@@ -286,17 +286,7 @@ async fn restores_from_snapshots() {
 
     // What collect writes diagnoses the same offline.
     let capture = cluster.dir.join("lv-snap-collected.yaml");
-    let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig("doctor"))
-        .args(["collect", "-n", NS, "-f", capture.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cluster.collect("doctor", &["-n", NS], &capture);
     let Run { report: live, .. } = cluster.doctor("doctor", &["-n", NS]);
     let Run {
         report: offline,

@@ -68,6 +68,24 @@ impl Cluster {
         self.kubectl(&["apply", "-f", file.to_str().unwrap()]);
     }
 
+    /// `collect` as `user` with `args` into `file`; panics when it fails.
+    pub fn collect(&self, user: &str, args: &[&str], file: &Path) {
+        let out = Command::new(cargo_bin!("kubectl-storage_doctor"))
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig(user))
+            .arg("collect")
+            .args(args)
+            .arg("-f")
+            .arg(file)
+            .output()
+            .expect("the tool runs");
+        assert!(
+            out.status.success(),
+            "collect {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Runs the tool as `user` with `-o json`.
     pub fn doctor(&self, user: &str, args: &[&str]) -> Run {
         self.doctor_with(&self.kubeconfig(user), args)
