@@ -26,6 +26,9 @@ pub use volume::{
     VolumeAttachmentSource, VolumeAttachmentSpec, VolumeProjection,
 };
 
+use k8s_openapi::api::core::v1::{
+    ConfigMapProjection, DownwardAPIProjection, PodStatus, SecretProjection,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Deserializer};
 
@@ -39,17 +42,17 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// A list with no spare capacity. A list parsed from text of unknown
-/// length grows by doubling from four: one volume, container or mount
-/// would leave room for three more in every pod.
+/// A value with no spare capacity in its lists. A list parsed from text
+/// of unknown length grows by doubling from four: one volume, container or
+/// mount would leave room for three more in every pod.
 fn compact<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default + ShrinkToFit,
 {
-    let mut list: T = null_as_default(deserializer)?;
-    list.shrink_to_fit();
-    Ok(list)
+    let mut value: T = null_as_default(deserializer)?;
+    value.shrink_to_fit();
+    Ok(value)
 }
 
 trait ShrinkToFit {
@@ -62,11 +65,51 @@ impl<T> ShrinkToFit for Vec<T> {
     }
 }
 
-impl<T> ShrinkToFit for Option<Vec<T>> {
+impl<T: ShrinkToFit> ShrinkToFit for Option<T> {
     fn shrink_to_fit(&mut self) {
-        if let Some(list) = self {
-            list.shrink_to_fit();
+        if let Some(value) = self {
+            value.shrink_to_fit();
         }
+    }
+}
+
+impl<T: ShrinkToFit> ShrinkToFit for Box<T> {
+    fn shrink_to_fit(&mut self) {
+        T::shrink_to_fit(self);
+    }
+}
+
+/// Every pod's status holds a few conditions and one status per container,
+/// each several hundred bytes: doubling left room for three more
+/// container statuses in a pod of one container.
+impl ShrinkToFit for PodStatus {
+    fn shrink_to_fit(&mut self) {
+        self.conditions.shrink_to_fit();
+        self.container_statuses.shrink_to_fit();
+        self.init_container_statuses.shrink_to_fit();
+        self.ephemeral_container_statuses.shrink_to_fit();
+        self.host_ips.shrink_to_fit();
+        self.pod_ips.shrink_to_fit();
+        self.resource_claim_statuses.shrink_to_fit();
+    }
+}
+
+/// The projections of the service account token volume every pod has.
+impl ShrinkToFit for DownwardAPIProjection {
+    fn shrink_to_fit(&mut self) {
+        self.items.shrink_to_fit();
+    }
+}
+
+impl ShrinkToFit for ConfigMapProjection {
+    fn shrink_to_fit(&mut self) {
+        self.items.shrink_to_fit();
+    }
+}
+
+impl ShrinkToFit for SecretProjection {
+    fn shrink_to_fit(&mut self) {
+        self.items.shrink_to_fit();
     }
 }
 

@@ -21,7 +21,10 @@ pub struct Pod {
     pub metadata: ObjectMeta,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<PodSpec>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "super::compact",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<PodStatus>,
 }
 

@@ -173,3 +173,54 @@ fn a_required_field_given_as_null_reads_as_its_default() {
         &json!({"metadata": null, "spec": {"containers": [{"name": null}]}}),
     );
 }
+
+#[test]
+fn the_lists_a_pod_holds_have_no_spare_room() {
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "p"},
+        "spec": {
+            "containers": [{"name": "c"}],
+            "volumes": [{"name": "t", "projected": {"sources": [
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}},
+                {"secret": {"name": "s", "items": [{"key": "k", "path": "k"}]}},
+            ]}}],
+        },
+        "status": {
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": true, "restartCount": 0}],
+            "podIPs": [{"ip": "10.0.0.1"}],
+        },
+    }))
+    .unwrap();
+    let status = pod.status.unwrap();
+    assert_eq!(status.conditions.unwrap().capacity(), 1);
+    assert_eq!(status.container_statuses.unwrap().capacity(), 1);
+    assert_eq!(status.pod_ips.unwrap().capacity(), 1);
+    let volumes = pod.spec.unwrap().volumes.unwrap();
+    let sources = volumes[0]
+        .projected
+        .as_ref()
+        .unwrap()
+        .sources
+        .as_ref()
+        .unwrap();
+    let items = |p: &VolumeProjection| {
+        let lists = [
+            p.config_map
+                .as_ref()
+                .and_then(|c| c.items.as_ref().map(Vec::capacity)),
+            p.downward_api
+                .as_ref()
+                .and_then(|d| d.items.as_ref().map(Vec::capacity)),
+            p.secret
+                .as_ref()
+                .and_then(|s| s.items.as_ref().map(Vec::capacity)),
+        ];
+        lists.into_iter().flatten().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        sources.iter().flat_map(items).collect::<Vec<_>>(),
+        [1, 1, 1]
+    );
+}

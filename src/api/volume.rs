@@ -110,13 +110,23 @@ pub struct ProjectedVolumeSource {
 pub struct VolumeProjection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_trust_bundle: Option<Box<ClusterTrustBundleProjection>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "super::compact",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub config_map: Option<Box<ConfigMapProjection>>,
-    #[serde(rename = "downwardAPI", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "downwardAPI",
+        deserialize_with = "super::compact",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub downward_api: Option<Box<DownwardAPIProjection>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_certificate: Option<Box<PodCertificateProjection>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "super::compact",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret: Option<Box<SecretProjection>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_token: Option<Box<ServiceAccountTokenProjection>>,

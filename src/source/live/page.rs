@@ -40,7 +40,9 @@ pub(super) struct Wanted {
 impl Wanted {
     /// The object `raw` holds, if wanted, stripped of its managedFields
     /// (large, never read) and, for a diagnosis, of the last-applied
-    /// annotation (a copy of the object).
+    /// annotation (a copy of the object). Its owners and finalizers keep no
+    /// spare room: most objects have one of each, in a list that parsing
+    /// left room for four in.
     fn parse<K: Resource + DeserializeOwned>(&self, raw: &str) -> serde_json::Result<Option<K>> {
         if !self.mentions.matches(raw) {
             return Ok(None);
@@ -48,6 +50,12 @@ impl Wanted {
         let mut o: K = serde_json::from_str(raw)?;
         let meta = o.meta_mut();
         meta.managed_fields = None;
+        if let Some(owners) = &mut meta.owner_references {
+            owners.shrink_to_fit();
+        }
+        if let Some(finalizers) = &mut meta.finalizers {
+            finalizers.shrink_to_fit();
+        }
         if self.keep == Keep::Diagnosis {
             if let Some(annotations) = &mut meta.annotations {
                 annotations.remove(LAST_APPLIED);
@@ -287,6 +295,8 @@ mod tests {
     const LIST: &str = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"next"},
         "items":[
           {"metadata":{"name":"a","namespace":"n","managedFields":[{"manager":"kubectl"}],
+                       "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"r","uid":"u"}],
+                       "finalizers":["example.com/keep"],
                        "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","keep":"me"}},
            "spec":{"containers":[{"name":"c","image":"registry.k8s.io/sig-storage/csi-provisioner:v5"}]}},
           {"metadata":{"name":"b","namespace":"n"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}
@@ -302,6 +312,8 @@ mod tests {
         let annotations = meta.annotations.as_ref().unwrap();
         assert!(!annotations.contains_key(LAST_APPLIED));
         assert_eq!(annotations.get("keep").map(String::as_str), Some("me"));
+        assert_eq!(meta.owner_references.as_ref().unwrap().capacity(), 1);
+        assert_eq!(meta.finalizers.as_ref().unwrap().capacity(), 1);
         // collect keeps the annotation (it redacts it itself).
         let (pods, _) = page(LIST, Mentions::Any, Keep::Collect);
         assert!(pods[0]
