@@ -54,21 +54,29 @@ fn pod_list(continue_token: Option<&str>) -> String {
 struct FakeServer {
     port: u16,
     requests: Arc<AtomicUsize>,
-    /// The Authorization header of each request, to see which credentials arrived.
-    authorizations: Arc<Mutex<Vec<String>>>,
+    seen: Arc<Seen>,
+}
+
+/// Headers of each request the server answered.
+#[derive(Default)]
+struct Seen {
+    /// Authorization, to see which credentials arrived.
+    authorizations: Mutex<Vec<String>>,
+    /// Accept-Encoding, empty when not sent.
+    accept_encodings: Mutex<Vec<String>>,
 }
 
 /// Starts a server answering with `answer(n, path)` for the n-th request.
 fn serve(answer: impl Fn(usize, &str) -> Answer + Send + Sync + 'static) -> FakeServer {
     let requests = Arc::new(AtomicUsize::new(0));
-    let authorizations = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::new(Seen::default());
     let counter = requests.clone();
-    let seen = authorizations.clone();
-    let port = http::listen(move |stream| handle(stream, &counter, &seen, &answer));
+    let headers = seen.clone();
+    let port = http::listen(move |stream| handle(stream, &counter, &headers, &answer));
     FakeServer {
         port,
         requests,
-        authorizations,
+        seen,
     }
 }
 
@@ -76,14 +84,20 @@ fn serve(answer: impl Fn(usize, &str) -> Answer + Send + Sync + 'static) -> Fake
 fn handle(
     mut stream: TcpStream,
     counter: &AtomicUsize,
-    authorizations: &Mutex<Vec<String>>,
+    seen: &Seen,
     answer: &(dyn Fn(usize, &str) -> Answer + Sync),
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     while let Some(request) = http::read_request(&mut reader) {
         if let Some(value) = request.header("authorization") {
-            authorizations.lock().unwrap().push(value.to_string());
+            seen.authorizations.lock().unwrap().push(value.to_string());
         }
+        seen.accept_encodings.lock().unwrap().push(
+            request
+                .header("accept-encoding")
+                .unwrap_or_default()
+                .to_string(),
+        );
         let n = counter.fetch_add(1, Ordering::SeqCst);
         match answer(n, &request.path) {
             Answer::Cut => return,
@@ -310,6 +324,7 @@ fn verbose_logs_each_request_and_never_the_token() {
         run.stderr
     );
     assert!(server
+        .seen
         .authorizations
         .lock()
         .unwrap()
@@ -373,7 +388,7 @@ fn exec_plugin_tokens_are_used_and_never_printed() {
         "{}",
         run.stderr
     );
-    let seen = server.authorizations.lock().unwrap();
+    let seen = server.seen.authorizations.lock().unwrap();
     assert!(!seen.is_empty() && seen.iter().all(|a| a == "Bearer exec-token-secret"));
 }
 
@@ -563,6 +578,29 @@ fn lists_are_served_from_the_watch_cache_and_read_consistently_when_refused() {
         "from the cache, then consistently: {pod_reads:#?}"
     );
     assert!(!pod_reads[1].contains("resourceVersion"), "{pod_reads:#?}");
+}
+
+#[test]
+fn a_server_on_this_machine_is_asked_for_no_compression_unless_told() {
+    let accept_encodings = |args: &[&str]| {
+        let server = serve(|_, path| routes(path));
+        let run = run_as(&server, TOKEN_USER, args, &[]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(first_rank_one(&run.report), Some("claim-not-found"));
+        let seen = server.seen.accept_encodings.lock().unwrap().clone();
+        assert!(seen.len() > 3, "{seen:?}");
+        seen
+    };
+    // The fake server listens on 127.0.0.1.
+    for args in [&[][..], &["--disable-compression"]] {
+        let seen = accept_encodings(args);
+        assert!(
+            seen.iter().all(|e| !e.contains("gzip")),
+            "{args:?}: {seen:?}"
+        );
+    }
+    let seen = accept_encodings(&["--disable-compression=false"]);
+    assert!(seen.iter().all(|e| e.contains("gzip")), "{seen:?}");
 }
 
 #[test]
@@ -761,6 +799,7 @@ fn refused_exec_credentials_run_the_plugin_once() {
     let ran = std::fs::read_to_string(&runs).unwrap();
     assert_eq!(ran.lines().count(), 1, "the plugin ran {ran:?}");
     assert!(server
+        .seen
         .authorizations
         .lock()
         .unwrap()
@@ -838,7 +877,7 @@ fn an_exec_plugin_prompting_on_a_terminal_is_not_drawn_over() {
     );
     assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 1);
     assert_eq!(out.status.code(), Some(1), "{transcript:?}");
-    let seen = server.authorizations.lock().unwrap();
+    let seen = server.seen.authorizations.lock().unwrap();
     assert!(!seen.is_empty() && seen.iter().all(|a| a == "Bearer exec-token-secret"));
 }
 

@@ -98,6 +98,10 @@ pub struct Cli {
     #[arg(global = true, long)]
     pub consistent: bool,
 
+    /// Ask the API server for uncompressed answers (as kubectl's flag does). The default is off for a server on this machine, where gzip only costs CPU, and as the kubeconfig's disable-compression says otherwise; --disable-compression=false asks for gzip even there, e.g. through a tunnel to a remote server
+    #[arg(global = true, long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub disable_compression: Option<bool>,
+
     /// Only this namespace (default: the context's namespace on a live cluster, every namespace with --from)
     #[arg(global = true, short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,

@@ -295,6 +295,7 @@ fn look_up(place: &Place, lookup: &Lookup) -> Vec<String> {
         request_timeout: LOOKUP,
         verbose: false,
         consistent: false,
+        disable_compression: None,
         // A credential plugin must not prompt in the middle of a completion.
         stdin_is_terminal: false,
         keep: crate::source::dump::Keep::Diagnosis,

@@ -79,6 +79,7 @@ fn source_spec(cli: &Cli, keep: source::dump::Keep) -> SourceSpec {
             request_timeout: cli.request_timeout,
             verbose: cli.verbose,
             consistent: cli.consistent,
+            disable_compression: cli.disable_compression,
             stdin_is_terminal: std::io::stdin().is_terminal(),
             keep,
         })
