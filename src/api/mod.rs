@@ -6,13 +6,14 @@
 //! template. These have
 //! the same JSON shape, Rust field names and `Option`s as k8s-openapi's,
 //! with the large, rarely set parts boxed; the small inner types
-//! (VolumeMount, ContainerStatus, ObjectMeta, the statuses) are
+//! (VolumeMount, ObjectMeta, the statuses of other kinds) are
 //! k8s-openapi's own. The top-level kinds implement k8s-openapi's traits,
 //! so kube's `Api` and `ResourceExt` take them as they take its types.
 
 mod apps;
 mod batch;
 mod pod;
+mod status;
 mod volume;
 
 pub use apps::{
@@ -21,14 +22,13 @@ pub use apps::{
 };
 pub use batch::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 pub use pod::{Container, Pod, PodSpec, PodTemplateSpec};
+pub use status::{ContainerState, ContainerStatus, PodStatus};
 pub use volume::{
     PersistentVolume, PersistentVolumeSpec, ProjectedVolumeSource, Volume, VolumeAttachment,
     VolumeAttachmentSource, VolumeAttachmentSpec, VolumeProjection,
 };
 
-use k8s_openapi::api::core::v1::{
-    ConfigMapProjection, DownwardAPIProjection, PodStatus, SecretProjection,
-};
+use k8s_openapi::api::core::v1::{ConfigMapProjection, DownwardAPIProjection, SecretProjection};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Deserializer};
 
@@ -76,21 +76,6 @@ impl<T: ShrinkToFit> ShrinkToFit for Option<T> {
 impl<T: ShrinkToFit> ShrinkToFit for Box<T> {
     fn shrink_to_fit(&mut self) {
         T::shrink_to_fit(self);
-    }
-}
-
-/// Every pod's status holds a few conditions and one status per container,
-/// each several hundred bytes: doubling left room for three more
-/// container statuses in a pod of one container.
-impl ShrinkToFit for PodStatus {
-    fn shrink_to_fit(&mut self) {
-        self.conditions.shrink_to_fit();
-        self.container_statuses.shrink_to_fit();
-        self.init_container_statuses.shrink_to_fit();
-        self.ephemeral_container_statuses.shrink_to_fit();
-        self.host_ips.shrink_to_fit();
-        self.pod_ips.shrink_to_fit();
-        self.resource_claim_statuses.shrink_to_fit();
     }
 }
 

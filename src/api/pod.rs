@@ -1,10 +1,10 @@
 //! Pod, its spec and template, and Container.
 
-use super::Volume;
+use super::{PodStatus, Volume};
 use k8s_openapi::api::core::v1::{
     Affinity, ContainerPort, ContainerResizePolicy, ContainerRestartRule, EnvFromSource, EnvVar,
     EphemeralContainer, HostAlias, Lifecycle, LocalObjectReference, PodDNSConfig, PodOS,
-    PodReadinessGate, PodResourceClaim, PodSchedulingGate, PodSecurityContext, PodStatus, Probe,
+    PodReadinessGate, PodResourceClaim, PodSchedulingGate, PodSecurityContext, Probe,
     ResourceRequirements, SecurityContext, Toleration, TopologySpreadConstraint, VolumeDevice,
     VolumeMount,
 };
@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A pod: its spec is the slim `PodSpec`; metadata and status are k8s-openapi's.
+/// A pod: its spec and status are slim; its metadata is k8s-openapi's.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Pod {
@@ -21,10 +21,7 @@ pub struct Pod {
     pub metadata: ObjectMeta,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<PodSpec>,
-    #[serde(
-        deserialize_with = "super::compact",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<PodStatus>,
 }
 

@@ -54,6 +54,9 @@ fn every_type_reads_the_fields_of_its_kubernetes_type() {
     }
     same_fields!(
         Pod => core::Pod,
+        PodStatus => core::PodStatus,
+        ContainerStatus => core::ContainerStatus,
+        ContainerState => core::ContainerState,
         PodSpec => core::PodSpec,
         PodTemplateSpec => core::PodTemplateSpec,
         Container => core::Container,

@@ -1,8 +1,7 @@
 //! Every volume of a pod, where its containers mount it, and what the
 //! containers last said: the links of the chain past the claims.
 
-use crate::api::{Pod, Volume};
-use k8s_openapi::api::core::v1::ContainerStatus;
+use crate::api::{ContainerStatus, Pod, Volume};
 
 /// One volume of the pod spec and its mounts.
 #[derive(Debug, Clone)]

@@ -266,11 +266,9 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Container;
+    use crate::api::{Container, ContainerState, ContainerStatus};
     use crate::fixtures::*;
-    use k8s_openapi::api::core::v1::{
-        ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
-    };
+    use k8s_openapi::api::core::v1::{ContainerStateTerminated, ContainerStateWaiting};
 
     fn controller_pod(name: &str, restarts: i32, looping: bool) -> crate::api::Pod {
         let mut p = pod(name)
@@ -314,14 +312,14 @@ mod tests {
                 ..Default::default()
             }),
             last_state: (restarts > 0).then(|| ContainerState {
-                terminated: Some(ContainerStateTerminated {
+                terminated: Some(Box::new(ContainerStateTerminated {
                     exit_code: 1,
                     reason: Some("Error".into()),
                     message: Some(
                         "failed to get region: EC2 instance metadata is not available".into(),
                     ),
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
             }),
             ..Default::default()

@@ -126,8 +126,8 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, _: &[ClaimChain]) -> Vec<Cause> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ContainerStatus;
     use crate::fixtures::*;
-    use k8s_openapi::api::core::v1::ContainerStatus;
     use serde_json::json;
 
     #[test]

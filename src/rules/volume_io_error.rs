@@ -217,7 +217,7 @@ mod tests {
             plugin
                 .status
                 .get_or_insert_with(Default::default)
-                .container_statuses = Some(vec![k8s_openapi::api::core::v1::ContainerStatus {
+                .container_statuses = Some(vec![crate::api::ContainerStatus {
                 name: "s3-plugin".into(),
                 restart_count: 3,
                 ..Default::default()

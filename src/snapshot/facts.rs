@@ -114,9 +114,13 @@ pub fn failing_containers(pod: &Pod) -> Vec<&str> {
                 .and_then(|w| w.reason.as_deref())
                 == Some("CrashLoopBackOff");
             backoff
-                || failed(state.and_then(|st| st.terminated.as_ref()))
+                || failed(state.and_then(|st| st.terminated.as_deref()))
                 || (s.restart_count > 0
-                    && failed(s.last_state.as_ref().and_then(|st| st.terminated.as_ref())))
+                    && failed(
+                        s.last_state
+                            .as_ref()
+                            .and_then(|st| st.terminated.as_deref()),
+                    ))
         })
         .map(|s| s.name.as_str())
         .collect()

@@ -52,7 +52,7 @@ pub fn trouble(pod: &Pod) -> Option<PodTrouble> {
                 .flatten(),
         )
         .collect();
-    let waiting = |c: &k8s_openapi::api::core::v1::ContainerStatus| {
+    let waiting = |c: &crate::api::ContainerStatus| {
         c.state
             .as_ref()
             .and_then(|s| s.waiting.as_ref())
