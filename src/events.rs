@@ -1,8 +1,8 @@
 //! Reading events the way the catalog says: newest first, counted, and a
 //! later success of the same flow superseding an older failure.
 
+use crate::api::Event;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Event;
 
 /// The last moment an event was seen: the newest of its series, last, event
 /// and first timestamps (different components fill different ones).

@@ -4,14 +4,14 @@
 //! groups and versions come from k8s-openapi, so they cannot drift.
 
 use crate::api::{
-    CronJob, DaemonSet, Deployment, Job, PersistentVolume, Pod, ReplicaSet, StatefulSet,
+    CronJob, DaemonSet, Deployment, Event, Job, PersistentVolume, Pod, ReplicaSet, StatefulSet,
     VolumeAttachment,
 };
 use crate::snapshot::Objects;
 use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Event, LimitRange, Node, PersistentVolumeClaim, ResourceQuota};
+use k8s_openapi::api::core::v1::{LimitRange, Node, PersistentVolumeClaim, ResourceQuota};
 use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, CSIStorageCapacity, StorageClass};
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use serde::de::DeserializeOwned;

@@ -2,8 +2,9 @@
 //! larger than their JSON: a pod's `Volume` holds every volume source
 //! Kubernetes has had inline (3 KB whichever is set), the projected volume
 //! every pod has six projection kinds in each of its sources, a
-//! `Container` its probes and hooks, and every workload a whole pod
-//! template. These have
+//! `Container` its probes and hooks, every workload a whole pod
+//! template, a container status two full container states and an event
+//! two object references. These have
 //! the same JSON shape, Rust field names and `Option`s as k8s-openapi's,
 //! with the large, rarely set parts boxed; the small inner types
 //! (VolumeMount, ObjectMeta, the statuses of other kinds) are
@@ -12,6 +13,7 @@
 
 mod apps;
 mod batch;
+mod event;
 mod pod;
 mod status;
 mod volume;
@@ -21,6 +23,7 @@ pub use apps::{
     StatefulSetSpec,
 };
 pub use batch::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+pub use event::Event;
 pub use pod::{Container, Pod, PodSpec, PodTemplateSpec};
 pub use status::{ContainerState, ContainerStatus, PodStatus};
 pub use volume::{
@@ -133,6 +136,7 @@ macro_rules! resource {
 
 resource! {
     Pod => k8s_openapi::api::core::v1::Pod;
+    Event => k8s_openapi::api::core::v1::Event;
     PersistentVolume => k8s_openapi::api::core::v1::PersistentVolume;
     VolumeAttachment => k8s_openapi::api::storage::v1::VolumeAttachment;
     Deployment => k8s_openapi::api::apps::v1::Deployment;

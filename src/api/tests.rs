@@ -55,6 +55,7 @@ fn every_type_reads_the_fields_of_its_kubernetes_type() {
     same_fields!(
         Pod => core::Pod,
         PodStatus => core::PodStatus,
+        Event => core::Event,
         ContainerStatus => core::ContainerStatus,
         ContainerState => core::ContainerState,
         PodSpec => core::PodSpec,

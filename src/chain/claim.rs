@@ -1,11 +1,11 @@
 //! A claim and everything behind it: the class it asks for, its volume,
 //! the volume's attachments, its events and the pods using it.
 
-use crate::api::{PersistentVolume, Pod, VolumeAttachment};
+use crate::api::{Event, PersistentVolume, Pod, VolumeAttachment};
 use crate::model::ObjectRef;
 use crate::snapshot::{data_source_of, ClaimUse, DataSource, Snapshot};
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
-use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim};
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::api::storage::v1::StorageClass;
 
 /// A claim's data source and what it resolves to.

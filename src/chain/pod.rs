@@ -2,11 +2,11 @@
 //! about a pod.
 
 use super::volumes::{pod_volumes, PodVolume};
-use crate::api::Pod;
+use crate::api::{Event, Pod};
 use crate::model::ObjectRef;
 use crate::scheduler::{self, Verdict};
 use crate::snapshot::Snapshot;
-use k8s_openapi::api::core::v1::{Event, Node};
+use k8s_openapi::api::core::v1::Node;
 
 /// Where the scheduler's verdict was read from.
 #[derive(Debug, Clone)]

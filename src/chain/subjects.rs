@@ -8,14 +8,14 @@ use super::{
     data_source_of, failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain,
     ClaimChain, PodChain,
 };
-use crate::api::{Pod, StatefulSet};
+use crate::api::{Event, Pod, StatefulSet};
 use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 use crate::snapshot::{claim_names, Snapshot};
 use crate::volume_errors::{fs_errors, subpath_failure};
 use crate::volume_snapshot::VolumeSnapshot;
-use k8s_openapi::api::core::v1::{Event, PersistentVolumeClaim};
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A workload whose pods could not be created, with its events.

@@ -227,7 +227,7 @@ mod tests {
         }
     }
 
-    fn with(p: Pod, events: Vec<k8s_openapi::api::core::v1::Event>) -> crate::snapshot::Snapshot {
+    fn with(p: Pod, events: Vec<crate::api::Event>) -> crate::snapshot::Snapshot {
         snapshot(move |o| {
             o.claims.push(pvc("data").bound("pvc-0a1b"));
             let mut v = pv("pvc-0a1b")

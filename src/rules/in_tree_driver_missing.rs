@@ -104,7 +104,7 @@ mod tests {
     use super::*;
     use crate::fixtures::*;
 
-    fn waiting(driver: &str) -> k8s_openapi::api::core::v1::Event {
+    fn waiting(driver: &str) -> crate::api::Event {
         event(
             "ExternalProvisioning",
             &format!("Waiting for a volume to be created either by the external provisioner '{driver}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered."),

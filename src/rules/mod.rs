@@ -172,7 +172,7 @@ mod tests {
     fn the_event_filter_reads_what_rules_and_flows_need() {
         let filter = event_filter();
         let normal = |kind: &str, reason: &str| {
-            let mut e = k8s_openapi::api::core::v1::Event {
+            let mut e = crate::api::Event {
                 reason: Some(reason.to_string()),
                 type_: Some("Normal".to_string()),
                 ..Default::default()

@@ -3,11 +3,11 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
+use crate::api::Event;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
 use crate::model::{Link, Severity};
 use crate::volume_errors::{missing_source, named_volume};
-use k8s_openapi::api::core::v1::Event;
 
 pub const RULE: Rule = Rule {
     id: "mount-failed",

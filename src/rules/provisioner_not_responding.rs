@@ -179,7 +179,7 @@ mod tests {
     use super::*;
     use crate::fixtures::*;
 
-    fn waiting_event(count: i32) -> k8s_openapi::api::core::v1::Event {
+    fn waiting_event(count: i32) -> crate::api::Event {
         event(
             "ExternalProvisioning",
             "Waiting for a volume to be created either by the external provisioner 'hostpath.csi.k8s.io' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.",

@@ -9,12 +9,12 @@ use super::support::data_source::{
     failure_saying, older_than_grace, snapshot_trouble, waiting_source,
 };
 use super::support::evidence::{claim_state_line, gap_lines};
+use crate::api::Event;
 use crate::chain::{Chain, ClaimChain};
 use crate::events;
 use crate::events::NormalEvent;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::volume_snapshot::VolumeSnapshot;
-use k8s_openapi::api::core::v1::Event;
 
 pub const RULE: Rule = Rule {
     id: "snapshot-not-ready",

@@ -156,7 +156,7 @@ fn cause(
     here: &str,
     c: &ClaimChain,
     pv_name: &str,
-    event: Option<&k8s_openapi::api::core::v1::Event>,
+    event: Option<&crate::api::Event>,
     others: &[&Pod],
     lost_nodes: &[Lost],
     unique: Option<&str>,

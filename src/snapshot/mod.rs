@@ -1,12 +1,12 @@
 //! The captured state of a cluster as plain data, with the indexes the
 //! analysis looks things up by. Built once by a source; read-only afterwards.
 
-use crate::api::{PersistentVolume, Pod, VolumeAttachment};
+use crate::api::{Event, PersistentVolume, Pod, VolumeAttachment};
 use crate::events::{self, EventFilter};
 use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim};
+use k8s_openapi::api::core::v1::{Node, PersistentVolumeClaim};
 use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, StorageClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeSet;

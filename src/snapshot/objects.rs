@@ -3,7 +3,7 @@
 //! dropped and the moment of a capture estimated.
 
 use crate::api::{
-    CronJob, DaemonSet, Deployment, Job, PersistentVolume, Pod, ReplicaSet, StatefulSet,
+    CronJob, DaemonSet, Deployment, Event, Job, PersistentVolume, Pod, ReplicaSet, StatefulSet,
     VolumeAttachment,
 };
 use crate::events;
@@ -11,7 +11,7 @@ use crate::volume_populator::VolumePopulator;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Event, LimitRange, Node, PersistentVolumeClaim, ResourceQuota};
+use k8s_openapi::api::core::v1::{LimitRange, Node, PersistentVolumeClaim, ResourceQuota};
 use k8s_openapi::api::storage::v1::{CSIDriver, CSINode, CSIStorageCapacity, StorageClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;

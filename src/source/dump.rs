@@ -2,11 +2,12 @@
 //! (single objects or `List`s), multi-document YAML, and folders such as the
 //! one `kubectl cluster-info dump --output-directory` writes.
 
+use crate::api::Event;
 use crate::events::EventFilter;
 use crate::kinds;
 use crate::snapshot::{Gap, Objects, Snapshot};
 use guard::{Budget, Guarded, Stop};
-use k8s_openapi::api::core::v1::{Event, EventSource};
+use k8s_openapi::api::core::v1::EventSource;
 use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -607,7 +608,7 @@ fn core_event(e: k8s_openapi::api::events::v1::Event) -> Event {
     Event {
         metadata: e.metadata,
         involved_object: e.regarding.unwrap_or_default(),
-        related: e.related,
+        related: e.related.map(Box::new),
         reason: e.reason,
         message: e.note,
         type_: e.type_,
@@ -616,9 +617,11 @@ fn core_event(e: k8s_openapi::api::events::v1::Event) -> Event {
         first_timestamp: e.deprecated_first_timestamp,
         last_timestamp: e.deprecated_last_timestamp,
         event_time: e.event_time,
-        series: e.series.map(|s| k8s_openapi::api::core::v1::EventSeries {
-            count: Some(s.count),
-            last_observed_time: Some(s.last_observed_time),
+        series: e.series.map(|s| {
+            Box::new(k8s_openapi::api::core::v1::EventSeries {
+                count: Some(s.count),
+                last_observed_time: Some(s.last_observed_time),
+            })
         }),
         source: e.deprecated_source.or_else(|| {
             e.reporting_controller.clone().map(|c| EventSource {

@@ -1,13 +1,13 @@
 //! What the data source rules share: the provisioner's data source error
 //! for a claim, and what is wrong with a VolumeSnapshot.
 
+use crate::api::Event;
 use crate::chain::{ClaimChain, SourceChain};
 use crate::events::{self, Timeline};
 use crate::model::{age, ObjectRef};
 use crate::rules::rule::Ctx;
 use crate::rules::support::commands::kubectl_ns;
 use crate::volume_snapshot::{VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent};
-use k8s_openapi::api::core::v1::Event;
 
 /// How long a snapshot may take to be cut before "not ready" is a fault.
 pub const SNAPSHOT_GRACE_SECONDS: i64 = crate::chain::SNAPSHOT_GRACE_SECONDS;

@@ -1,10 +1,10 @@
 //! In-tree volume plugins that CSI migration hands to a CSI driver, and how
 //! each driver is installed.
 
+use crate::api::Event;
 use crate::chain::ClaimChain;
 use crate::events::{self, Timeline};
 use crate::rules::rule::Ctx;
-use k8s_openapi::api::core::v1::Event;
 
 pub use crate::csi_migration::{install_hint, migrated_driver};
 

@@ -5,10 +5,10 @@
 pub(super) use super::page::Mentions;
 use super::page::{read_page, Wanted};
 use super::{Connection, LiveError};
+use crate::api::Event;
 use crate::events::EventFilter;
 use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
-use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
 use kube::Resource;
