@@ -134,6 +134,7 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, LiveError> {
     config.connect_timeout = Some(opts.request_timeout);
     config.read_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
+    // Through a proxy, a loopback address is on the proxy's machine, not this one.
     config.disable_compression = opts.disable_compression.unwrap_or(
         config.disable_compression
             || (config.proxy_url.is_none() && is_loopback(&config.cluster_url)),
