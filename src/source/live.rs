@@ -11,6 +11,7 @@ mod exec;
 mod kubelet;
 mod names;
 mod page;
+mod protobuf;
 mod read;
 mod scan;
 mod target;

@@ -4,11 +4,15 @@
 
 pub(super) use super::page::Mentions;
 use super::page::{read_page, Wanted};
+use super::protobuf::{self, Wire};
 use super::{Connection, LiveError};
 use crate::api::Event;
 use crate::events::EventFilter;
 use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
+use crate::source::dump::Keep;
+use futures::TryStreamExt;
+use http_body_util::BodyExt;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
 use kube::Resource;
@@ -79,6 +83,44 @@ fn gap_of(resource: &str, err: &kube::Error) -> Option<Gap> {
     })
 }
 
+/// An error answer as kube's error, its Status read from JSON or, when
+/// protobuf was asked for, from protobuf.
+async fn api_errors(
+    response: http::Response<kube::client::Body>,
+) -> kube::Result<http::Response<kube::client::Body>> {
+    let code = response.status();
+    if !(code.is_client_error() || code.is_server_error()) {
+        return Ok(response);
+    }
+    let in_protobuf = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE));
+    let body: Vec<u8> = response
+        .into_body()
+        .into_data_stream()
+        .try_fold(Vec::new(), |mut body, chunk| async move {
+            body.extend_from_slice(&chunk);
+            Ok(body)
+        })
+        .await?;
+    let status = if in_protobuf {
+        protobuf::status(&body)
+    } else {
+        serde_json::from_slice::<kube::core::Status>(&body).ok()
+    };
+    // Not every error answer is a Status: a proxy may answer in text.
+    let status = status.unwrap_or_else(|| {
+        kube::core::Status::failure(
+            String::from_utf8_lossy(&body).trim(),
+            "Failed to parse error data",
+        )
+        .with_code(code.as_u16())
+    });
+    Err(kube::Error::Api(status.boxed()))
+}
+
 /// Why the pages of a LIST stopped.
 enum PageError {
     /// The API server answered with an error status.
@@ -100,7 +142,7 @@ impl Connection {
         params: ListParams,
     ) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Stored + Wire + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         self.list_where(api, params, &Mentions::Any).await
     }
@@ -114,7 +156,7 @@ impl Connection {
         wanted: &Mentions,
     ) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Stored + Wire + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         let read = if self.consistent {
             self.pages(&api, &params, From::Etcd(PAGE), wanted).await
@@ -142,7 +184,7 @@ impl Connection {
     /// Every page of a LIST of a kind the API server does not cache.
     async fn uncached<K>(&self, api: Api<K>, params: ListParams) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Stored + Wire + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         let read = self.pages(&api, &params, From::Whole, &Mentions::Any).await;
         self.outcome(read)
@@ -169,7 +211,7 @@ impl Connection {
         wanted: &Mentions,
     ) -> Result<Vec<K>, PageError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Stored + Wire + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
@@ -241,7 +283,9 @@ impl Connection {
 
     /// One page of a LIST, and its continue token, parsed as it arrives on
     /// a thread of its own: the connection goes on reading the other
-    /// answers meanwhile, and the page's text is never held whole.
+    /// answers meanwhile, and the page's text is never held whole. The
+    /// kinds read in protobuf ask for it for a diagnosis; `collect` reads
+    /// JSON, which carries fields newer than Kubernetes' protobuf types.
     async fn list_page<K>(
         &self,
         api: &Api<K>,
@@ -249,21 +293,50 @@ impl Connection {
         wanted: &Mentions,
     ) -> kube::Result<(Vec<K>, Option<String>)>
     where
-        K: Resource + DeserializeOwned + Send + 'static,
+        K: Wire + Resource + DeserializeOwned + Send + 'static,
     {
-        let request = kube::core::Request::new(api.resource_url())
+        let mut request = kube::core::Request::new(api.resource_url())
             .list(params)
             .map_err(kube::Error::BuildRequest)?;
-        let body = self.client.request_stream(request).await?;
+        let protobuf = K::PROTOBUF.is_some()
+            && self.keep == Keep::Diagnosis
+            && matches!(wanted, Mentions::Any);
+        if protobuf {
+            request.headers_mut().insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(protobuf::ACCEPT),
+            );
+        }
+        let response = self
+            .client
+            .send(request.map(kube::client::Body::from))
+            .await?;
+        let response = api_errors(response).await?;
+        let in_protobuf = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE));
+        let body = response
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other)
+            .into_async_read();
         let wanted = Wanted {
             mentions: wanted.clone(),
             keep: self.keep,
         };
         let reader = SyncIoBridge::new(body.compat());
-        tokio::task::spawn_blocking(move || read_page(reader, &wanted))
-            .await
-            .map_err(|e| kube::Error::Service(Box::new(e)))?
-            .map_err(kube::Error::SerdeError)
+        tokio::task::spawn_blocking(move || {
+            if in_protobuf {
+                protobuf::read_page(reader, wanted.keep)
+            } else {
+                read_page(reader, &wanted)
+            }
+        })
+        .await
+        .map_err(|e| kube::Error::Service(Box::new(e)))?
+        .map_err(kube::Error::SerdeError)
     }
 
     /// One LIST of a namespaced kind in the scope, label- and field-selected.
@@ -275,6 +348,7 @@ impl Connection {
     ) -> Result<Outcome<K>, LiveError>
     where
         K: Stored
+            + Wire
             + Resource<Scope = NamespaceResourceScope>
             + Clone
             + DeserializeOwned
@@ -299,7 +373,7 @@ impl Connection {
 
     pub(super) async fn cluster<K>(&self) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Stored + Wire + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
         K::DynamicType: Default,
     {
         self.list(Api::all(self.client.clone()), ListParams::default())
@@ -309,7 +383,7 @@ impl Connection {
     /// [`Self::cluster`], keeping what mentions one of `wanted`.
     pub(super) async fn cluster_where<K>(&self, wanted: &Mentions) -> Result<Outcome<K>, LiveError>
     where
-        K: Stored + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+        K: Stored + Wire + Resource + Clone + DeserializeOwned + Debug + Send + 'static,
         K::DynamicType: Default,
     {
         self.list_where(Api::all(self.client.clone()), ListParams::default(), wanted)
