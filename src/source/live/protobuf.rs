@@ -349,6 +349,23 @@ mod tests {
                         }),
                     },
                     pb::Volume {
+                        name: s("scratch"),
+                        volume_source: Some(pb::VolumeSource {
+                            ephemeral: Some(pb::EphemeralVolumeSource {
+                                volume_claim_template: Some(pb::PersistentVolumeClaimTemplate {
+                                    metadata: Some(meta::ObjectMeta::default()),
+                                    spec: Some(pb::PersistentVolumeClaimSpec {
+                                        access_modes: vec!["ReadWriteOnce".to_string()],
+                                        storage_class_name: s(""),
+                                        volume_name: s(""),
+                                        ..Default::default()
+                                    }),
+                                }),
+                            }),
+                            ..Default::default()
+                        }),
+                    },
+                    pb::Volume {
                         name: s("cfg"),
                         volume_source: Some(pb::VolumeSource {
                             config_map: Some(pb::ConfigMapVolumeSource {
@@ -449,6 +466,8 @@ mod tests {
         "spec": {
             "volumes": [
                 {"name": "data", "persistentVolumeClaim": {"claimName": "data"}},
+                {"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"metadata": {},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": ""}}}},
                 {"name": "cfg", "configMap": {"name": "app-config", "defaultMode": 420}}
             ],
             "containers": [{

@@ -346,7 +346,26 @@ convert!(NodeSelectorRequirement => NodeSelectorRequirement { key, operator, val
 convert!(NodeSelectorTerm => NodeSelectorTerm { match_expressions, match_fields });
 convert!(ObjectFieldSelector => ObjectFieldSelector { api_version, field_path });
 convert!(ObjectReference => ObjectReference { api_version, field_path, kind, name, namespace, resource_version, uid });
-convert!(PersistentVolumeClaimSpec => PersistentVolumeClaimSpec { access_modes, data_source, data_source_ref, resources, selector, storage_class_name, volume_attributes_class_name, volume_mode, volume_name });
+
+impl IntoApi<oa::PersistentVolumeClaimSpec> for pb::PersistentVolumeClaimSpec {
+    fn into_api(self) -> oa::PersistentVolumeClaimSpec {
+        let p = self;
+        oa::PersistentVolumeClaimSpec {
+            access_modes: p.access_modes.into_api(),
+            data_source: p.data_source.into_api(),
+            data_source_ref: p.data_source_ref.into_api(),
+            resources: p.resources.into_api(),
+            selector: p.selector.into_api(),
+            // Pointers in Go, and an empty class is one: no dynamic
+            // provisioning.
+            storage_class_name: p.storage_class_name,
+            volume_attributes_class_name: p.volume_attributes_class_name,
+            volume_mode: p.volume_mode.into_api(),
+            volume_name: p.volume_name.into_api(),
+        }
+    }
+}
+optional!(pb::PersistentVolumeClaimSpec => oa::PersistentVolumeClaimSpec);
 convert!(PersistentVolumeClaimTemplate => PersistentVolumeClaimTemplate { metadata, spec });
 convert!(PersistentVolumeClaimVolumeSource => PersistentVolumeClaimVolumeSource { claim_name; omitempty read_only });
 convert!(PhotonPersistentDiskVolumeSource => PhotonPersistentDiskVolumeSource { fs_type, pd_id });
