@@ -9,15 +9,19 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// k8s-pb's types of the core and meta groups.
+/// k8s-pb's types of the groups read in protobuf.
 mod pb {
+    pub use k8s_pb::api::apps::v1::*;
     pub use k8s_pb::api::core::v1::*;
+    pub use k8s_pb::api::storage::v1::*;
     pub use k8s_pb::apimachinery::pkg::apis::meta::v1::*;
 }
 
-/// k8s-openapi's types of the core and meta groups.
+/// k8s-openapi's types of the groups read in protobuf.
 mod oa {
+    pub use k8s_openapi::api::apps::v1::*;
     pub use k8s_openapi::api::core::v1::*;
+    pub use k8s_openapi::api::storage::v1::*;
     pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::*;
 }
 
@@ -232,7 +236,7 @@ convert_named!(ConfigMapVolumeSource => ConfigMapVolumeSource { default_mode, it
 convert_named!(SecretEnvSource => SecretEnvSource { optional });
 convert_named!(SecretKeySelector => SecretKeySelector { key, optional });
 convert_named!(SecretProjection => SecretProjection { items, optional });
-convert!(FcVolumeSource => FCVolumeSource { fs_type, lun, read_only, target_wwns = target_ww_ns, wwids });
+convert!(FcVolumeSource => FCVolumeSource { fs_type, lun, target_wwns = target_ww_ns, wwids; omitempty read_only });
 
 impl IntoApi<oa::EnvVarSource> for pb::EnvVarSource {
     fn into_api(self) -> oa::EnvVarSource {
@@ -294,15 +298,15 @@ impl IntoApi<oa::Probe> for pb::Probe {
 
 convert!(GrpcAction => GRPCAction { port, service });
 
-convert!(AwsElasticBlockStoreVolumeSource => AWSElasticBlockStoreVolumeSource { fs_type, partition, read_only, volume_id });
+convert!(AwsElasticBlockStoreVolumeSource => AWSElasticBlockStoreVolumeSource { fs_type, volume_id; omitempty read_only, partition });
 convert!(Affinity => Affinity { node_affinity, pod_affinity, pod_anti_affinity });
 convert!(AppArmorProfile => AppArmorProfile { localhost_profile, type_ = r#type });
 convert!(AzureDiskVolumeSource => AzureDiskVolumeSource { caching_mode, disk_name, disk_uri, fs_type, kind, read_only });
-convert!(AzureFileVolumeSource => AzureFileVolumeSource { read_only, secret_name, share_name });
+convert!(AzureFileVolumeSource => AzureFileVolumeSource { secret_name, share_name; omitempty read_only });
 convert!(CSIVolumeSource => CSIVolumeSource { driver, fs_type, node_publish_secret_ref, read_only, volume_attributes });
 convert!(Capabilities => Capabilities { add, drop });
-convert!(CephFsVolumeSource => CephFSVolumeSource { monitors, path, read_only, secret_file, secret_ref, user });
-convert!(CinderVolumeSource => CinderVolumeSource { fs_type, read_only, secret_ref, volume_id });
+convert!(CephFsVolumeSource => CephFSVolumeSource { monitors, path, secret_file, secret_ref, user; omitempty read_only });
+convert!(CinderVolumeSource => CinderVolumeSource { fs_type, secret_ref, volume_id; omitempty read_only });
 convert!(ClusterTrustBundleProjection => ClusterTrustBundleProjection { label_selector, name, optional, path, signer_name });
 convert!(ContainerPort => ContainerPort { container_port, host_ip, name, protocol; omitempty host_port });
 convert!(ContainerResizePolicy => ContainerResizePolicy { resource_name, restart_policy });
@@ -320,17 +324,17 @@ convert!(EphemeralVolumeSource => EphemeralVolumeSource { volume_claim_template 
 convert!(EventSeries => EventSeries { count, last_observed_time });
 convert!(EventSource => EventSource { component, host });
 convert!(ExecAction => ExecAction { command });
-convert!(FlexVolumeSource => FlexVolumeSource { driver, fs_type, options, read_only, secret_ref });
+convert!(FlexVolumeSource => FlexVolumeSource { driver, fs_type, options, secret_ref; omitempty read_only });
 convert!(FlockerVolumeSource => FlockerVolumeSource { dataset_name, dataset_uuid });
-convert!(GcePersistentDiskVolumeSource => GCEPersistentDiskVolumeSource { fs_type, partition, pd_name, read_only });
+convert!(GcePersistentDiskVolumeSource => GCEPersistentDiskVolumeSource { fs_type, pd_name; omitempty read_only, partition });
 convert!(GitRepoVolumeSource => GitRepoVolumeSource { directory, repository, revision });
-convert!(GlusterfsVolumeSource => GlusterfsVolumeSource { endpoints, path, read_only });
+convert!(GlusterfsVolumeSource => GlusterfsVolumeSource { endpoints, path; omitempty read_only });
 convert!(HttpGetAction => HTTPGetAction { host, http_headers, path, port, scheme });
 convert!(HttpHeader => HTTPHeader { name, value });
 convert!(HostAlias => HostAlias { hostnames, ip });
 convert!(HostIp => HostIP { ip });
 convert!(HostPathVolumeSource => HostPathVolumeSource { path, type_ = r#type });
-convert!(IscsiVolumeSource => ISCSIVolumeSource { chap_auth_discovery, chap_auth_session, fs_type, initiator_name, iqn, iscsi_interface, lun, portals, read_only, secret_ref, target_portal });
+convert!(IscsiVolumeSource => ISCSIVolumeSource { chap_auth_discovery, chap_auth_session, fs_type, initiator_name, iqn, iscsi_interface, lun, portals, secret_ref, target_portal; omitempty read_only });
 convert!(ImageVolumeSource => ImageVolumeSource { pull_policy, reference });
 convert!(KeyToPath => KeyToPath { key, mode, path });
 convert!(LabelSelector => LabelSelector { match_expressions, match_labels });
@@ -339,7 +343,7 @@ convert!(Lifecycle => Lifecycle { post_start, pre_stop, stop_signal });
 convert!(LifecycleHandler => LifecycleHandler { exec, http_get, sleep, tcp_socket });
 convert!(LinuxContainerUser => LinuxContainerUser { gid, supplemental_groups, uid });
 convert!(LocalObjectReference => LocalObjectReference { name });
-convert!(NfsVolumeSource => NFSVolumeSource { path, read_only, server });
+convert!(NfsVolumeSource => NFSVolumeSource { path, server; omitempty read_only });
 convert!(NodeAffinity => NodeAffinity { preferred_during_scheduling_ignored_during_execution, required_during_scheduling_ignored_during_execution });
 convert!(NodeSelector => NodeSelector { node_selector_terms });
 convert!(NodeSelectorRequirement => NodeSelectorRequirement { key, operator, values });
@@ -382,23 +386,23 @@ convert!(PodResourceClaim => PodResourceClaim { name, resource_claim_name, resou
 convert!(PodResourceClaimStatus => PodResourceClaimStatus { name, resource_claim_name });
 convert!(PodSchedulingGate => PodSchedulingGate { name });
 convert!(PodSecurityContext => PodSecurityContext { app_armor_profile, fs_group, fs_group_change_policy, run_as_group, run_as_non_root, run_as_user, se_linux_change_policy, se_linux_options, seccomp_profile, supplemental_groups, supplemental_groups_policy, sysctls, windows_options });
-convert!(PortworxVolumeSource => PortworxVolumeSource { fs_type, read_only, volume_id });
+convert!(PortworxVolumeSource => PortworxVolumeSource { fs_type, volume_id; omitempty read_only });
 convert!(PreferredSchedulingTerm => PreferredSchedulingTerm { preference, weight });
-convert!(QuobyteVolumeSource => QuobyteVolumeSource { group, read_only, registry, tenant, user, volume });
-convert!(RbdVolumeSource => RBDVolumeSource { fs_type, image, keyring, monitors, pool, read_only, secret_ref, user });
+convert!(QuobyteVolumeSource => QuobyteVolumeSource { group, registry, tenant, user, volume; omitempty read_only });
+convert!(RbdVolumeSource => RBDVolumeSource { fs_type, image, keyring, monitors, pool, secret_ref, user; omitempty read_only });
 convert!(ResourceClaim => ResourceClaim { name, request });
 convert!(ResourceFieldSelector => ResourceFieldSelector { container_name, divisor, resource });
 convert!(ResourceHealth => ResourceHealth { health, resource_id });
 convert!(ResourceRequirements => ResourceRequirements { claims, limits, requests });
 convert!(ResourceStatus => ResourceStatus { name, resources });
 convert!(SeLinuxOptions => SELinuxOptions { level, role, type_ = r#type, user });
-convert!(ScaleIoVolumeSource => ScaleIOVolumeSource { fs_type, gateway, protection_domain, read_only, secret_ref, ssl_enabled, storage_mode, storage_pool, system, volume_name });
+convert!(ScaleIoVolumeSource => ScaleIOVolumeSource { fs_type, gateway, protection_domain, secret_ref, ssl_enabled, storage_mode, storage_pool, system, volume_name; omitempty read_only });
 convert!(SeccompProfile => SeccompProfile { localhost_profile, type_ = r#type });
 convert!(SecretVolumeSource => SecretVolumeSource { default_mode, items, optional, secret_name });
 convert!(SecurityContext => SecurityContext { allow_privilege_escalation, app_armor_profile, capabilities, privileged, proc_mount, read_only_root_filesystem, run_as_group, run_as_non_root, run_as_user, se_linux_options, seccomp_profile, windows_options });
 convert!(ServiceAccountTokenProjection => ServiceAccountTokenProjection { audience, expiration_seconds, path });
 convert!(SleepAction => SleepAction { seconds });
-convert!(StorageOsVolumeSource => StorageOSVolumeSource { fs_type, read_only, secret_ref, volume_name, volume_namespace });
+convert!(StorageOsVolumeSource => StorageOSVolumeSource { fs_type, secret_ref, volume_name, volume_namespace; omitempty read_only });
 convert!(Sysctl => Sysctl { name, value });
 convert!(TcpSocketAction => TCPSocketAction { host, port });
 convert!(Toleration => Toleration { effect, key, operator, toleration_seconds, value });
@@ -412,6 +416,58 @@ convert!(VolumeResourceRequirements => VolumeResourceRequirements { limits, requ
 convert!(VsphereVirtualDiskVolumeSource => VsphereVirtualDiskVolumeSource { fs_type, storage_policy_id, storage_policy_name, volume_path });
 convert!(WeightedPodAffinityTerm => WeightedPodAffinityTerm { pod_affinity_term, weight });
 convert!(WindowsSecurityContextOptions => WindowsSecurityContextOptions { gmsa_credential_spec, gmsa_credential_spec_name, host_process, run_as_user_name });
+
+convert!(AttachedVolume => AttachedVolume { device_path, name });
+convert!(AzureFilePersistentVolumeSource => AzureFilePersistentVolumeSource { secret_name, secret_namespace, share_name; omitempty read_only });
+convert!(CSIPersistentVolumeSource => CSIPersistentVolumeSource { controller_expand_secret_ref, controller_publish_secret_ref, driver, fs_type, node_expand_secret_ref, node_publish_secret_ref, node_stage_secret_ref, volume_attributes, volume_handle; omitempty read_only });
+convert!(CephFsPersistentVolumeSource => CephFSPersistentVolumeSource { monitors, path, secret_file, secret_ref, user; omitempty read_only });
+convert!(CinderPersistentVolumeSource => CinderPersistentVolumeSource { fs_type, secret_ref, volume_id; omitempty read_only });
+convert!(ConfigMapNodeConfigSource => ConfigMapNodeConfigSource { kubelet_config_key, name, namespace, resource_version, uid });
+convert!(ContainerImage => ContainerImage { names, size_bytes });
+convert!(DaemonEndpoint => DaemonEndpoint { port });
+convert!(DaemonSetCondition => DaemonSetCondition { last_transition_time, message, reason, status, type_ = r#type });
+convert!(DaemonSetStatus => DaemonSetStatus { collision_count, conditions, current_number_scheduled, desired_number_scheduled, number_misscheduled, number_ready; omitempty number_available, number_unavailable, observed_generation, updated_number_scheduled });
+convert!(DaemonSetUpdateStrategy => DaemonSetUpdateStrategy { rolling_update, type_ = r#type });
+convert!(DeploymentCondition => DeploymentCondition { last_transition_time, last_update_time, message, reason, status, type_ = r#type });
+convert!(DeploymentStatus => DeploymentStatus { collision_count, conditions, terminating_replicas; omitempty available_replicas, observed_generation, ready_replicas, replicas, unavailable_replicas, updated_replicas });
+convert!(DeploymentStrategy => DeploymentStrategy { rolling_update, type_ = r#type });
+convert!(FlexPersistentVolumeSource => FlexPersistentVolumeSource { driver, fs_type, options, secret_ref; omitempty read_only });
+convert!(GlusterfsPersistentVolumeSource => GlusterfsPersistentVolumeSource { endpoints, endpoints_namespace, path; omitempty read_only });
+convert!(IscsiPersistentVolumeSource => ISCSIPersistentVolumeSource { chap_auth_discovery, chap_auth_session, fs_type, initiator_name, iqn, iscsi_interface, lun, portals, secret_ref, target_portal; omitempty read_only });
+convert!(LocalVolumeSource => LocalVolumeSource { fs_type, path });
+convert!(ModifyVolumeStatus => ModifyVolumeStatus { status, target_volume_attributes_class_name });
+convert!(NodeAddress => NodeAddress { address, type_ = r#type });
+convert!(NodeCondition => NodeCondition { last_heartbeat_time, last_transition_time, message, reason, status, type_ = r#type });
+convert!(NodeConfigSource => NodeConfigSource { config_map });
+convert!(NodeConfigStatus => NodeConfigStatus { active, assigned, error, last_known_good });
+convert!(NodeDaemonEndpoints => NodeDaemonEndpoints { kubelet_endpoint });
+convert!(NodeFeatures => NodeFeatures { supplemental_groups_policy });
+convert!(NodeRuntimeHandler => NodeRuntimeHandler { features, name });
+convert!(NodeRuntimeHandlerFeatures => NodeRuntimeHandlerFeatures { recursive_read_only_mounts, user_namespaces });
+convert!(NodeSpec => NodeSpec { config_source, external_id, pod_cidr, pod_cidrs = pod_cid_rs, provider_id, taints; omitempty unschedulable });
+convert!(NodeStatus => NodeStatus { addresses, allocatable, capacity, conditions, config, daemon_endpoints, features, images, node_info, phase, runtime_handlers, volumes_attached, volumes_in_use });
+convert!(NodeSwapStatus => NodeSwapStatus { capacity });
+convert!(NodeSystemInfo => NodeSystemInfo { architecture, boot_id, container_runtime_version, kernel_version, kube_proxy_version, kubelet_version, machine_id, operating_system, os_image, swap, system_uuid });
+convert!(PersistentVolumeClaimCondition => PersistentVolumeClaimCondition { last_probe_time, last_transition_time, message, reason, status, type_ = r#type });
+convert!(PersistentVolumeClaimStatus => PersistentVolumeClaimStatus { access_modes, allocated_resource_statuses, allocated_resources, capacity, conditions, current_volume_attributes_class_name, modify_volume_status, phase });
+convert!(PersistentVolumeStatus => PersistentVolumeStatus { last_phase_transition_time, message, phase, reason });
+convert!(RbdPersistentVolumeSource => RBDPersistentVolumeSource { fs_type, image, keyring, monitors, pool, secret_ref, user; omitempty read_only });
+convert!(ReplicaSetCondition => ReplicaSetCondition { last_transition_time, message, reason, status, type_ = r#type });
+convert!(ReplicaSetStatus => ReplicaSetStatus { conditions, replicas, terminating_replicas; omitempty available_replicas, fully_labeled_replicas, observed_generation, ready_replicas });
+convert!(RollingUpdateDaemonSet => RollingUpdateDaemonSet { max_surge, max_unavailable });
+convert!(RollingUpdateDeployment => RollingUpdateDeployment { max_surge, max_unavailable });
+convert!(RollingUpdateStatefulSetStrategy => RollingUpdateStatefulSetStrategy { max_unavailable, partition });
+convert!(StatefulSetCondition => StatefulSetCondition { last_transition_time, message, reason, status, type_ = r#type });
+convert!(StatefulSetOrdinals => StatefulSetOrdinals { start });
+convert!(StatefulSetPersistentVolumeClaimRetentionPolicy => StatefulSetPersistentVolumeClaimRetentionPolicy { when_deleted, when_scaled });
+convert!(StatefulSetStatus => StatefulSetStatus { available_replicas, collision_count, conditions, current_revision, replicas, update_revision; omitempty current_replicas, observed_generation, ready_replicas, updated_replicas });
+convert!(StatefulSetUpdateStrategy => StatefulSetUpdateStrategy { rolling_update, type_ = r#type });
+convert!(StorageOsPersistentVolumeSource => StorageOSPersistentVolumeSource { fs_type, secret_ref, volume_name, volume_namespace; omitempty read_only });
+convert!(Taint => Taint { effect, key, time_added, value });
+convert!(VolumeAttachmentStatus => VolumeAttachmentStatus { attach_error, attached, attachment_metadata, detach_error });
+convert!(VolumeError => VolumeError { error_code, message, time });
+convert!(VolumeNodeAffinity => VolumeNodeAffinity { required });
+convert!(ScaleIoPersistentVolumeSource => ScaleIOPersistentVolumeSource { fs_type, gateway, protection_domain, secret_ref, ssl_enabled, storage_mode, storage_pool, system, volume_name; omitempty read_only });
 
 impl IntoApi<oa::EphemeralContainer> for pb::EphemeralContainer {
     fn into_api(self) -> oa::EphemeralContainer {
@@ -448,6 +504,7 @@ impl IntoApi<oa::EphemeralContainer> for pb::EphemeralContainer {
 }
 
 optional!(
+    pb::PersistentVolumeSpec => api::PersistentVolumeSpec,
     pb::ObjectMeta => oa::ObjectMeta,
     pb::Probe => oa::Probe,
     pb::EnvVarSource => oa::EnvVarSource,
@@ -694,3 +751,170 @@ impl IntoApi<api::Event> for pb::Event {
         }
     }
 }
+
+convert!(PersistentVolumeClaim => PersistentVolumeClaim { metadata, spec, status });
+convert!(Node => Node { metadata, spec, status });
+
+required!(LabelSelector => LabelSelector);
+
+impl IntoApi<api::PodTemplateSpec> for pb::PodTemplateSpec {
+    fn into_api(self) -> api::PodTemplateSpec {
+        api::PodTemplateSpec {
+            metadata: self.metadata.into_api(),
+            spec: self.spec.into_api(),
+        }
+    }
+}
+optional!(pb::PodTemplateSpec => api::PodTemplateSpec);
+
+impl IntoApi<api::PodTemplateSpec> for Option<pb::PodTemplateSpec> {
+    fn into_api(self) -> api::PodTemplateSpec {
+        self.map(IntoApi::into_api).unwrap_or_default()
+    }
+}
+
+impl IntoApi<api::PersistentVolume> for pb::PersistentVolume {
+    fn into_api(self) -> api::PersistentVolume {
+        api::PersistentVolume {
+            metadata: self.metadata.into_api(),
+            spec: self.spec.into_api(),
+            status: self.status.into_api(),
+        }
+    }
+}
+
+impl IntoApi<api::PersistentVolumeSpec> for pb::PersistentVolumeSpec {
+    fn into_api(self) -> api::PersistentVolumeSpec {
+        let p = self;
+        let s = p.persistent_volume_source.unwrap_or_default();
+        api::PersistentVolumeSpec {
+            access_modes: p.access_modes.into_api(),
+            aws_elastic_block_store: boxed(s.aws_elastic_block_store),
+            azure_disk: boxed(s.azure_disk),
+            azure_file: boxed(s.azure_file),
+            capacity: p.capacity.into_api(),
+            cephfs: boxed(s.cephfs),
+            cinder: boxed(s.cinder),
+            claim_ref: p.claim_ref.into_api(),
+            csi: boxed(s.csi),
+            fc: boxed(s.fc),
+            flex_volume: boxed(s.flex_volume),
+            flocker: boxed(s.flocker),
+            gce_persistent_disk: boxed(s.gce_persistent_disk),
+            glusterfs: boxed(s.glusterfs),
+            host_path: boxed(s.host_path),
+            iscsi: boxed(s.iscsi),
+            local: boxed(s.local),
+            mount_options: p.mount_options.into_api(),
+            nfs: boxed(s.nfs),
+            node_affinity: p.node_affinity.into_api(),
+            persistent_volume_reclaim_policy: p.persistent_volume_reclaim_policy.into_api(),
+            photon_persistent_disk: boxed(s.photon_persistent_disk),
+            portworx_volume: boxed(s.portworx_volume),
+            quobyte: boxed(s.quobyte),
+            rbd: boxed(s.rbd),
+            scale_io: boxed(s.scale_io),
+            storage_class_name: p.storage_class_name.into_api(),
+            storageos: boxed(s.storageos),
+            volume_attributes_class_name: p.volume_attributes_class_name.into_api(),
+            volume_mode: p.volume_mode.into_api(),
+            vsphere_volume: boxed(s.vsphere_volume),
+        }
+    }
+}
+
+impl IntoApi<api::VolumeAttachment> for pb::VolumeAttachment {
+    fn into_api(self) -> api::VolumeAttachment {
+        let spec = self.spec.unwrap_or_default();
+        let source = spec.source.unwrap_or_default();
+        api::VolumeAttachment {
+            metadata: self.metadata.into_api(),
+            spec: api::VolumeAttachmentSpec {
+                attacher: spec.attacher.into_api(),
+                node_name: spec.node_name.into_api(),
+                source: api::VolumeAttachmentSource {
+                    inline_volume_spec: boxed(source.inline_volume_spec),
+                    persistent_volume_name: source.persistent_volume_name.into_api(),
+                },
+            },
+            status: self.status.into_api(),
+        }
+    }
+}
+
+impl IntoApi<api::Deployment> for pb::Deployment {
+    fn into_api(self) -> api::Deployment {
+        api::Deployment {
+            metadata: self.metadata.into_api(),
+            spec: self.spec.map(|s| api::DeploymentSpec {
+                min_ready_seconds: omitempty(s.min_ready_seconds),
+                paused: omitempty(s.paused),
+                progress_deadline_seconds: s.progress_deadline_seconds,
+                replicas: s.replicas,
+                revision_history_limit: s.revision_history_limit,
+                selector: s.selector.into_api(),
+                strategy: s.strategy.into_api(),
+                template: s.template.into_api(),
+            }),
+            status: self.status.into_api(),
+        }
+    }
+}
+
+impl IntoApi<api::ReplicaSet> for pb::ReplicaSet {
+    fn into_api(self) -> api::ReplicaSet {
+        api::ReplicaSet {
+            metadata: self.metadata.into_api(),
+            spec: self.spec.map(|s| api::ReplicaSetSpec {
+                min_ready_seconds: omitempty(s.min_ready_seconds),
+                replicas: s.replicas,
+                selector: s.selector.into_api(),
+                template: s.template.into_api(),
+            }),
+            status: self.status.into_api(),
+        }
+    }
+}
+
+impl IntoApi<api::StatefulSet> for pb::StatefulSet {
+    fn into_api(self) -> api::StatefulSet {
+        api::StatefulSet {
+            metadata: self.metadata.into_api(),
+            spec: self.spec.map(|s| api::StatefulSetSpec {
+                min_ready_seconds: omitempty(s.min_ready_seconds),
+                ordinals: s.ordinals.into_api(),
+                persistent_volume_claim_retention_policy: s
+                    .persistent_volume_claim_retention_policy
+                    .into_api(),
+                pod_management_policy: s.pod_management_policy.into_api(),
+                replicas: s.replicas,
+                revision_history_limit: s.revision_history_limit,
+                selector: s.selector.into_api(),
+                service_name: s.service_name.into_api(),
+                template: s.template.into_api(),
+                update_strategy: s.update_strategy.into_api(),
+                volume_claim_templates: s.volume_claim_templates.into_api(),
+            }),
+            status: self.status.into_api(),
+        }
+    }
+}
+
+impl IntoApi<api::DaemonSet> for pb::DaemonSet {
+    fn into_api(self) -> api::DaemonSet {
+        api::DaemonSet {
+            metadata: self.metadata.into_api(),
+            spec: self.spec.map(|s| api::DaemonSetSpec {
+                min_ready_seconds: omitempty(s.min_ready_seconds),
+                revision_history_limit: s.revision_history_limit,
+                selector: s.selector.into_api(),
+                template: s.template.into_api(),
+                update_strategy: s.update_strategy.into_api(),
+            }),
+            status: self.status.into_api(),
+        }
+    }
+}
+
+convert!(SecretReference => SecretReference { name, namespace });
+required!(SecretReference => SecretReference);
