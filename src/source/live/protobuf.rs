@@ -2,8 +2,8 @@
 //! cluster has most of: pods, events, claims, volumes, attachments, nodes
 //! and the workloads. Building the JSON of 10,000 pods cost the API server
 //! twice the CPU of their protobuf (BENCHMARKS.md), on the machine the
-//! on-call engineer is waiting on. The answer is read as it arrives, an item at a time, like
-//! the JSON in [`super::page`].
+//! on-call engineer is waiting on. The answer is read as it arrives, an
+//! item at a time, like the JSON in [`super::page`].
 
 mod into_api;
 
