@@ -18,8 +18,13 @@ use std::io::{BufReader, Read};
 /// a server (or proxy) that cannot give it.
 pub(super) const ACCEPT: &str = "application/vnd.kubernetes.protobuf, application/json";
 
-/// The content type of a protobuf answer.
-pub(super) const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
+/// Whether an answer's headers say it is in protobuf.
+pub(super) fn answered_in(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/vnd.kubernetes.protobuf"))
+}
 
 /// The four bytes every protobuf answer of the API server starts with.
 const MAGIC: &[u8; 4] = b"k8s\0";

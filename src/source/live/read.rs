@@ -92,11 +92,7 @@ async fn api_errors(
     if !(code.is_client_error() || code.is_server_error()) {
         return Ok(response);
     }
-    let in_protobuf = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE));
+    let in_protobuf = protobuf::answered_in(response.headers());
     let body: Vec<u8> = response
         .into_body()
         .into_data_stream()
@@ -312,11 +308,7 @@ impl Connection {
             .send(request.map(kube::client::Body::from))
             .await?;
         let response = api_errors(response).await?;
-        let in_protobuf = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE));
+        let in_protobuf = protobuf::answered_in(response.headers());
         let body = response
             .into_body()
             .into_data_stream()
