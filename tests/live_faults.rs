@@ -486,6 +486,16 @@ fn verbose_logs_each_request_and_never_the_token() {
     ] {
         assert!(run.stderr.contains(&line), "no {line:?} in {}", run.stderr);
     }
+    // Pods and nodes come in protobuf, storage classes in JSON.
+    let answer = |path: &str| {
+        run.stderr
+            .lines()
+            .find(|l| l.contains(&format!("GET {path}?")))
+            .unwrap_or_else(|| panic!("no GET {path} in {}", run.stderr))
+    };
+    assert!(answer(&format!("/api/v1/namespaces/{NS}/pods")).ends_with(" ms, protobuf)"));
+    assert!(answer("/api/v1/nodes").ends_with(" ms, protobuf)"));
+    assert!(answer("/apis/storage.k8s.io/v1/storageclasses").ends_with(" ms)"));
     let requests = run
         .stderr
         .lines()

@@ -116,7 +116,18 @@ where
             let result = response.await;
             let ms = started.elapsed().as_millis();
             match &result {
-                Ok(r) => log.note(format_args!("#{n} {what} → {} ({ms} ms)", r.status())),
+                Ok(r) => {
+                    // A proxy may turn protobuf away: say which came.
+                    let encoding = if super::live::answered_in_protobuf(r.headers()) {
+                        ", protobuf"
+                    } else {
+                        ""
+                    };
+                    log.note(format_args!(
+                        "#{n} {what} → {} ({ms} ms{encoding})",
+                        r.status()
+                    ))
+                }
                 Err(e) => log.note(format_args!(
                     "#{n} {what} → failed: {} ({ms} ms)",
                     super::error_text::safe_error_text(e.as_ref())

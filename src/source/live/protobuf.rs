@@ -19,7 +19,7 @@ use std::io::{BufReader, Read};
 pub(super) const ACCEPT: &str = "application/vnd.kubernetes.protobuf, application/json";
 
 /// Whether an answer's headers say it is in protobuf.
-pub(super) fn answered_in(headers: &http::HeaderMap) -> bool {
+pub(in crate::source) fn answered_in(headers: &http::HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
