@@ -12,7 +12,6 @@ mod kubelet;
 mod names;
 mod page;
 mod protobuf;
-pub(super) use protobuf::answered_in as answered_in_protobuf;
 mod read;
 mod scan;
 mod target;

@@ -11,6 +11,7 @@ pub mod live;
 pub mod node_stats;
 pub mod redact;
 pub mod request_log;
+pub mod wire;
 
 use crate::events::EventFilter;
 use crate::scope::Target;

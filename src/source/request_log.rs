@@ -118,7 +118,7 @@ where
             match &result {
                 Ok(r) => {
                     // A proxy may turn protobuf away: say which came.
-                    let encoding = if super::live::answered_in_protobuf(r.headers()) {
+                    let encoding = if super::wire::is_protobuf(r.headers()) {
                         ", protobuf"
                     } else {
                         ""

@@ -18,14 +18,6 @@ use std::io::{BufReader, Read};
 /// a server (or proxy) that cannot give it.
 pub(super) const ACCEPT: &str = "application/vnd.kubernetes.protobuf, application/json";
 
-/// Whether an answer's headers say it is in protobuf.
-pub(in crate::source) fn answered_in(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/vnd.kubernetes.protobuf"))
-}
-
 /// The four bytes every protobuf answer of the API server starts with.
 const MAGIC: &[u8; 4] = b"k8s\0";
 

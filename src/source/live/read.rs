@@ -11,6 +11,7 @@ use crate::events::EventFilter;
 use crate::kinds::Stored;
 use crate::snapshot::{Gap, Snapshot};
 use crate::source::dump::Keep;
+use crate::source::wire::is_protobuf;
 use futures::TryStreamExt;
 use http_body_util::BodyExt;
 use k8s_openapi::NamespaceResourceScope;
@@ -92,7 +93,7 @@ async fn api_errors(
     if !(code.is_client_error() || code.is_server_error()) {
         return Ok(response);
     }
-    let in_protobuf = protobuf::answered_in(response.headers());
+    let in_protobuf = is_protobuf(response.headers());
     let body: Vec<u8> = response
         .into_body()
         .into_data_stream()
@@ -308,7 +309,7 @@ impl Connection {
             .send(request.map(kube::client::Body::from))
             .await?;
         let response = api_errors(response).await?;
-        let in_protobuf = protobuf::answered_in(response.headers());
+        let in_protobuf = is_protobuf(response.headers());
         let body = response
             .into_body()
             .into_data_stream()
