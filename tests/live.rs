@@ -9,7 +9,7 @@
 //! VolumeAttachment reported attached or failed.
 
 use assert_cmd::cargo::cargo_bin;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{Event, Pod, ResourceQuota};
 use k8s_openapi::api::storage::v1::VolumeAttachment;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{json, Value};
@@ -130,6 +130,26 @@ fn missing(report: &Value) -> Vec<String> {
     out
 }
 
+async fn wait_for_quota_counted(client: &kube::Client, ns: &str, name: &str) {
+    let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), ns);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let quota = quotas.get(name).await.unwrap();
+        if quota
+            .status
+            .and_then(|s| s.hard)
+            .is_some_and(|hard| !hard.is_empty())
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "quota {ns}/{name} still not counted after 60s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs the live control plane: see .ci/run"]
 async fn live_cluster_diagnosis() {
@@ -138,6 +158,10 @@ async fn live_cluster_diagnosis() {
     cluster.apply(Path::new("examples/rbac.yaml"));
     cluster.apply(Path::new("tests/live/rbac-bindings.yaml"));
     cluster.apply(Path::new("tests/live/manifests.yaml"));
+    // Quota admission lets everything in while a quota has no counted
+    // status yet, and a young controller manager may take seconds.
+    wait_for_quota_counted(&client, "lv-quota", "storage").await;
+    cluster.apply(Path::new("tests/live/quota-statefulset.yaml"));
 
     // The node side: pods that a kubelet would have started.
     for (ns, pod) in [
