@@ -21,47 +21,83 @@ pub const RULE: Rule = Rule {
 fn is_quota_text(m: &str) -> bool {
     m.contains("exceeded quota")
         || m.contains("Exceeded quota")
+        || is_uncounted_quota_text(m)
         || m.contains("maximum storage usage per PersistentVolumeClaim")
         || m.contains("minimum storage usage per PersistentVolumeClaim")
+}
+
+/// Quota admission refuses every claim while a quota's status lacks the
+/// usage of a resource it limits: nothing has counted it yet.
+fn is_uncounted_quota_text(m: &str) -> bool {
+    m.contains("status unknown for quota") || m.contains("Status unknown for quota")
+}
+
+/// One storage limit of a quota's status: its name, the resource, the
+/// limit, and the usage counted (none until the quota controller counts).
+struct StorageLimit<'a> {
+    quota: &'a str,
+    key: &'a str,
+    hard: &'a str,
+    used: Option<&'a str>,
+}
+
+fn storage_limits<'a>(ctx: &Ctx<'a>, ns: &'a str) -> impl Iterator<Item = StorageLimit<'a>> + 'a {
+    ctx.snap
+        .objects
+        .quotas
+        .iter()
+        .filter(move |q| q.metadata.namespace.as_deref() == Some(ns))
+        .flat_map(|q| {
+            let quota = q.metadata.name.as_deref().unwrap_or("");
+            let status = q.status.as_ref();
+            let used = status.and_then(|s| s.used.as_ref());
+            status
+                .and_then(|s| s.hard.as_ref())
+                .into_iter()
+                .flatten()
+                .filter(|(key, _)| {
+                    *key == "requests.storage"
+                        || *key == "persistentvolumeclaims"
+                        || key.ends_with(".storageclass.storage.k8s.io/requests.storage")
+                        || key.ends_with(".storageclass.storage.k8s.io/persistentvolumeclaims")
+                })
+                .map(move |(key, hard)| StorageLimit {
+                    quota,
+                    key,
+                    hard: &hard.0,
+                    used: used.and_then(|u| u.get(key)).map(|q| q.0.as_str()),
+                })
+        })
 }
 
 /// Storage quotas of a namespace at or near their limit (90% or more:
 /// the next claim is refused once used + request exceeds hard).
 fn exhausted_quotas(ctx: &Ctx, ns: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for q in ctx
-        .snap
-        .objects
-        .quotas
-        .iter()
-        .filter(|q| q.metadata.namespace.as_deref() == Some(ns))
-    {
-        let name = q.metadata.name.as_deref().unwrap_or("");
-        let status = q.status.as_ref();
-        let hard = status.and_then(|s| s.hard.as_ref());
-        let used = status.and_then(|s| s.used.as_ref());
-        for (key, limit) in hard.into_iter().flatten() {
-            let storage = key == "requests.storage"
-                || key == "persistentvolumeclaims"
-                || key.ends_with(".storageclass.storage.k8s.io/requests.storage")
-                || key.ends_with(".storageclass.storage.k8s.io/persistentvolumeclaims");
-            if !storage {
-                continue;
-            }
-            let Some(u) = used.and_then(|u| u.get(key)) else {
-                continue;
-            };
-            if let (Some(ub), Some(hb)) = (quantity::parse(&u.0), quantity::parse(&limit.0)) {
-                if ub >= hb * 0.9 {
-                    out.push(format!(
-                        "ResourceQuota {name}: {key} used {} of {}",
-                        u.0, limit.0
-                    ));
-                }
-            }
-        }
-    }
-    out
+    storage_limits(ctx, ns)
+        .filter_map(|l| {
+            let used = l.used?;
+            let (u, h) = (quantity::parse(used)?, quantity::parse(l.hard)?);
+            (u >= h * 0.9).then(|| {
+                format!(
+                    "ResourceQuota {}: {} used {used} of {}",
+                    l.quota, l.key, l.hard
+                )
+            })
+        })
+        .collect()
+}
+
+/// Storage limits whose usage the quota's status does not count.
+fn uncounted_quotas(ctx: &Ctx, ns: &str) -> Vec<String> {
+    storage_limits(ctx, ns)
+        .filter(|l| l.used.is_none())
+        .map(|l| {
+            format!(
+                "ResourceQuota {}: status.hard limits {} to {}, and status.used has no count of it",
+                l.quota, l.key, l.hard
+            )
+        })
+        .collect()
 }
 
 /// The per-claim storage bounds of the namespace's LimitRanges.
@@ -112,6 +148,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let ns = w.namespace.as_str();
     let message = events::message(newest);
     let limit_range = message.contains("storage usage per PersistentVolumeClaim");
+    let uncounted = is_uncounted_quota_text(message);
     let claim = message
         .split_once("create Claim ")
         .and_then(|(_, rest)| rest.split_whitespace().next())
@@ -122,7 +159,13 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             "StatefulSet {ns}/{} cannot create {}: the {} refuses it, so its pod is not created either",
             w.name,
             if claim.is_empty() { "its claim".to_string() } else { format!("claim {claim}") },
-            if limit_range { "namespace's LimitRange" } else { "namespace's storage quota" }
+            if limit_range {
+                "namespace's LimitRange"
+            } else if uncounted {
+                "namespace's storage quota (its usage not counted yet)"
+            } else {
+                "namespace's storage quota"
+            }
         ),
     )
     .object(chain.subject.clone())
@@ -131,6 +174,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause.object(ObjectRef::claim(ns, claim));
     }
     cause = cause.evidence_all(exhausted_quotas(ctx, ns));
+    cause = cause.evidence_all(uncounted_quotas(ctx, ns));
     cause = cause.evidence_all(limit_ranges(ctx, ns));
     let o = &ctx.snap.objects;
     let limits = o.limit_ranges.iter().map(|x| ("LimitRange", &x.metadata));
@@ -147,6 +191,12 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     cause = if limit_range {
         cause
             .fix(format!("the LimitRange caps the size of one claim: lower the StatefulSet's volumeClaimTemplates storage request, or raise the LimitRange's max ({} get limitrange -o yaml)", kubectl_ns(ns)))
+    } else if uncounted {
+        cause
+            .fix(format!(
+                "the quota's status.used lacks a resource its status.hard limits ({} get resourcequota -o yaml): the resource quota controller of kube-controller-manager counts it; check that it runs and what its log says about resource quota",
+                kubectl_ns(ns)
+            ))
     } else {
         cause
             .fix(format!(
@@ -167,6 +217,72 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::*;
+    use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaStatus};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    fn refused_statefulset(message: &str, used: &[(&str, &str)]) -> Vec<Cause> {
+        let quantities = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect()
+        };
+        let snap = snapshot(|o| {
+            o.stateful_sets.push(crate::api::StatefulSet {
+                metadata: meta("web", Some("default")),
+                ..Default::default()
+            });
+            o.quotas.push(ResourceQuota {
+                metadata: meta("storage", Some("default")),
+                status: Some(ResourceQuotaStatus {
+                    hard: Some(quantities(&[("requests.storage", "50Gi"), ("pods", "10")])),
+                    used: Some(quantities(used)),
+                }),
+                ..Default::default()
+            });
+            o.events
+                .push(event("FailedCreate", message).warning().about(
+                    "StatefulSet",
+                    "default",
+                    "web",
+                ));
+        });
+        causes(&RULE, &snap)
+    }
+
+    #[test]
+    fn an_uncounted_quota_points_at_its_missing_usage_and_the_quota_controller() {
+        let c = refused_statefulset(
+            "create Claim data-web-0 for Pod web-0 in StatefulSet web failed error: persistentvolumeclaims \"data-web-0\" is forbidden: status unknown for quota: storage, resources: requests.storage",
+            &[("pods", "3")],
+        );
+        assert_eq!(c.len(), 1);
+        let all = text(&c[0]);
+        assert!(all.contains("its usage not counted yet"), "{all}");
+        assert!(
+            all.contains("ResourceQuota storage: status.hard limits requests.storage to 50Gi, and status.used has no count of it"),
+            "{all}"
+        );
+        assert!(all.contains("resource quota controller"), "{all}");
+        assert!(!all.contains("raise the quota"), "{all}");
+    }
+
+    #[test]
+    fn a_full_quota_is_shown_with_its_usage() {
+        let c = refused_statefulset(
+            "create Claim data-web-0 for Pod web-0 in StatefulSet web failed error: persistentvolumeclaims \"data-web-0\" is forbidden: exceeded quota: storage, requested: requests.storage=10Gi, used: requests.storage=45Gi, limited: requests.storage=50Gi",
+            &[("requests.storage", "45Gi"), ("pods", "3")],
+        );
+        assert_eq!(c.len(), 1);
+        let all = text(&c[0]);
+        assert!(
+            all.contains("ResourceQuota storage: requests.storage used 45Gi of 50Gi"),
+            "{all}"
+        );
+        assert!(!all.contains("no count"), "{all}");
+        assert!(all.contains("raise the quota"), "{all}");
+    }
 
     #[test]
     fn recognises_every_quota_wording() {
@@ -174,6 +290,7 @@ mod tests {
         assert!(is_quota_text(
             "... is forbidden: Exceeded quota: storage, requested ..."
         ));
+        assert!(is_quota_text("create Claim data-web-0 for Pod web-0 in StatefulSet web failed error: persistentvolumeclaims \"data-web-0\" is forbidden: status unknown for quota: storage, resources: requests.storage"));
         assert!(is_quota_text("persistentvolumeclaims \"x\" is forbidden: maximum storage usage per PersistentVolumeClaim is 5Gi, but request is 10Gi"));
         assert!(!is_quota_text("create Pod web-0 in StatefulSet web failed error: pods \"web-0\" is forbidden: error looking up service account"));
     }
