@@ -2,9 +2,10 @@
 //! claim, so a StatefulSet cannot create it (nor the pod that needs it).
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::claim_creation::{newest_refusal, Refuser};
 use super::support::commands::kubectl_ns;
 use crate::chain::Chain;
-use crate::events::{self, Timeline};
+use crate::events;
 use crate::model::{Link, ObjectRef, Severity};
 use crate::quantity;
 
@@ -17,20 +18,6 @@ pub const RULE: Rule = Rule {
     normal_events: &[],
     runbook: include_str!("../../docs/runbooks/storage-quota-exceeded.md"),
 };
-
-fn is_quota_text(m: &str) -> bool {
-    m.contains("exceeded quota")
-        || m.contains("Exceeded quota")
-        || is_uncounted_quota_text(m)
-        || m.contains("maximum storage usage per PersistentVolumeClaim")
-        || m.contains("minimum storage usage per PersistentVolumeClaim")
-}
-
-/// Quota admission refuses every claim while a quota's status lacks the
-/// usage of a resource it limits: nothing has counted it yet.
-fn is_uncounted_quota_text(m: &str) -> bool {
-    m.contains("status unknown for quota") || m.contains("Status unknown for quota")
-}
 
 /// One storage limit of a quota's status: its name, the resource, the
 /// limit, and the usage counted (none until the quota controller counts).
@@ -138,21 +125,14 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(w) = &chain.workload else {
         return Vec::new();
     };
-    let refused: Vec<_> = Timeline::new(&w.events)
-        .current_all("FailedCreate")
-        .filter(|e| is_quota_text(events::message(e)))
-        .collect();
-    let Some(newest) = refused.first() else {
+    let Some(refusal) = newest_refusal(ctx.snap, w).filter(|r| r.refuser.is_quota()) else {
         return Vec::new();
     };
+    let newest = refusal.event;
     let ns = w.namespace.as_str();
-    let message = events::message(newest);
-    let limit_range = message.contains("storage usage per PersistentVolumeClaim");
-    let uncounted = is_uncounted_quota_text(message);
-    let claim = message
-        .split_once("create Claim ")
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .unwrap_or("");
+    let limit_range = refusal.refuser == Refuser::LimitRange;
+    let uncounted = refusal.refuser == Refuser::UncountedQuota;
+    let claim = refusal.claim.unwrap_or("");
     let mut cause = Cause::new(
         &RULE,
         format!(
@@ -282,16 +262,5 @@ mod tests {
         );
         assert!(!all.contains("no count"), "{all}");
         assert!(all.contains("raise the quota"), "{all}");
-    }
-
-    #[test]
-    fn recognises_every_quota_wording() {
-        assert!(is_quota_text("create Claim data-web-0 for Pod web-0 in StatefulSet web failed error: persistentvolumeclaims \"data-web-0\" is forbidden: exceeded quota: storage, requested: requests.storage=10Gi, used: requests.storage=95Gi, limited: requests.storage=100Gi"));
-        assert!(is_quota_text(
-            "... is forbidden: Exceeded quota: storage, requested ..."
-        ));
-        assert!(is_quota_text("create Claim data-web-0 for Pod web-0 in StatefulSet web failed error: persistentvolumeclaims \"data-web-0\" is forbidden: status unknown for quota: storage, resources: requests.storage"));
-        assert!(is_quota_text("persistentvolumeclaims \"x\" is forbidden: maximum storage usage per PersistentVolumeClaim is 5Gi, but request is 10Gi"));
-        assert!(!is_quota_text("create Pod web-0 in StatefulSet web failed error: pods \"web-0\" is forbidden: error looking up service account"));
     }
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by rules: facts several rules read and phrases several
 //! rules say. Rules import these, never each other.
 
+pub mod claim_creation;
 pub mod claims;
 pub mod classes;
 pub mod commands;
