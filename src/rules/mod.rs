@@ -7,6 +7,7 @@ pub mod support;
 
 pub mod access_mode_unsupported;
 pub mod attach_failed;
+pub mod claim_create_refused;
 pub mod claim_lost;
 pub mod claim_misbound;
 pub mod claim_not_found;
@@ -68,6 +69,7 @@ use crate::model::Severity;
 pub const RULES: &[&Rule] = &[
     &claim_lost::RULE,
     &storage_quota_exceeded::RULE,
+    &claim_create_refused::RULE,
     &claim_not_found::RULE,
     &ephemeral_claim_not_owned::RULE,
     &claim_terminating::RULE,
