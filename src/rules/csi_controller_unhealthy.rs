@@ -4,7 +4,9 @@
 //! go stale. Ranked above the rule that shows the wait.
 
 use super::rule::{Cause, Check, Ctx, Rule};
-use super::support::components::{lease_line, pod_fixes, pod_name, trouble_line};
+use super::support::components::{
+    lease_line, pod_fixes, pod_name, pods_refused, trouble_line, PodsRefused,
+};
 use super::support::expansion::growing;
 use crate::chain::driver::{components, leader_lease, trouble, DriverComponents};
 use crate::chain::Chain;
@@ -141,7 +143,20 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
     } else {
         workloads.join(", ")
     };
-    let verdict = if pods.is_empty() {
+    let refused: Vec<(&str, PodsRefused)> = if pods.is_empty() {
+        comps
+            .controller_workloads
+            .iter()
+            .filter_map(|w| {
+                pods_refused(ctx, w.kind, w.namespace, w.name).map(|r| (w.namespace, r))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let verdict = if pods.is_empty() && !refused.is_empty() {
+        "has no pods, which the API server refuses to create".to_string()
+    } else if pods.is_empty() {
         "has no pods".to_string()
     } else if healthy == 0 {
         let looping = troubled.iter().filter(|(_, t)| t.crash_looping).count();
@@ -225,10 +240,23 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
                     w.namespace, w.name
                 ));
             }
-            cause = cause.fix(format!(
-                "see why it has no pods: kubectl -n {} describe {kind} {}; kubectl -n {} get events --field-selector involvedObject.kind=ReplicaSet",
-                w.namespace, w.name, w.namespace
-            ));
+            if refused.is_empty() {
+                cause = cause.fix(format!(
+                    "see why it has no pods: kubectl -n {} describe {kind} {}; kubectl -n {} get events --field-selector involvedObject.kind=ReplicaSet",
+                    w.namespace, w.name, w.namespace
+                ));
+            }
+        }
+        for (ns, r) in &refused {
+            cause = cause.evidence(r.line.clone());
+            if let Some(fix) = r.pod_security_fix(ns) {
+                cause = cause.fix(fix);
+            }
+        }
+        if !refused.is_empty() {
+            cause = cause.fix(
+                "the event above says what refuses its pods (a PodSecurity level of the namespace, a quota, an admission webhook, a missing service account); fix that and the controller creates them by itself",
+            );
         }
     } else if healthy == 0 {
         // The pod most at fault: a crash loop first, then the most restarts.
@@ -255,7 +283,7 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
     cause = cause.fix(format!(
         "once the controller runs, its {sidecar} picks up the waiting work by itself"
     ));
-    cause.confidence = if troubled.is_empty() && stale.is_some() {
+    cause.confidence = if troubled.is_empty() && stale.is_some() && refused.is_empty() {
         Confidence::Medium
     } else {
         Confidence::High

@@ -5,7 +5,7 @@
 //! Ready. Ranked above `csi-driver-not-registered` and mount failures.
 
 use super::rule::{Cause, Check, Ctx, Rule};
-use super::support::components::{pod_fixes, trouble_line};
+use super::support::components::{pod_fixes, pods_refused, trouble_line, PodsRefused};
 use crate::api::DaemonSet;
 use crate::chain::driver::{components, trouble, why_not_on, KeptOff};
 use crate::chain::{ClaimChain, PodChain};
@@ -125,6 +125,19 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         } else {
             Vec::new()
         };
+        let refused: Vec<(&str, PodsRefused)> = if here.is_empty() && kept_off.is_empty() {
+            comps
+                .node_plugins
+                .iter()
+                .filter_map(|d| {
+                    let ns = d.metadata.namespace.as_deref().unwrap_or("");
+                    let name = d.metadata.name.as_deref().unwrap_or("");
+                    pods_refused(ctx, "DaemonSet", ns, name).map(|r| (ns, r))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let verdict = match (here.is_empty(), kept_off.first()) {
             (true, Some((_, KeptOff::Taint(t)))) => format!(
                 "has no pod on node {node}: it does not tolerate the node's taint {}{}:{}",
@@ -139,6 +152,9 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
             (true, Some((_, KeptOff::Affinity))) => format!(
                 "has no pod on node {node}: its required node affinity leaves the node out"
             ),
+            (true, None) if !refused.is_empty() => {
+                format!("has no pod on node {node}: the API server refuses its pods")
+            }
             (true, None) => format!("has no pod on node {node}"),
             (false, _) => {
                 let states: Vec<String> = here
@@ -233,7 +249,17 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
                 }
             }
         }
-        if here.is_empty() && kept_off.is_empty() {
+        for (ns, r) in &refused {
+            cause = cause.evidence(r.line.clone());
+            if let Some(fix) = r.pod_security_fix(ns) {
+                cause = cause.fix(fix);
+            }
+        }
+        if !refused.is_empty() {
+            cause = cause.fix(
+                "the event above says what refuses the DaemonSet's pods (a PodSecurity level of the namespace: node plugins need privileged; a quota, an admission webhook, a missing service account); fix that and the DaemonSet creates them by itself",
+            );
+        } else if here.is_empty() && kept_off.is_empty() {
             for d in &comps.node_plugins {
                 cause = cause.fix(format!(
                     "see why the DaemonSet places no pod there: kubectl -n {} describe daemonset {}",
@@ -371,6 +397,48 @@ mod tests {
             );
         });
         assert!(causes(&RULE, &snap).is_empty());
+    }
+
+    #[test]
+    fn pods_the_api_server_refuses_are_the_reason_there_is_none() {
+        let snap = snapshot(|o| {
+            setup(
+                o,
+                vec![Toleration {
+                    operator: Some("Exists".into()),
+                    ..Default::default()
+                }],
+            );
+            o.events.push(
+                event("FailedCreate", "Error creating: pods \"ebs-csi-node-x7k2p\" is forbidden: violates PodSecurity \"restricted:latest\": privileged (container \"node-driver-registrar\" must not set securityContext.privileged=true), hostPath volumes (volumes \"kubelet-dir\", \"plugin-dir\")")
+                    .warning()
+                    .about("DaemonSet", "kube-system", "ebs-csi-node"),
+            );
+            o.pods.push(
+                pod("trainer")
+                    .claim("data")
+                    .on_node("node-gpu")
+                    .waiting("ContainerCreating"),
+            );
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary
+                .contains("has no pod on node node-gpu: the API server refuses its pods"),
+            "{}",
+            c[0].summary
+        );
+        let t = text(&c[0]);
+        assert!(
+            t.contains("DaemonSet kube-system/ebs-csi-node: event Warning FailedCreate"),
+            "{t}"
+        );
+        assert!(t.contains("violates PodSecurity"), "{t}");
+        assert!(
+            !t.contains("see why the DaemonSet places no pod there"),
+            "{t}"
+        );
     }
 
     #[test]

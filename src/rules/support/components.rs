@@ -70,6 +70,64 @@ pub fn trouble_line(p: &Pod, t: &PodTrouble) -> String {
     line
 }
 
+/// The newest refusal of a workload's pods, quoted.
+pub struct PodsRefused {
+    pub line: String,
+    /// The namespace's PodSecurity level refuses them.
+    pub pod_security: bool,
+}
+
+impl PodsRefused {
+    /// The fix for a PodSecurity refusal: the level the driver needs.
+    pub fn pod_security_fix(&self, ns: &str) -> Option<String> {
+        self.pod_security.then(|| format!(
+            "the namespace enforces a PodSecurity level the driver's pods break: kubectl label namespace {ns} pod-security.kubernetes.io/enforce=privileged --overwrite (CSI drivers need host access; use the level the driver's install documents)"
+        ))
+    }
+}
+
+/// Why a workload of the driver creates no pods, when its controller says:
+/// the newest current `FailedCreate` of the workload or, for a Deployment,
+/// of its ReplicaSets (a PodSecurity level, a quota, a webhook, a missing
+/// service account).
+pub fn pods_refused(ctx: &Ctx, kind: &str, ns: &str, name: &str) -> Option<PodsRefused> {
+    let snap = ctx.snap;
+    let mut owners: Vec<(&str, &str, Option<&str>)> = Vec::new();
+    if kind == "Deployment" {
+        for rs in
+            snap.objects.replica_sets.iter().filter(|rs| {
+                rs.metadata.namespace.as_deref() == Some(ns)
+                    && rs.metadata.owner_references.iter().flatten().any(|o| {
+                        o.kind == "Deployment" && o.name == name && o.controller == Some(true)
+                    })
+            })
+        {
+            owners.push((
+                "ReplicaSet",
+                rs.metadata.name.as_deref().unwrap_or(""),
+                rs.metadata.uid.as_deref(),
+            ));
+        }
+    } else {
+        owners.push((kind, name, None));
+    }
+    owners
+        .into_iter()
+        .filter_map(|(kind, name, uid)| {
+            let events = snap.events_for(kind, ns, name, uid);
+            let e = crate::events::Timeline::new(&events).current("FailedCreate")?;
+            Some((
+                crate::events::last_seen(e),
+                PodsRefused {
+                    line: format!("{kind} {ns}/{name}: {}", crate::events::quote(e, snap.now)),
+                    pod_security: crate::events::message(e).contains("violates PodSecurity"),
+                },
+            ))
+        })
+        .max_by_key(|(seen, _)| *seen)
+        .map(|(_, refused)| refused)
+}
+
 /// One line about a leader Lease.
 pub fn lease_line(ctx: &Ctx, l: &LeaseState) -> String {
     let renewed = match l.age_seconds {
