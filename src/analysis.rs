@@ -256,10 +256,7 @@ fn status(snap: &Snapshot, c: &Chain) -> String {
             }),
             (Some(pv), _, _) => (pv_phase(pv), pv.metadata.creation_timestamp.as_ref()),
             (_, Some(sc), _) => (class_state(sc), sc.metadata.creation_timestamp.as_ref()),
-            (_, _, Some(w)) => (
-                workload_state(w),
-                w.stateful_set.metadata.creation_timestamp.as_ref(),
-            ),
+            (_, _, Some(w)) => (workload_state(w), w.meta.creation_timestamp.as_ref()),
             _ => ("Unknown".to_string(), None),
         },
     };
@@ -297,15 +294,7 @@ fn class_state(sc: &k8s_openapi::api::storage::v1::StorageClass) -> String {
 }
 
 fn workload_state(w: &chain::WorkloadChain) -> String {
-    format!(
-        "{} of {} pods",
-        w.stateful_set.status.as_ref().map_or(0, |s| s.replicas),
-        w.stateful_set
-            .spec
-            .as_ref()
-            .and_then(|s| s.replicas)
-            .unwrap_or(1)
-    )
+    format!("{} of {} pods", w.created, w.wanted)
 }
 
 fn claim_state(c: &chain::ClaimChain) -> String {

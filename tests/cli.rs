@@ -234,6 +234,37 @@ fn claim_target_reports_the_pods_it_blocks() {
 }
 
 #[test]
+fn a_workload_target_with_no_pods_says_why_it_has_none() {
+    let capture = "tests/scenarios/csi-controller-pods-refused/snapshot.yaml";
+    let (code, r) = json(&[
+        "--from",
+        capture,
+        "-n",
+        "kube-system",
+        "deployment/ebs-csi-controller",
+    ]);
+    assert_eq!(code, 1);
+    let finding = &r["findings"][0];
+    assert_eq!(finding["subject"]["kind"], "Deployment");
+    assert_eq!(
+        finding["status"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .take(4)
+            .collect::<Vec<_>>(),
+        ["0", "of", "2", "pods"]
+    );
+    assert_eq!(finding["causes"][0]["rule"], "pod-create-refused");
+    assert_eq!(finding["severity"], "error");
+    let evidence = finding["causes"][0]["evidence"][0].as_str().unwrap();
+    assert!(
+        evidence.contains(r#"serviceaccount "ebs-csi-controller-sa" not found"#),
+        "{evidence}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_two() {
     doctor()
         .args(["--from", TRIAGE, "pod/nope"])

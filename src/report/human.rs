@@ -272,6 +272,10 @@ fn short_kind(kind: &str) -> &str {
         "Pod" => "pod",
         "Node" => "node",
         "StatefulSet" => "statefulset",
+        "Deployment" => "deployment",
+        "ReplicaSet" => "replicaset",
+        "DaemonSet" => "daemonset",
+        "Job" => "job",
         other => other,
     }
 }

@@ -33,6 +33,7 @@ pub mod no_matching_pv;
 pub mod no_storageclass_no_pv;
 pub mod node_volume_limit;
 pub mod not_storage;
+pub mod pod_create_refused;
 pub mod pod_stuck_terminating;
 pub mod populator_missing;
 pub mod provisioner_not_responding;
@@ -70,6 +71,7 @@ pub const RULES: &[&Rule] = &[
     &claim_lost::RULE,
     &storage_quota_exceeded::RULE,
     &claim_create_refused::RULE,
+    &pod_create_refused::RULE,
     &claim_not_found::RULE,
     &ephemeral_claim_not_owned::RULE,
     &claim_terminating::RULE,
