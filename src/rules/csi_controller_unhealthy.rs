@@ -5,7 +5,7 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::components::{
-    lease_line, pod_fixes, pod_name, pods_refused, trouble_line, PodsRefused,
+    cite_refusals, lease_line, pod_fixes, pod_name, pods_refused, trouble_line, PodsRefused,
 };
 use super::support::expansion::growing;
 use crate::chain::driver::{components, leader_lease, trouble, DriverComponents};
@@ -247,17 +247,11 @@ fn judge(ctx: &Ctx, driver: &str, comps: &DriverComponents, waits: &[&Wait]) -> 
                 ));
             }
         }
-        for (ns, r) in &refused {
-            cause = cause.evidence(r.line.clone());
-            if let Some(fix) = r.pod_security_fix(ns) {
-                cause = cause.fix(fix);
-            }
-        }
-        if !refused.is_empty() {
-            cause = cause.fix(
-                "the event above says what refuses its pods (a PodSecurity level of the namespace, a quota, an admission webhook, a missing service account); fix that and the controller creates them by itself",
-            );
-        }
+        cause = cite_refusals(
+            cause,
+            &refused,
+            "the event above says what refuses its pods (a PodSecurity level of the namespace, a quota, an admission webhook, a missing service account); fix that and the controller creates them by itself",
+        );
     } else if healthy == 0 {
         // The pod most at fault: a crash loop first, then the most restarts.
         if let Some((p, t)) = troubled

@@ -5,7 +5,9 @@
 //! Ready. Ranked above `csi-driver-not-registered` and mount failures.
 
 use super::rule::{Cause, Check, Ctx, Rule};
-use super::support::components::{pod_fixes, pods_refused, trouble_line, PodsRefused};
+use super::support::components::{
+    cite_refusals, pod_fixes, pods_refused, trouble_line, PodsRefused,
+};
 use crate::api::DaemonSet;
 use crate::chain::driver::{components, trouble, why_not_on, KeptOff};
 use crate::chain::{ClaimChain, PodChain};
@@ -249,17 +251,12 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
                 }
             }
         }
-        for (ns, r) in &refused {
-            cause = cause.evidence(r.line.clone());
-            if let Some(fix) = r.pod_security_fix(ns) {
-                cause = cause.fix(fix);
-            }
-        }
-        if !refused.is_empty() {
-            cause = cause.fix(
-                "the event above says what refuses the DaemonSet's pods (a PodSecurity level of the namespace: node plugins need privileged; a quota, an admission webhook, a missing service account); fix that and the DaemonSet creates them by itself",
-            );
-        } else if here.is_empty() && kept_off.is_empty() {
+        cause = cite_refusals(
+            cause,
+            &refused,
+            "the event above says what refuses the DaemonSet's pods (a PodSecurity level of the namespace: node plugins need privileged; a quota, an admission webhook, a missing service account); fix that and the DaemonSet creates them by itself",
+        );
+        if refused.is_empty() && here.is_empty() && kept_off.is_empty() {
             for d in &comps.node_plugins {
                 cause = cause.fix(format!(
                     "see why the DaemonSet places no pod there: kubectl -n {} describe daemonset {}",

@@ -4,7 +4,7 @@
 use super::provisioner_errors::short_name;
 use crate::api::Pod;
 use crate::chain::driver::{LeaseState, PodTrouble};
-use crate::rules::rule::Ctx;
+use crate::rules::rule::{Cause, Ctx};
 
 /// `namespace/name`.
 pub fn pod_name(p: &Pod) -> String {
@@ -83,6 +83,22 @@ impl PodsRefused {
         self.pod_security.then(|| format!(
             "the namespace enforces a PodSecurity level the driver's pods break: kubectl label namespace {ns} pod-security.kubernetes.io/enforce=privileged --overwrite (CSI drivers need host access; use the level the driver's install documents)"
         ))
+    }
+}
+
+/// Cites each refusal as evidence, with the PodSecurity fix where it is
+/// one, then `fix` once.
+pub fn cite_refusals(mut cause: Cause, refused: &[(&str, PodsRefused)], fix: &str) -> Cause {
+    for (ns, r) in refused {
+        cause = cause.evidence(r.line.clone());
+        if let Some(f) = r.pod_security_fix(ns) {
+            cause = cause.fix(f);
+        }
+    }
+    if refused.is_empty() {
+        cause
+    } else {
+        cause.fix(fix)
     }
 }
 
