@@ -8,6 +8,7 @@ mod pod;
 mod subjects;
 mod terminating;
 mod volumes;
+mod workload;
 
 pub use crate::owners::{belongs_to, owner_of};
 pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
@@ -15,7 +16,7 @@ pub use crate::snapshot::{data_source_of, DataSource};
 pub use claim::{ClaimChain, RequestedClass, SourceChain};
 pub use pod::{failed_for_storage, is_finished, is_healthy, pod_state, PodChain, Scheduling};
 pub use subjects::{
-    find_subjects, snapshot_content_gone, snapshot_in_trouble, subjects, Subject, WorkloadChain,
+    find_subjects, snapshot_content_gone, snapshot_in_trouble, subjects, Subject,
     SNAPSHOT_GRACE_SECONDS,
 };
 pub use terminating::{overdue, storage_volumes, Overdue, STUCK_MARGIN_SECONDS};
@@ -23,6 +24,7 @@ pub use volumes::{
     container_messages, has_failing_container, mount_of, pod_volumes, ContainerSays, Mount,
     PodVolume,
 };
+pub use workload::WorkloadChain;
 
 use crate::api::PersistentVolume;
 use crate::model::ObjectRef;
