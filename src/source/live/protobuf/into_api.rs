@@ -112,9 +112,11 @@ impl<P: IntoApi<T>, T> IntoApi<Option<BTreeMap<String, T>>> for BTreeMap<String,
     }
 }
 
-/// A boxed part of the tool's own types.
-fn boxed<P: IntoApi<T>, T>(part: Option<P>) -> Option<Box<T>> {
-    part.map(|p| Box::new(p.into_api()))
+/// The parts the API types keep in a box.
+impl<P: IntoApi<T>, T> IntoApi<Option<Box<T>>> for Option<P> {
+    fn into_api(self) -> Option<Box<T>> {
+        self.map(|p| Box::new(p.into_api()))
+    }
 }
 
 impl IntoApi<Quantity> for k8s_pb::apimachinery::pkg::api::resource::Quantity {
@@ -217,6 +219,43 @@ macro_rules! required {
             }
         }
     )*};
+}
+
+/// A container's fields, which a Container and an EphemeralContainer
+/// share: `$c` is k8s-pb's container (or its common part), `$extra` the
+/// fields of `$api` alone.
+macro_rules! container {
+    ($c:ident => $($api:ident)::+ { $($extra:tt)* }) => {
+        $($api)::+ {
+            args: $c.args.into_api(),
+            command: $c.command.into_api(),
+            env: $c.env.into_api(),
+            env_from: $c.env_from.into_api(),
+            image: $c.image.into_api(),
+            image_pull_policy: $c.image_pull_policy.into_api(),
+            lifecycle: $c.lifecycle.into_api(),
+            liveness_probe: $c.liveness_probe.into_api(),
+            name: $c.name.into_api(),
+            ports: $c.ports.into_api(),
+            readiness_probe: $c.readiness_probe.into_api(),
+            resize_policy: $c.resize_policy.into_api(),
+            resources: $c.resources.into_api(),
+            restart_policy: $c.restart_policy.into_api(),
+            // Newer than the protobuf types: not in them.
+            restart_policy_rules: None,
+            security_context: $c.security_context.into_api(),
+            startup_probe: $c.startup_probe.into_api(),
+            stdin: omitempty($c.stdin),
+            stdin_once: omitempty($c.stdin_once),
+            termination_message_path: $c.termination_message_path.into_api(),
+            termination_message_policy: $c.termination_message_policy.into_api(),
+            tty: omitempty($c.tty),
+            volume_devices: $c.volume_devices.into_api(),
+            volume_mounts: $c.volume_mounts.into_api(),
+            working_dir: $c.working_dir.into_api(),
+            $($extra)*
+        }
+    };
 }
 
 mod k8s;

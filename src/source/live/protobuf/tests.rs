@@ -144,6 +144,19 @@ fn pod() -> pb::Pod {
             }],
             host_network: Some(false),
             automount_service_account_token: Some(false),
+            ephemeral_containers: vec![pb::EphemeralContainer {
+                ephemeral_container_common: Some(pb::EphemeralContainerCommon {
+                    name: s("debug"),
+                    image: s("busybox"),
+                    security_context: Some(pb::SecurityContext {
+                        privileged: Some(true),
+                        ..Default::default()
+                    }),
+                    tty: Some(false),
+                    ..Default::default()
+                }),
+                target_container_name: s("c"),
+            }],
             node_name: s(""),
             ..Default::default()
         }),
@@ -200,7 +213,10 @@ const POD_JSON: &str = r#"{
             "ports": [{"containerPort": 80, "protocol": "TCP"}],
             "resources": {"requests": {"storage": "1Gi"}}
         }],
-        "automountServiceAccountToken": false
+        "automountServiceAccountToken": false,
+        "ephemeralContainers": [{"name": "debug", "image": "busybox",
+                                 "securityContext": {"privileged": true},
+                                 "targetContainerName": "c"}]
     },
     "status": {
         "phase": "Pending",

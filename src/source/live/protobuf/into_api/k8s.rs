@@ -254,34 +254,9 @@ convert!(ScaleIoPersistentVolumeSource => ScaleIOPersistentVolumeSource { fs_typ
 impl IntoApi<oa::EphemeralContainer> for pb::EphemeralContainer {
     fn into_api(self) -> oa::EphemeralContainer {
         let c = self.ephemeral_container_common.unwrap_or_default();
-        oa::EphemeralContainer {
-            args: c.args.into_api(),
-            command: c.command.into_api(),
-            env: c.env.into_api(),
-            env_from: c.env_from.into_api(),
-            image: c.image.into_api(),
-            image_pull_policy: c.image_pull_policy.into_api(),
-            lifecycle: c.lifecycle.into_api(),
-            liveness_probe: c.liveness_probe.into_api(),
-            name: c.name.into_api(),
-            ports: c.ports.into_api(),
-            readiness_probe: c.readiness_probe.into_api(),
-            resize_policy: c.resize_policy.into_api(),
-            resources: c.resources.into_api(),
-            restart_policy: c.restart_policy.into_api(),
-            restart_policy_rules: None,
-            security_context: c.security_context.into_api(),
-            startup_probe: c.startup_probe.into_api(),
-            stdin: omitempty(c.stdin),
-            stdin_once: omitempty(c.stdin_once),
+        container!(c => oa::EphemeralContainer {
             target_container_name: self.target_container_name.into_api(),
-            termination_message_path: c.termination_message_path.into_api(),
-            termination_message_policy: c.termination_message_policy.into_api(),
-            tty: omitempty(c.tty),
-            volume_devices: c.volume_devices.into_api(),
-            volume_mounts: c.volume_mounts.into_api(),
-            working_dir: c.working_dir.into_api(),
-        }
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! The tool's own types (`crate::api`), from k8s-pb's.
 
-use super::{boxed, oa, omitempty, pb, IntoApi};
+use super::{oa, omitempty, pb, IntoApi};
 use crate::api;
 
 optional!(
@@ -28,10 +28,10 @@ impl IntoApi<api::PodSpec> for pb::PodSpec {
         let p = self;
         api::PodSpec {
             active_deadline_seconds: p.active_deadline_seconds.into_api(),
-            affinity: boxed(p.affinity),
+            affinity: p.affinity.into_api(),
             automount_service_account_token: p.automount_service_account_token.into_api(),
             containers: p.containers.into_api(),
-            dns_config: boxed(p.dns_config),
+            dns_config: p.dns_config.into_api(),
             dns_policy: p.dns_policy.into_api(),
             enable_service_links: p.enable_service_links.into_api(),
             ephemeral_containers: p.ephemeral_containers.into_api(),
@@ -54,12 +54,12 @@ impl IntoApi<api::PodSpec> for pb::PodSpec {
             priority_class_name: p.priority_class_name.into_api(),
             readiness_gates: p.readiness_gates.into_api(),
             resource_claims: p.resource_claims.into_api(),
-            resources: boxed(p.resources),
+            resources: p.resources.into_api(),
             restart_policy: p.restart_policy.into_api(),
             runtime_class_name: p.runtime_class_name.into_api(),
             scheduler_name: p.scheduler_name.into_api(),
             scheduling_gates: p.scheduling_gates.into_api(),
-            security_context: boxed(p.security_context),
+            security_context: p.security_context.into_api(),
             service_account: p.service_account.into_api(),
             service_account_name: p.service_account_name.into_api(),
             set_hostname_as_fqdn: p.set_hostname_as_fqdn.into_api(),
@@ -76,33 +76,7 @@ impl IntoApi<api::PodSpec> for pb::PodSpec {
 impl IntoApi<api::Container> for pb::Container {
     fn into_api(self) -> api::Container {
         let c = self;
-        api::Container {
-            args: c.args.into_api(),
-            command: c.command.into_api(),
-            env: c.env.into_api(),
-            env_from: c.env_from.into_api(),
-            image: c.image.into_api(),
-            image_pull_policy: c.image_pull_policy.into_api(),
-            lifecycle: boxed(c.lifecycle),
-            liveness_probe: boxed(c.liveness_probe),
-            name: c.name.into_api(),
-            ports: c.ports.into_api(),
-            readiness_probe: boxed(c.readiness_probe),
-            resize_policy: c.resize_policy.into_api(),
-            resources: c.resources.into_api(),
-            restart_policy: c.restart_policy.into_api(),
-            restart_policy_rules: None,
-            security_context: boxed(c.security_context),
-            startup_probe: boxed(c.startup_probe),
-            stdin: omitempty(c.stdin),
-            stdin_once: omitempty(c.stdin_once),
-            termination_message_path: c.termination_message_path.into_api(),
-            termination_message_policy: c.termination_message_policy.into_api(),
-            tty: omitempty(c.tty),
-            volume_devices: c.volume_devices.into_api(),
-            volume_mounts: c.volume_mounts.into_api(),
-            working_dir: c.working_dir.into_api(),
-        }
+        container!(c => api::Container {})
     }
 }
 
@@ -110,37 +84,37 @@ impl IntoApi<api::Volume> for pb::Volume {
     fn into_api(self) -> api::Volume {
         let s = self.volume_source.unwrap_or_default();
         api::Volume {
-            aws_elastic_block_store: boxed(s.aws_elastic_block_store),
-            azure_disk: boxed(s.azure_disk),
-            azure_file: boxed(s.azure_file),
-            cephfs: boxed(s.cephfs),
-            cinder: boxed(s.cinder),
-            config_map: boxed(s.config_map),
-            csi: boxed(s.csi),
-            downward_api: boxed(s.downward_api),
-            empty_dir: boxed(s.empty_dir),
-            ephemeral: boxed(s.ephemeral),
-            fc: boxed(s.fc),
-            flex_volume: boxed(s.flex_volume),
-            flocker: boxed(s.flocker),
-            gce_persistent_disk: boxed(s.gce_persistent_disk),
-            git_repo: boxed(s.git_repo),
-            glusterfs: boxed(s.glusterfs),
-            host_path: boxed(s.host_path),
-            image: boxed(s.image),
-            iscsi: boxed(s.iscsi),
+            aws_elastic_block_store: s.aws_elastic_block_store.into_api(),
+            azure_disk: s.azure_disk.into_api(),
+            azure_file: s.azure_file.into_api(),
+            cephfs: s.cephfs.into_api(),
+            cinder: s.cinder.into_api(),
+            config_map: s.config_map.into_api(),
+            csi: s.csi.into_api(),
+            downward_api: s.downward_api.into_api(),
+            empty_dir: s.empty_dir.into_api(),
+            ephemeral: s.ephemeral.into_api(),
+            fc: s.fc.into_api(),
+            flex_volume: s.flex_volume.into_api(),
+            flocker: s.flocker.into_api(),
+            gce_persistent_disk: s.gce_persistent_disk.into_api(),
+            git_repo: s.git_repo.into_api(),
+            glusterfs: s.glusterfs.into_api(),
+            host_path: s.host_path.into_api(),
+            image: s.image.into_api(),
+            iscsi: s.iscsi.into_api(),
             name: self.name.into_api(),
-            nfs: boxed(s.nfs),
-            persistent_volume_claim: boxed(s.persistent_volume_claim),
-            photon_persistent_disk: boxed(s.photon_persistent_disk),
-            portworx_volume: boxed(s.portworx_volume),
-            projected: boxed(s.projected),
-            quobyte: boxed(s.quobyte),
-            rbd: boxed(s.rbd),
-            scale_io: boxed(s.scale_io),
-            secret: boxed(s.secret),
-            storageos: boxed(s.storageos),
-            vsphere_volume: boxed(s.vsphere_volume),
+            nfs: s.nfs.into_api(),
+            persistent_volume_claim: s.persistent_volume_claim.into_api(),
+            photon_persistent_disk: s.photon_persistent_disk.into_api(),
+            portworx_volume: s.portworx_volume.into_api(),
+            projected: s.projected.into_api(),
+            quobyte: s.quobyte.into_api(),
+            rbd: s.rbd.into_api(),
+            scale_io: s.scale_io.into_api(),
+            secret: s.secret.into_api(),
+            storageos: s.storageos.into_api(),
+            vsphere_volume: s.vsphere_volume.into_api(),
         }
     }
 }
@@ -157,13 +131,13 @@ impl IntoApi<api::ProjectedVolumeSource> for pb::ProjectedVolumeSource {
 impl IntoApi<api::VolumeProjection> for pb::VolumeProjection {
     fn into_api(self) -> api::VolumeProjection {
         api::VolumeProjection {
-            cluster_trust_bundle: boxed(self.cluster_trust_bundle),
-            config_map: boxed(self.config_map),
-            downward_api: boxed(self.downward_api),
+            cluster_trust_bundle: self.cluster_trust_bundle.into_api(),
+            config_map: self.config_map.into_api(),
+            downward_api: self.downward_api.into_api(),
             // Newer than the protobuf types: not in them.
             pod_certificate: None,
-            secret: boxed(self.secret),
-            service_account_token: boxed(self.service_account_token),
+            secret: self.secret.into_api(),
+            service_account_token: self.service_account_token.into_api(),
         }
     }
 }
@@ -207,12 +181,12 @@ impl IntoApi<api::ContainerStatus> for pb::ContainerStatus {
             last_state: s.last_state.into_api(),
             name: s.name.into_api(),
             ready: s.ready.into_api(),
-            resources: boxed(s.resources),
+            resources: s.resources.into_api(),
             restart_count: s.restart_count.into_api(),
             started: s.started.into_api(),
             state: s.state.into_api(),
             stop_signal: s.stop_signal.into_api(),
-            user: boxed(s.user),
+            user: s.user.into_api(),
             volume_mounts: s.volume_mounts.into_api(),
         }
     }
@@ -222,7 +196,7 @@ impl IntoApi<api::ContainerState> for pb::ContainerState {
     fn into_api(self) -> api::ContainerState {
         api::ContainerState {
             running: self.running.into_api(),
-            terminated: boxed(self.terminated),
+            terminated: self.terminated.into_api(),
             waiting: self.waiting.into_api(),
         }
     }
@@ -241,11 +215,11 @@ impl IntoApi<api::Event> for pb::Event {
             message: e.message.into_api(),
             metadata: e.metadata.into_api(),
             reason: e.reason.into_api(),
-            related: boxed(e.related),
+            related: e.related.into_api(),
             // Written to JSON even when empty.
             reporting_component: e.reporting_component,
             reporting_instance: e.reporting_instance,
-            series: boxed(e.series),
+            series: e.series.into_api(),
             source: e.source.into_api(),
             type_: e.r#type.into_api(),
         }
@@ -284,36 +258,36 @@ impl IntoApi<api::PersistentVolumeSpec> for pb::PersistentVolumeSpec {
         let s = p.persistent_volume_source.unwrap_or_default();
         api::PersistentVolumeSpec {
             access_modes: p.access_modes.into_api(),
-            aws_elastic_block_store: boxed(s.aws_elastic_block_store),
-            azure_disk: boxed(s.azure_disk),
-            azure_file: boxed(s.azure_file),
+            aws_elastic_block_store: s.aws_elastic_block_store.into_api(),
+            azure_disk: s.azure_disk.into_api(),
+            azure_file: s.azure_file.into_api(),
             capacity: p.capacity.into_api(),
-            cephfs: boxed(s.cephfs),
-            cinder: boxed(s.cinder),
+            cephfs: s.cephfs.into_api(),
+            cinder: s.cinder.into_api(),
             claim_ref: p.claim_ref.into_api(),
-            csi: boxed(s.csi),
-            fc: boxed(s.fc),
-            flex_volume: boxed(s.flex_volume),
-            flocker: boxed(s.flocker),
-            gce_persistent_disk: boxed(s.gce_persistent_disk),
-            glusterfs: boxed(s.glusterfs),
-            host_path: boxed(s.host_path),
-            iscsi: boxed(s.iscsi),
-            local: boxed(s.local),
+            csi: s.csi.into_api(),
+            fc: s.fc.into_api(),
+            flex_volume: s.flex_volume.into_api(),
+            flocker: s.flocker.into_api(),
+            gce_persistent_disk: s.gce_persistent_disk.into_api(),
+            glusterfs: s.glusterfs.into_api(),
+            host_path: s.host_path.into_api(),
+            iscsi: s.iscsi.into_api(),
+            local: s.local.into_api(),
             mount_options: p.mount_options.into_api(),
-            nfs: boxed(s.nfs),
+            nfs: s.nfs.into_api(),
             node_affinity: p.node_affinity.into_api(),
             persistent_volume_reclaim_policy: p.persistent_volume_reclaim_policy.into_api(),
-            photon_persistent_disk: boxed(s.photon_persistent_disk),
-            portworx_volume: boxed(s.portworx_volume),
-            quobyte: boxed(s.quobyte),
-            rbd: boxed(s.rbd),
-            scale_io: boxed(s.scale_io),
+            photon_persistent_disk: s.photon_persistent_disk.into_api(),
+            portworx_volume: s.portworx_volume.into_api(),
+            quobyte: s.quobyte.into_api(),
+            rbd: s.rbd.into_api(),
+            scale_io: s.scale_io.into_api(),
             storage_class_name: p.storage_class_name.into_api(),
-            storageos: boxed(s.storageos),
+            storageos: s.storageos.into_api(),
             volume_attributes_class_name: p.volume_attributes_class_name.into_api(),
             volume_mode: p.volume_mode.into_api(),
-            vsphere_volume: boxed(s.vsphere_volume),
+            vsphere_volume: s.vsphere_volume.into_api(),
         }
     }
 }
@@ -328,7 +302,7 @@ impl IntoApi<api::VolumeAttachment> for pb::VolumeAttachment {
                 attacher: spec.attacher.into_api(),
                 node_name: spec.node_name.into_api(),
                 source: api::VolumeAttachmentSource {
-                    inline_volume_spec: boxed(source.inline_volume_spec),
+                    inline_volume_spec: source.inline_volume_spec.into_api(),
                     persistent_volume_name: source.persistent_volume_name.into_api(),
                 },
             },
