@@ -502,3 +502,49 @@ async fn a_taint_on_the_node_of_a_local_volume_is_the_cause_and_each_node_is_sho
     );
     assert!(rows[1..].iter().all(|r| r["volumesAllow"] == false));
 }
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the live control plane: see .ci/run"]
+async fn a_controller_whose_pods_are_refused_is_named_with_the_refusal() {
+    let cluster = cluster();
+    let subject = "Pod/lc-refused/app";
+    let refusal = r#"serviceaccount \"refused-csi-controller-sa\" not found"#;
+    let report = wait_for(&cluster, "the refused controller", |r| {
+        rule_of(r, subject).as_deref() == Some("csi-controller-unhealthy")
+            && text(cause(r, subject)).contains(refusal)
+    })
+    .await;
+    assert!(
+        text(cause(&report, subject)).contains("which the API server refuses to create"),
+        "{}",
+        text(cause(&report, subject))
+    );
+    // From the workload's namespace, the refusal is read where the
+    // controller runs: its ReplicaSet's events.
+    for args in [&["-n", "lc-refused", "pod/app"][..], &["-n", "lc-refused"]] {
+        let run = cluster.doctor("doctor", args);
+        assert!(
+            text(cause(&run.report, subject)).contains(refusal),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // The Deployment named as a target is a subject of its own.
+    let run = cluster.doctor(
+        "doctor",
+        &[
+            "-n",
+            "lc-refused-driver",
+            "deployment/refused-csi-controller",
+        ],
+    );
+    let deployment = "Deployment/lc-refused-driver/refused-csi-controller";
+    assert_eq!(
+        rule_of(&run.report, deployment).as_deref(),
+        Some("pod-create-refused"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 1);
+    assert!(text(cause(&run.report, deployment)).contains(refusal));
+}

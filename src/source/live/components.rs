@@ -5,7 +5,9 @@
 
 use super::read::{Mentions, Outcome};
 use super::{Connection, LiveError};
-use crate::api::{Container, DaemonSet, Deployment, Pod, PodTemplateSpec, StatefulSet};
+use crate::api::{
+    Container, DaemonSet, Deployment, Event, Pod, PodTemplateSpec, ReplicaSet, StatefulSet,
+};
 use crate::csi_sidecars::{
     image_markers, is_registrar, labels_name, lease_name, runs_csi_component, sidecar_of,
     spec_names, SIDECARS,
@@ -27,6 +29,10 @@ pub(super) struct DriverComponents {
     pub deployments: Vec<Deployment>,
     pub stateful_sets: Vec<StatefulSet>,
     pub pods: Vec<Pod>,
+    /// For a workload with no pods: a Deployment's ReplicaSets, and the
+    /// events that say why its pods are not created.
+    pub replica_sets: Vec<ReplicaSet>,
+    pub events: Vec<Event>,
     pub gap: Option<Gap>,
 }
 
@@ -113,6 +119,8 @@ impl Objects {
         self.deployments.extend(found.deployments);
         self.stateful_sets.extend(found.stateful_sets);
         self.pods.extend(found.pods);
+        self.replica_sets.extend(found.replica_sets);
+        self.events.extend(found.events);
         gaps.extend(found.gap);
     }
 }
@@ -242,31 +250,48 @@ impl Connection {
     }
 
     /// The pods of the workloads found: one label-selected LIST per
-    /// workload's selector.
+    /// workload's selector; then, for a workload with none, why.
     async fn component_pods(
         &self,
         mut found: DriverComponents,
     ) -> Result<DriverComponents, LiveError> {
         let c = &self.client;
-        let mut selected: Vec<(String, String)> = found
+        let workloads: Vec<(&'static str, String, String, String)> = found
             .daemon_sets
             .iter()
-            .map(|d| (&d.metadata, d.spec.as_ref().map(|s| &s.selector)))
-            .chain(
-                found
-                    .deployments
-                    .iter()
-                    .map(|d| (&d.metadata, d.spec.as_ref().map(|s| &s.selector))),
-            )
-            .chain(
-                found
-                    .stateful_sets
-                    .iter()
-                    .map(|s| (&s.metadata, s.spec.as_ref().map(|s| &s.selector))),
-            )
-            .filter_map(|(meta, selector)| {
-                Some((meta.namespace.clone()?, label_selector(selector?)?))
+            .map(|d| {
+                (
+                    "DaemonSet",
+                    &d.metadata,
+                    d.spec.as_ref().map(|s| &s.selector),
+                )
             })
+            .chain(found.deployments.iter().map(|d| {
+                (
+                    "Deployment",
+                    &d.metadata,
+                    d.spec.as_ref().map(|s| &s.selector),
+                )
+            }))
+            .chain(found.stateful_sets.iter().map(|s| {
+                (
+                    "StatefulSet",
+                    &s.metadata,
+                    s.spec.as_ref().map(|s| &s.selector),
+                )
+            }))
+            .filter_map(|(kind, meta, selector)| {
+                Some((
+                    kind,
+                    meta.namespace.clone()?,
+                    meta.name.clone()?,
+                    label_selector(selector?)?,
+                ))
+            })
+            .collect();
+        let mut selected: Vec<(&str, &str)> = workloads
+            .iter()
+            .map(|(_, ns, _, labels)| (ns.as_str(), labels.as_str()))
             .collect();
         selected.sort();
         selected.dedup();
@@ -277,11 +302,70 @@ impl Connection {
             )
         }))
         .await;
-        for p in pods {
+        let mut podless = BTreeSet::new();
+        for (p, key) in pods.into_iter().zip(&selected) {
             let items = found.take(p)?;
+            if items.is_empty() {
+                podless.insert(*key);
+            }
             found.pods.extend(items);
         }
+        let podless: Vec<_> = workloads
+            .iter()
+            .filter(|(_, ns, _, labels)| podless.contains(&(ns.as_str(), labels.as_str())))
+            .collect();
+        self.refusals(&mut found, &podless).await?;
         Ok(found)
+    }
+
+    /// Why workloads have no pods: the events about each, and about a
+    /// Deployment's ReplicaSets (label-selected by the Deployment's
+    /// selector, which its ReplicaSets carry).
+    async fn refusals(
+        &self,
+        found: &mut DriverComponents,
+        podless: &[&(&'static str, String, String, String)],
+    ) -> Result<(), LiveError> {
+        let c = &self.client;
+        let replica_sets = join_all(
+            podless
+                .iter()
+                .filter(|(kind, ..)| *kind == "Deployment")
+                .map(|(_, ns, _, labels)| {
+                    self.list(
+                        Api::<ReplicaSet>::namespaced(c.clone(), ns),
+                        ListParams::default().labels(labels),
+                    )
+                }),
+        )
+        .await;
+        for r in replica_sets {
+            let items = found.take(r)?;
+            found.replica_sets.extend(items);
+        }
+        let about: Vec<(&str, &str, &str)> = podless
+            .iter()
+            .map(|(kind, ns, name, _)| (*kind, ns.as_str(), name.as_str()))
+            .chain(found.replica_sets.iter().filter_map(|rs| {
+                Some((
+                    "ReplicaSet",
+                    rs.metadata.namespace.as_deref()?,
+                    rs.metadata.name.as_deref()?,
+                ))
+            }))
+            .collect();
+        let events = join_all(
+            about
+                .iter()
+                .map(|(kind, ns, name)| self.events_about(ns, kind, name)),
+        )
+        .await;
+        let mut read = Vec::new();
+        for e in events {
+            read.extend(found.take(e)?);
+        }
+        found.events.extend(read);
+        Ok(())
     }
 }
 
