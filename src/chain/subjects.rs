@@ -4,7 +4,7 @@
 
 use super::pod::uses_claims;
 use super::volumes::container_messages;
-use super::workload::{podless_workload, workload_chain};
+use super::workload::{short_workload, workload_chain};
 use super::{
     data_source_of, failed_for_storage, is_finished, is_healthy, overdue, storage_volumes, Chain,
     ClaimChain, PodChain,
@@ -218,10 +218,10 @@ fn add_target<'a>(
             let exists = !members.is_empty()
                 || !stuck.is_empty()
                 || workload_exists(snap, scope, *kind, name);
-            if members.is_empty() && stuck.is_empty() {
+            if stuck.is_empty() {
                 found
                     .resolved
-                    .extend(podless_workload(snap, scope, *kind, name));
+                    .extend(short_workload(snap, scope, *kind, name));
             }
             found.pods.extend(members);
             found.resolved.extend(stuck);

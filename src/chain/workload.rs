@@ -1,5 +1,5 @@
 //! Workloads as subjects: a StatefulSet that failed to create its pods,
-//! and a workload target that wants pods and has none.
+//! and a workload target that has fewer pods than it wants.
 
 use super::Chain;
 use crate::api::{Event, PodSpec, PodTemplateSpec, StatefulSet};
@@ -68,10 +68,11 @@ impl<'a> WorkloadChain<'a> {
     }
 }
 
-/// A workload named as a target that wants pods and has none: what it
-/// says about why, as a subject (a StatefulSet's failures are
-/// [`workload_chain`]'s).
-pub(super) fn podless_workload<'a>(
+/// A workload named as a target that has fewer pods than it wants: what
+/// it says about why, as a subject next to its pods (a StatefulSet's
+/// failures are [`workload_chain`]'s). It counts only when a rule finds
+/// something.
+pub(super) fn short_workload<'a>(
     snap: &'a Snapshot,
     scope: &Scope,
     kind: WorkloadKind,
@@ -182,6 +183,6 @@ pub(super) fn podless_workload<'a>(
         // A CronJob has no pods between its runs.
         WorkloadKind::CronJob => {}
     }
-    out.retain(|c| c.workload.as_ref().is_some_and(|w| w.wanted > 0));
+    out.retain(|c| c.workload.as_ref().is_some_and(|w| w.created < w.wanted));
     out
 }

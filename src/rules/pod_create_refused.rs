@@ -120,11 +120,17 @@ mod tests {
     use k8s_openapi::api::apps::v1::DaemonSetStatus;
 
     fn daemon_set_refused(message: &str) -> Vec<Cause> {
+        daemon_set_short(message, 0)
+    }
+
+    /// A DaemonSet that wants 3 pods and has `created`.
+    fn daemon_set_short(message: &str, created: i32) -> Vec<Cause> {
         let snap = snapshot(|o| {
             o.daemon_sets.push(DaemonSet {
                 metadata: meta("log-agent", Some("default")),
                 status: Some(DaemonSetStatus {
                     desired_number_scheduled: 3,
+                    current_number_scheduled: created,
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -173,5 +179,18 @@ mod tests {
         assert_eq!(c[0].severity, Severity::Warning);
         assert!(c[0].summary.contains("not storage"), "{}", c[0].summary);
         assert!(text(&c[0]).contains("get serviceaccount"));
+    }
+
+    #[test]
+    fn a_workload_short_of_pods_is_shown_next_to_the_ones_it_has() {
+        let message = "Error creating: pods \"log-agent-x7\" is forbidden: exceeded quota: storage, requested: requests.ephemeral-storage=2Gi, used: requests.ephemeral-storage=9Gi, limited: requests.ephemeral-storage=10Gi";
+        let c = daemon_set_short(message, 2);
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary.contains("has 2 of 3 pods") && c[0].summary.contains("volumes"),
+            "{}",
+            c[0].summary
+        );
+        assert!(daemon_set_short(message, 3).is_empty());
     }
 }
