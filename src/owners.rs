@@ -1,7 +1,7 @@
 //! Which workload a pod belongs to, through the owner references of the
 //! pod and of the ReplicaSet or Job between them.
 
-use crate::api::Pod;
+use crate::api::{Pod, ReplicaSet};
 use crate::model::ObjectRef;
 use crate::scope::WorkloadKind;
 use crate::snapshot::Snapshot;
@@ -41,6 +41,27 @@ pub fn owner_of(snap: &Snapshot, pod: &Pod) -> Option<ObjectRef> {
         }
     }
     Some(ObjectRef::namespaced(&owner.kind, ns, &owner.name))
+}
+
+/// The ReplicaSets a Deployment controls: by its uid when both sides carry
+/// one, else by its name.
+pub fn replica_sets_of<'a>(
+    snap: &'a Snapshot,
+    ns: &'a str,
+    deployment: &'a str,
+    uid: Option<&'a str>,
+) -> impl Iterator<Item = &'a ReplicaSet> + 'a {
+    snap.objects.replica_sets.iter().filter(move |rs| {
+        rs.metadata.namespace.as_deref() == Some(ns)
+            && rs.metadata.owner_references.iter().flatten().any(|o| {
+                o.controller == Some(true)
+                    && o.kind == "Deployment"
+                    && match uid {
+                        Some(uid) if !o.uid.is_empty() => o.uid == uid,
+                        _ => o.name == deployment,
+                    }
+            })
+    })
 }
 
 /// Whether the pod belongs to the workload: its controller, a Deployment

@@ -4,6 +4,7 @@
 use super::Chain;
 use crate::api::{Event, PodSpec, PodTemplateSpec, StatefulSet};
 use crate::model::ObjectRef;
+use crate::owners::replica_sets_of;
 use crate::scope::{Scope, WorkloadKind};
 use crate::snapshot::Snapshot;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -82,13 +83,15 @@ pub(super) fn short_workload<'a>(
     let named = |m: &ObjectMeta| {
         m.name.as_deref() == Some(name) && scope.includes_namespace(m.namespace.as_deref())
     };
-    let events_of = |kind: &str, m: &ObjectMeta| {
-        snap.events_for(
-            kind,
+    let key = |m: &'a ObjectMeta| {
+        (
             m.namespace.as_deref().unwrap_or_default(),
             m.name.as_deref().unwrap_or_default(),
-            m.uid.as_deref(),
         )
+    };
+    let events_of = |kind: &str, m: &'a ObjectMeta| {
+        let (ns, name) = key(m);
+        snap.events_for(kind, ns, name, m.uid.as_deref())
     };
     let mut out = Vec::new();
     match kind {
@@ -97,13 +100,8 @@ pub(super) fn short_workload<'a>(
                 let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
                 let created = d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0);
                 let mut events = events_of("Deployment", &d.metadata);
-                for rs in o.replica_sets.iter().filter(|rs| {
-                    rs.metadata.namespace == d.metadata.namespace
-                        && rs.metadata.owner_references.iter().flatten().any(|r| {
-                            r.controller == Some(true)
-                                && d.metadata.uid.as_deref() == Some(r.uid.as_str())
-                        })
-                }) {
+                let (ns, name) = key(&d.metadata);
+                for rs in replica_sets_of(snap, ns, name, d.metadata.uid.as_deref()) {
                     events.extend(events_of("ReplicaSet", &rs.metadata));
                 }
                 events.sort_by_key(|e| std::cmp::Reverse(crate::events::last_seen(e)));

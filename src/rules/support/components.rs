@@ -4,6 +4,7 @@
 use super::provisioner_errors::short_name;
 use crate::api::Pod;
 use crate::chain::driver::{LeaseState, PodTrouble};
+use crate::owners::replica_sets_of;
 use crate::rules::rule::{Cause, Ctx};
 
 /// `namespace/name`.
@@ -110,14 +111,7 @@ pub fn pods_refused(ctx: &Ctx, kind: &str, ns: &str, name: &str) -> Option<PodsR
     let snap = ctx.snap;
     let mut owners: Vec<(&str, &str, Option<&str>)> = Vec::new();
     if kind == "Deployment" {
-        for rs in
-            snap.objects.replica_sets.iter().filter(|rs| {
-                rs.metadata.namespace.as_deref() == Some(ns)
-                    && rs.metadata.owner_references.iter().flatten().any(|o| {
-                        o.kind == "Deployment" && o.name == name && o.controller == Some(true)
-                    })
-            })
-        {
+        for rs in replica_sets_of(snap, ns, name, None) {
             owners.push((
                 "ReplicaSet",
                 rs.metadata.name.as_deref().unwrap_or(""),
