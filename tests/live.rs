@@ -95,6 +95,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("Pod/lv-missing-class-sts/db-0", "storageclass-not-found"),
     ("StatefulSet/lv-quota/web", "storage-quota-exceeded"),
     (
+        "StatefulSet/lv-invalid-template/web",
+        "claim-create-refused",
+    ),
+    (
         "PersistentVolumeClaim/lv-wffc/idle",
         "waiting-for-first-consumer",
     ),
