@@ -1,10 +1,11 @@
 //! `claim-create-refused`: the API server refuses the claim a StatefulSet
-//! makes from its volumeClaimTemplates for a reason other than a quota (an
-//! admission webhook, two default classes, an invalid template, a
-//! namespace being deleted, RBAC), so neither the claim nor its pod exists.
+//! makes from its volumeClaimTemplates, or the ephemeral volume controller
+//! from a pod's generic ephemeral volume, for a reason other than a quota
+//! (an admission webhook, two default classes, an invalid template, a
+//! namespace being deleted, RBAC).
 
 use super::rule::{Cause, Check, Ctx, Rule};
-use super::support::claim_creation::{newest_refusal, Refuser};
+use super::support::claim_creation::{ephemeral_refusal, newest_refusal, Refusal, Refuser};
 use super::support::commands::kubectl_ns;
 use crate::chain::Chain;
 use crate::events;
@@ -20,29 +21,116 @@ pub const RULE: Rule = Rule {
     runbook: include_str!("../../docs/runbooks/claim-create-refused.md"),
 };
 
-/// How to change volumeClaimTemplates, which cannot be edited in place.
-fn replace_template(ns: &str, name: &str) -> String {
-    format!(
-        "volumeClaimTemplates cannot be edited: {} delete statefulset {name} --cascade=orphan, then apply the changed StatefulSet (its running pods and existing claims stay)",
-        kubectl_ns(ns)
-    )
+/// What makes the claim: a StatefulSet from its volumeClaimTemplates, or
+/// the ephemeral volume controller from a pod's volume.
+enum Maker<'c> {
+    StatefulSet {
+        ns: &'c str,
+        name: &'c str,
+    },
+    Ephemeral {
+        ns: &'c str,
+        pod: &'c str,
+        volume: &'c str,
+    },
+}
+
+impl Maker<'_> {
+    fn controller(&self) -> &'static str {
+        match self {
+            Maker::StatefulSet { .. } => "statefulset-controller",
+            Maker::Ephemeral { .. } => "ephemeral-volume-controller",
+        }
+    }
+
+    /// The summary, around what refuses the claim.
+    fn summary(&self, claim: Option<&str>, by: &str) -> String {
+        match self {
+            Maker::StatefulSet { ns, name } => format!(
+                "StatefulSet {ns}/{name} cannot create {}: {by}, so its pod is not created either",
+                claim.map_or("its claim".to_string(), |c| format!("claim {c}"))
+            ),
+            Maker::Ephemeral { ns, pod, volume } => format!(
+                "the claim \"{}\" of ephemeral volume \"{volume}\" of pod {ns}/{pod} cannot be created: {by}, so the pod cannot be scheduled",
+                claim.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Where the claim's template is, and how to change it.
+    fn template(&self) -> String {
+        match self {
+            Maker::StatefulSet { .. } => "the StatefulSet's volumeClaimTemplates".to_string(),
+            Maker::Ephemeral { volume, .. } => {
+                format!("the volumeClaimTemplate of volume \"{volume}\" in the pod's template")
+            }
+        }
+    }
+
+    fn change_template(&self) -> String {
+        match self {
+            Maker::StatefulSet { ns, name } => format!(
+                "volumeClaimTemplates cannot be edited: {} delete statefulset {name} --cascade=orphan, then apply the changed StatefulSet (its running pods and existing claims stay)",
+                kubectl_ns(ns)
+            ),
+            Maker::Ephemeral { .. } => "a pod's volumes cannot be edited: change the template of the workload that makes the pod; its next pod gets a claim from the new template".to_string(),
+        }
+    }
+
+    fn retries(&self) -> String {
+        match self {
+            Maker::StatefulSet { ns, name } => format!(
+                "the StatefulSet controller retries by itself with a growing backoff; watch with {} get events --field-selector involvedObject.name={name}",
+                kubectl_ns(ns)
+            ),
+            Maker::Ephemeral { ns, pod, .. } => format!(
+                "the ephemeral volume controller retries by itself; watch with {} get events --field-selector involvedObject.name={pod}",
+                kubectl_ns(ns)
+            ),
+        }
+    }
 }
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
-    let Some(w) = &chain.workload else {
+    if let Some(w) = &chain.workload {
+        let maker = Maker::StatefulSet {
+            ns: &w.namespace,
+            name: &w.name,
+        };
+        return newest_refusal(ctx.snap, w)
+            .filter(|r| !r.refuser.is_quota())
+            .map(|r| explain(ctx, chain.subject.clone(), &maker, &r))
+            .into_iter()
+            .collect();
+    }
+    let Some(pod) = &chain.pod else {
         return Vec::new();
     };
-    let Some(refusal) = newest_refusal(ctx.snap, w).filter(|r| !r.refuser.is_quota()) else {
-        return Vec::new();
+    chain
+        .claims
+        .iter()
+        .filter(|c| c.claim.is_none())
+        .filter_map(|c| {
+            let usage = c.usage.as_ref().filter(|u| u.ephemeral)?;
+            let refusal = ephemeral_refusal(pod, &c.name).filter(|r| !r.refuser.is_quota())?;
+            let maker = Maker::Ephemeral {
+                ns: pod.namespace,
+                pod: pod.name,
+                volume: &usage.volume,
+            };
+            Some(explain(ctx, pod.object(), &maker, &refusal))
+        })
+        .collect()
+}
+
+fn explain(ctx: &Ctx, subject: ObjectRef, maker: &Maker, refusal: &Refusal) -> Cause {
+    let ns = match maker {
+        Maker::StatefulSet { ns, .. } | Maker::Ephemeral { ns, .. } => *ns,
     };
-    let (ns, name) = (w.namespace.as_str(), w.name.as_str());
-    let claim = refusal
-        .claim
-        .map_or("its claim".to_string(), |c| format!("claim {c}"));
     let by = match &refusal.refuser {
         Refuser::Webhook(hook) => format!("admission webhook {hook} refuses it"),
         Refuser::WebhookUnreachable(hook) => {
-            format!("the API server cannot call admission webhook {hook}, so it refuses it")
+            format!("the API server cannot call admission webhook {hook}, which must approve it")
         }
         Refuser::MultipleDefaultClasses => {
             "the API server refuses it while more than one StorageClass is marked default"
@@ -52,26 +140,21 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         Refuser::NamespaceTerminating => {
             format!("namespace {ns} is being deleted, and takes no new objects")
         }
-        Refuser::NotAllowed => "the StatefulSet controller may not create claims".to_string(),
+        Refuser::NotAllowed => format!("the {} may not create claims", maker.controller()),
         _ => "the API server refuses it".to_string(),
     };
-    let mut cause = Cause::new(
-        &RULE,
-        format!(
-            "StatefulSet {ns}/{name} cannot create {claim}: {by}, so its pod is not created either"
-        ),
-    )
-    .object(chain.subject.clone())
-    .evidence(events::quote(refusal.event, ctx.snap.now));
+    let mut cause = Cause::new(&RULE, maker.summary(refusal.claim, &by))
+        .object(subject)
+        .evidence(events::quote(refusal.event, ctx.snap.now));
     if let Some(c) = refusal.claim {
         cause = cause.object(ObjectRef::claim(ns, c));
     }
-    let k = kubectl_ns(ns);
+    let template = maker.template();
     cause = match &refusal.refuser {
         Refuser::Webhook(hook) => cause
             .fix(format!("find the webhook and its owner: kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations -o custom-columns=NAME:.metadata.name,WEBHOOKS:.webhooks[*].name | grep {hook}"))
-            .fix("change the StatefulSet's volumeClaimTemplates to what the policy allows (its answer above says what), or ask the policy's owners for an exception")
-            .fix(replace_template(ns, name)),
+            .fix(format!("change {template} to what the policy allows (its answer above says what), or ask the policy's owners for an exception"))
+            .fix(maker.change_template()),
         Refuser::WebhookUnreachable(hook) => cause
             .fix(format!("the webhook's failurePolicy is Fail and its endpoint does not answer: find its service with kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations -o yaml | grep -B5 -A15 {hook} and check that service's pods"))
             .fix("it refuses every object it covers, not only this claim: bring its pods back, or (if its owners agree) set failurePolicy: Ignore until they are"),
@@ -93,25 +176,26 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
             }
             cause
                 .fix("keep one default: kubectl annotate storageclass <name> storageclass.kubernetes.io/is-default-class- (and the beta annotation) on each of the others")
-                .fix(format!("or name a class in the StatefulSet's volumeClaimTemplates (storageClassName); {}", replace_template(ns, name)))
+                .fix(format!("or name a class in {template} (storageClassName); {}", maker.change_template()))
         }
         Refuser::Invalid => cause
-            .fix("the answer above names the field: correct it in the StatefulSet's volumeClaimTemplates")
-            .fix(replace_template(ns, name)),
+            .fix(format!("the answer above names the field: correct it in {template}"))
+            .fix(maker.change_template()),
         Refuser::NamespaceTerminating => cause
             .fix(format!("kubectl get namespace {ns} -o yaml: its deletionTimestamp, and the conditions and finalizers that hold it"))
-            .fix("if the deletion is wanted, nothing is wrong with the StatefulSet; if not, the namespace cannot be saved: recreate the workload elsewhere once it is gone (DATA RISK: claims deleted with the namespace take volumes with reclaimPolicy Delete with them)"),
+            .fix("if the deletion is wanted, nothing is wrong with the workload; if not, the namespace cannot be saved: recreate the workload elsewhere once it is gone (DATA RISK: claims deleted with the namespace take volumes with reclaimPolicy Delete with them)"),
         Refuser::NotAllowed => cause
-            .fix(format!("kubectl auth can-i create persistentvolumeclaims {} --as=system:serviceaccount:kube-system:statefulset-controller", if ns.is_empty() { String::new() } else { format!("-n {ns}") }))
-            .fix("restore the controller's bootstrap role system:controller:statefulset-controller (kubectl auth reconcile, or restart kube-apiserver, which recreates the bootstrap roles)"),
+            .fix(format!(
+                "kubectl auth can-i create persistentvolumeclaims {} --as=system:serviceaccount:kube-system:{}",
+                if ns.is_empty() { String::new() } else { format!("-n {ns}") },
+                maker.controller()
+            ))
+            .fix(format!("restore the controller's bootstrap role system:controller:{} (kubectl auth reconcile, or restart kube-apiserver, which recreates the bootstrap roles)", maker.controller())),
         _ => cause
             .confidence(Confidence::Medium)
             .fix("the answer above is the API server's own: act on it"),
     };
-    cause = cause.fix(format!(
-        "the StatefulSet controller retries by itself with a growing backoff; watch with {k} get events --field-selector involvedObject.name={name}"
-    ));
-    vec![cause]
+    cause.fix(maker.retries())
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Why a StatefulSet could not create a claim of its volumeClaimTemplates,
-//! read from its `FailedCreate` events: `create Claim <claim> for Pod <pod>
+//! or the ephemeral volume controller a pod's claim, read from their
+//! events. A StatefulSet's `FailedCreate`: `create Claim <claim> for Pod <pod>
 //! in StatefulSet <set> failed error: <answer>`, or the pod's twin `create
 //! Pod <pod> in StatefulSet <set> failed error: failed to create PVC
 //! <claim>: <answer>`.
 
 use crate::api::Event;
-use crate::chain::WorkloadChain;
+use crate::chain::{PodChain, WorkloadChain};
 use crate::events::{self, Timeline};
 use crate::snapshot::Snapshot;
 
@@ -56,6 +57,25 @@ pub fn newest_refusal<'a>(snap: &Snapshot, w: &'a WorkloadChain<'a>) -> Option<R
         .claim
         .is_some_and(|c| snap.claim(&w.namespace, c).is_some());
     (!created).then_some(refusal)
+}
+
+/// The newest current refusal of the claim of a pod's generic ephemeral
+/// volume: the pod's `FailedBinding`, `ephemeral volume <volume>: create
+/// PVC <claim>: <answer>`.
+pub fn ephemeral_refusal<'a>(pod: &'a PodChain<'a>, claim: &str) -> Option<Refusal<'a>> {
+    Timeline::new(&pod.events)
+        .current_all("FailedBinding")
+        .find_map(|event| {
+            let rest = events::message(event).strip_prefix("ephemeral volume ")?;
+            let (_, rest) = rest.split_once(": create PVC ")?;
+            let (name, answer) = rest.split_once(": ")?;
+            (name == claim).then(|| Refusal {
+                event,
+                claim: Some(name),
+                answer,
+                refuser: refuser(answer),
+            })
+        })
 }
 
 fn parse(event: &Event) -> Option<Refusal<'_>> {
