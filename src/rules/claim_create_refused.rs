@@ -267,4 +267,30 @@ mod tests {
         let c = refused("create Pod web-0 in StatefulSet web failed error: pods \"web-0\" is forbidden: error looking up service account default/web: serviceaccount \"web\" not found", |_| {});
         assert!(c.is_empty());
     }
+
+    #[test]
+    fn an_ephemeral_claim_refused_by_an_unreachable_webhook_names_it() {
+        let snap = snapshot(|o| {
+            o.pods.push(pod("etl-0").ephemeral("scratch").unschedulable(
+                "0/3 nodes are available: waiting for ephemeral volume controller to create the persistentvolumeclaim \"etl-0-scratch\".",
+            ));
+            o.events.push(
+                event("FailedBinding", "ephemeral volume scratch: create PVC etl-0-scratch: Internal error occurred: failed calling webhook \"validate.kyverno.svc-fail\": failed to call webhook: Post \"https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s\": dial tcp 10.96.0.12:443: connect: connection refused")
+                    .warning()
+                    .about("Pod", "default", "etl-0"),
+            );
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary
+                .contains("the claim \"etl-0-scratch\" of ephemeral volume \"scratch\"")
+                && c[0]
+                    .summary
+                    .contains("cannot call admission webhook validate.kyverno.svc-fail"),
+            "{}",
+            c[0].summary
+        );
+        assert!(text(&c[0]).contains("failurePolicy"));
+    }
 }

@@ -36,7 +36,7 @@ pub enum Refuser {
     Other,
 }
 
-/// A claim the StatefulSet could not create, and why.
+/// A claim that could not be created, and why.
 #[derive(Debug, Clone)]
 pub struct Refusal<'a> {
     pub event: &'a Event,
