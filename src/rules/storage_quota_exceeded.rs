@@ -120,6 +120,23 @@ fn limit_ranges(ctx: &Ctx, ns: &str) -> Vec<String> {
         .collect()
 }
 
+/// The cause names the namespace's LimitRanges and ResourceQuotas.
+fn with_limit_objects(ctx: &Ctx, ns: &str, mut cause: Cause) -> Cause {
+    let o = &ctx.snap.objects;
+    let limits = o.limit_ranges.iter().map(|x| ("LimitRange", &x.metadata));
+    let quotas = o.quotas.iter().map(|x| ("ResourceQuota", &x.metadata));
+    for (kind, meta) in limits.chain(quotas) {
+        if meta.namespace.as_deref() == Some(ns) {
+            cause = cause.object(ObjectRef::namespaced(
+                kind,
+                ns,
+                meta.name.as_deref().unwrap_or(""),
+            ));
+        }
+    }
+    cause
+}
+
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     if let Some(w) = &chain.workload {
         return statefulset(ctx, chain, w);
@@ -282,18 +299,7 @@ fn ephemeral(ctx: &Ctx, pod: &PodChain, c: &ClaimChain) -> Option<Cause> {
             .evidence("no event of the ephemeral volume controller says why (they expire after an hour): the quota and the template say it")
             .confidence(Confidence::Medium),
     };
-    let o = &ctx.snap.objects;
-    let limits = o.limit_ranges.iter().map(|x| ("LimitRange", &x.metadata));
-    let quotas = o.quotas.iter().map(|x| ("ResourceQuota", &x.metadata));
-    for (kind, meta) in limits.chain(quotas) {
-        if meta.namespace.as_deref() == Some(ns) {
-            cause = cause.object(ObjectRef::namespaced(
-                kind,
-                ns,
-                meta.name.as_deref().unwrap_or(""),
-            ));
-        }
-    }
+    cause = with_limit_objects(ctx, ns, cause);
     Some(
         cause
             .fix(format!(
@@ -337,18 +343,7 @@ fn statefulset(ctx: &Ctx, chain: &Chain, w: &WorkloadChain) -> Vec<Cause> {
     cause = cause.evidence_all(exhausted_quotas(ctx, ns));
     cause = cause.evidence_all(uncounted_quotas(ctx, ns));
     cause = cause.evidence_all(limit_ranges(ctx, ns));
-    let o = &ctx.snap.objects;
-    let limits = o.limit_ranges.iter().map(|x| ("LimitRange", &x.metadata));
-    let quotas = o.quotas.iter().map(|x| ("ResourceQuota", &x.metadata));
-    for (kind, meta) in limits.chain(quotas) {
-        if meta.namespace.as_deref() == Some(ns) {
-            cause = cause.object(ObjectRef::namespaced(
-                kind,
-                ns,
-                meta.name.as_deref().unwrap_or(""),
-            ));
-        }
-    }
+    cause = with_limit_objects(ctx, ns, cause);
     cause = if limit_range {
         cause
             .fix(format!("the LimitRange caps the size of one claim: lower the StatefulSet's volumeClaimTemplates storage request, or raise the LimitRange's max ({} get limitrange -o yaml)", kubectl_ns(ns)))
