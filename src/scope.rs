@@ -51,7 +51,7 @@ impl Scope {
 }
 
 /// A workload kind a target can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum WorkloadKind {
     Deployment,
     StatefulSet,

@@ -2,7 +2,8 @@
 //! messages: which volume a kubelet event is about, a volume source that
 //! does not exist, a subPath that cannot be prepared, and the errors a
 //! process meets on a mounted file system (Go's lower-case and glibc's
-//! capitalised errno texts, and the forms databases and runtimes print).
+//! capitalised errno texts, and the forms databases and runtimes print);
+//! and whether the API server refused a pod because of its volumes.
 
 /// An error a process met on a file system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,6 +83,22 @@ const FS_ERROR_TEXTS: &[(FsError, &[&str])] = &[
 ];
 
 /// Every file-system error the message names, in the order of [`FsError`].
+/// Words of a pod refusal (`FailedCreate`: `Error creating: pods "x" is
+/// forbidden: ...`) that is about the pod's volumes: a PodSecurity level
+/// that forbids hostPath or a volume type, an ephemeral-storage quota, a
+/// policy on claims.
+const VOLUME_REFUSAL_WORDS: &[&str] = &[
+    "volume",
+    "hostPath",
+    "ephemeral-storage",
+    "persistentvolumeclaim",
+    "PersistentVolumeClaim",
+];
+
+pub fn refuses_volumes(answer: &str) -> bool {
+    VOLUME_REFUSAL_WORDS.iter().any(|w| answer.contains(w))
+}
+
 pub fn fs_errors(message: &str) -> Vec<FsError> {
     let lower = message.to_lowercase();
     FS_ERROR_TEXTS

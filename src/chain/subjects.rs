@@ -14,10 +14,11 @@ use crate::model::ObjectRef;
 use crate::owners::belongs_to;
 use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 use crate::snapshot::{claim_names, Snapshot};
-use crate::volume_errors::{fs_errors, subpath_failure};
+use crate::volume_errors::{fs_errors, refuses_volumes, subpath_failure};
 use crate::volume_snapshot::VolumeSnapshot;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeSet;
 
 /// What was found so far: the subject pods and claims, and the subjects a
 /// target names that are resolved when found.
@@ -480,7 +481,54 @@ fn cluster_subjects<'a>(snap: &'a Snapshot, scope: &Scope) -> Vec<Chain<'a>> {
             .filter(|s| scope.includes_namespace(s.metadata.namespace.as_deref()))
             .filter_map(|s| workload_chain(snap, s)),
     );
+    for (kind, name) in refused_for_volumes(snap, scope) {
+        out.extend(short_workload(snap, scope, kind, &name));
+    }
     out
+}
+
+/// Workloads (other than StatefulSets, which [`workload_chain`] covers)
+/// whose pods the API server refuses because of their volumes, by kind and
+/// name: a ReplicaSet's refusal is its Deployment's.
+fn refused_for_volumes(snap: &Snapshot, scope: &Scope) -> BTreeSet<(WorkloadKind, String)> {
+    snap.objects
+        .events
+        .iter()
+        .filter(|e| {
+            crate::events::reason(e) == "FailedCreate"
+                && e.type_.as_deref() == Some("Warning")
+                && scope.includes_namespace(e.involved_object.namespace.as_deref())
+                && refuses_volumes(crate::events::message(e))
+        })
+        .filter_map(|e| {
+            let about = &e.involved_object;
+            let (ns, name) = (about.namespace.as_deref()?, about.name.clone()?);
+            match about.kind.as_deref()? {
+                "DaemonSet" => Some((WorkloadKind::DaemonSet, name)),
+                "Job" => Some((WorkloadKind::Job, name)),
+                "ReplicaSet" => Some(
+                    snap.objects
+                        .replica_sets
+                        .iter()
+                        .find(|rs| {
+                            rs.metadata.namespace.as_deref() == Some(ns)
+                                && rs.metadata.name.as_deref() == Some(name.as_str())
+                        })
+                        .and_then(|rs| {
+                            rs.metadata
+                                .owner_references
+                                .iter()
+                                .flatten()
+                                .find(|o| o.controller == Some(true) && o.kind == "Deployment")
+                        })
+                        .map_or((WorkloadKind::ReplicaSet, name.clone()), |d| {
+                            (WorkloadKind::Deployment, d.name.clone())
+                        }),
+                ),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

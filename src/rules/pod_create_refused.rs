@@ -12,6 +12,7 @@ use crate::chain::Chain;
 use crate::csi_sidecars::runs_csi_component;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
+use crate::volume_errors::refuses_volumes;
 
 pub const RULE: Rule = Rule {
     id: "pod-create-refused",
@@ -22,19 +23,6 @@ pub const RULE: Rule = Rule {
     normal_events: &[],
     runbook: include_str!("../../docs/runbooks/pod-create-refused.md"),
 };
-
-/// Words of a refusal that is about the pod's volumes.
-const VOLUME_WORDS: &[&str] = &[
-    "volume",
-    "hostPath",
-    "ephemeral-storage",
-    "persistentvolumeclaim",
-    "PersistentVolumeClaim",
-];
-
-fn is_about_volumes(answer: &str) -> bool {
-    VOLUME_WORDS.iter().any(|w| answer.contains(w))
-}
 
 fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     let Some(w) = &chain.workload else {
@@ -52,7 +40,7 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     };
     let answer = events::message(refused);
     let csi_driver = w.template.is_some_and(runs_csi_component);
-    let storage = csi_driver || is_about_volumes(answer);
+    let storage = csi_driver || refuses_volumes(answer);
     let kind = w.kind.as_str();
     let (ns, name) = (w.namespace.as_str(), w.name.as_str());
     let has = format!("{kind} {ns}/{name} has {} of {} pods", w.created, w.wanted);
@@ -192,5 +180,33 @@ mod tests {
             c[0].summary
         );
         assert!(daemon_set_short(message, 3).is_empty());
+    }
+
+    #[test]
+    fn a_scan_shows_workloads_refused_for_their_volumes_only() {
+        let refused = |message: &str| {
+            let snap = snapshot(|o| {
+                o.daemon_sets.push(DaemonSet {
+                    metadata: meta("log-agent", Some("default")),
+                    status: Some(DaemonSetStatus {
+                        desired_number_scheduled: 3,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+                o.events
+                    .push(event("FailedCreate", message).warning().about(
+                        "DaemonSet",
+                        "default",
+                        "log-agent",
+                    ));
+            });
+            causes(&RULE, &snap)
+        };
+        assert_eq!(
+            refused("Error creating: pods \"log-agent-x7\" is forbidden: violates PodSecurity \"baseline:latest\": hostPath volumes (volume \"varlog\")").len(),
+            1
+        );
+        assert!(refused("Error creating: pods \"log-agent-x7\" is forbidden: error looking up service account default/log-agent: serviceaccount \"log-agent\" not found").is_empty());
     }
 }
