@@ -31,7 +31,11 @@ pub(super) fn workload_chain<'a>(snap: &'a Snapshot, sts: &'a StatefulSet) -> Op
     let name = sts.metadata.name.as_deref().unwrap_or_default();
     let events = snap.events_for("StatefulSet", ns, name, sts.metadata.uid.as_deref());
     crate::events::Timeline::new(&events).current("FailedCreate")?;
-    Some(WorkloadChain::of(
+    Some(stateful_set_chain(sts, events))
+}
+
+fn stateful_set_chain<'a>(sts: &'a StatefulSet, events: Vec<&'a Event>) -> Chain<'a> {
+    WorkloadChain::of(
         WorkloadKind::StatefulSet,
         &sts.metadata,
         sts.spec.as_ref().map(|s| &s.template),
@@ -40,7 +44,7 @@ pub(super) fn workload_chain<'a>(snap: &'a Snapshot, sts: &'a StatefulSet) -> Op
             sts.status.as_ref().map_or(0, |s| s.replicas),
         ),
         events,
-    ))
+    )
 }
 
 impl<'a> WorkloadChain<'a> {
@@ -129,13 +133,8 @@ pub(super) fn short_workload<'a>(
         }
         WorkloadKind::StatefulSet => {
             for sts in o.stateful_sets.iter().filter(|x| named(&x.metadata)) {
-                let wanted = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-                let created = sts.status.as_ref().map_or(0, |s| s.replicas);
-                out.push(WorkloadChain::of(
-                    kind,
-                    &sts.metadata,
-                    sts.spec.as_ref().map(|s| &s.template),
-                    (wanted, created),
+                out.push(stateful_set_chain(
+                    sts,
                     events_of("StatefulSet", &sts.metadata),
                 ));
             }

@@ -111,9 +111,10 @@ mod tests {
         daemon_set_short(message, 0)
     }
 
-    /// A DaemonSet that wants 3 pods and has `created`.
-    fn daemon_set_short(message: &str, created: i32) -> Vec<Cause> {
-        let snap = snapshot(|o| {
+    /// A DaemonSet that wants 3 pods, has `created`, and was refused the
+    /// others with `message`.
+    fn refused_daemon_set(message: &str, created: i32) -> crate::snapshot::Snapshot {
+        snapshot(|o| {
             o.daemon_sets.push(DaemonSet {
                 metadata: meta("log-agent", Some("default")),
                 status: Some(DaemonSetStatus {
@@ -129,7 +130,12 @@ mod tests {
                     "default",
                     "log-agent",
                 ));
-        });
+        })
+    }
+
+    /// The causes when the DaemonSet is named as a target.
+    fn daemon_set_short(message: &str, created: i32) -> Vec<Cause> {
+        let snap = refused_daemon_set(message, created);
         let drivers = crate::drivers::Drivers::built_in();
         let ctx = Ctx::new(&snap, &drivers);
         let scope = Scope {
@@ -185,22 +191,7 @@ mod tests {
     #[test]
     fn a_scan_shows_workloads_refused_for_their_volumes_only() {
         let refused = |message: &str| {
-            let snap = snapshot(|o| {
-                o.daemon_sets.push(DaemonSet {
-                    metadata: meta("log-agent", Some("default")),
-                    status: Some(DaemonSetStatus {
-                        desired_number_scheduled: 3,
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                });
-                o.events
-                    .push(event("FailedCreate", message).warning().about(
-                        "DaemonSet",
-                        "default",
-                        "log-agent",
-                    ));
-            });
+            let snap = refused_daemon_set(message, 0);
             causes(&RULE, &snap)
         };
         assert_eq!(
