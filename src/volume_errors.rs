@@ -82,23 +82,20 @@ const FS_ERROR_TEXTS: &[(FsError, &[&str])] = &[
     ),
 ];
 
-/// Every file-system error the message names, in the order of [`FsError`].
-/// Words of a pod refusal (`FailedCreate`: `Error creating: pods "x" is
-/// forbidden: ...`) that is about the pod's volumes: a PodSecurity level
-/// that forbids hostPath or a volume type, an ephemeral-storage quota, a
-/// policy on claims.
-const VOLUME_REFUSAL_WORDS: &[&str] = &[
-    "volume",
-    "hostPath",
-    "ephemeral-storage",
-    "persistentvolumeclaim",
-    "PersistentVolumeClaim",
-];
+/// Words, lowercase, of a pod refusal (`FailedCreate`: `Error creating:
+/// pods "x" is forbidden: ...`) that is about the pod's volumes: a
+/// PodSecurity level, PodSecurityPolicy or policy engine that forbids
+/// hostPath or a volume type (`spec.volumes[0]`, Gatekeeper's `Volume type
+/// csi is not allowed`, `allowedHostPaths`), an ephemeral-storage quota or
+/// limit, a policy on claims or emptyDir size.
+const VOLUME_REFUSAL_WORDS: &[&str] = &["volume", "hostpath", "ephemeral-storage", "emptydir"];
 
 pub fn refuses_volumes(answer: &str) -> bool {
+    let answer = answer.to_lowercase();
     VOLUME_REFUSAL_WORDS.iter().any(|w| answer.contains(w))
 }
 
+/// Every file-system error the message names, in the order of [`FsError`].
 pub fn fs_errors(message: &str) -> Vec<FsError> {
     let lower = message.to_lowercase();
     FS_ERROR_TEXTS
@@ -249,6 +246,28 @@ pub fn subpath_failure(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_about_volumes_in_each_admission_wording() {
+        for answer in [
+            r#"pods "ds-x" is forbidden: violates PodSecurity "baseline:latest": hostPath volumes (volume "host")"#,
+            r#"pods "web-0" is forbidden: unable to validate against any pod security policy: [spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used]"#,
+            r#"admission webhook "validation.gatekeeper.sh" denied the request: [psp-volume-types] Volume type csi is not allowed, pod: web-0. Allowed volume types: ["configMap", "secret"]"#,
+            r#"admission webhook "validate.kyverno.svc-fail" denied the request: policy Deployment/default/web for resource violation: disallow-host-path: HostPath volumes are forbidden. The field spec.volumes[*].hostPath must be unset."#,
+            r#"pods "job-x" is forbidden: exceeded quota: compute, requested: requests.ephemeral-storage=20Gi, used: requests.ephemeral-storage=0, limited: requests.ephemeral-storage=10Gi"#,
+            r#"pods "x" is forbidden: [maximum ephemeral-storage usage per Container is 5Gi, but limit is 20Gi]"#,
+            r#"Pod "x" is invalid: spec.containers[0].volumeMounts[0].name: Not found: "data""#,
+        ] {
+            assert!(refuses_volumes(answer), "{answer}");
+        }
+        for answer in [
+            r#"pods "x" is forbidden: error looking up service account ns/sa: serviceaccount "sa" not found"#,
+            r#"pods "x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false)"#,
+            r#"pods "x" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=9, limited: requests.cpu=10"#,
+        ] {
+            assert!(!refuses_volumes(answer), "{answer}");
+        }
+    }
 
     #[test]
     fn errno_texts_in_go_glibc_and_runtime_forms() {
