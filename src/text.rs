@@ -14,27 +14,46 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 pub(crate) fn needs_escape(c: char) -> bool {
-    (c.is_control() && c != '\t') || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c)
 }
 
-/// `s` with every control character in caret notation (`^[` for ESC, `^J`
-/// for a line feed, `^?` for DEL), C1 controls and bidi controls as
-/// `<U+202E>`. Tabs stay.
+/// What a line break inside one line of cluster text is shown as: kubelet
+/// and driver errors quote a mount command's output over several lines.
+pub const LINE_BREAK: &str = " ⏎ ";
+
+/// `s` on one line, safe for a terminal: each line break (`\n` or `\r\n`)
+/// as [`LINE_BREAK`], a tab as a space, every other control character in
+/// caret notation (`^[` for ESC, `^M` for a lone carriage return, `^?` for
+/// DEL), C1 controls and bidi controls as `<U+202E>`.
 pub fn terminal(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                out.truncate(out.trim_end_matches([' ', '\t']).len());
+                out.push_str(LINE_BREAK);
+                while chars
+                    .next_if(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+                    .is_some()
+                {}
+            }
+            '\t' => out.push(' '),
             '\u{7F}' => out.push_str("^?"),
-            c if (c as u32) < 0x20 && c != '\t' => {
+            c if (c as u32) < 0x20 => {
                 out.push('^');
                 out.push(char::from(b'@' + c as u8));
             }
             c if needs_escape(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
             c => out.push(c),
         }
+    }
+    if let Some(kept) = out.strip_suffix(LINE_BREAK) {
+        out.truncate(kept.len());
     }
     Cow::Owned(out)
 }

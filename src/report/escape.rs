@@ -132,7 +132,17 @@ mod tests {
             "ok^[]0;title^G^[[2J^[[H^M<U+009B>31m<U+202E>gnp.exe^?"
         );
         assert!(!shown.chars().any(crate::text::needs_escape));
-        assert!(matches!(terminal("plain\ttext é"), Cow::Borrowed(_)));
+        assert!(matches!(terminal("plain text é"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_message_of_several_lines_is_shown_on_one() {
+        let kubelet = "MountVolume.MountDevice failed: mount failed: exit status 32\r\nMounting command: mount\n\tOutput: mount: wrong fs type\n";
+        assert_eq!(
+            terminal(kubelet),
+            "MountVolume.MountDevice failed: mount failed: exit status 32 ⏎ Mounting command: mount ⏎ Output: mount: wrong fs type"
+        );
+        assert_eq!(terminal("a\tb\rc"), "a b^Mc");
     }
 
     #[test]
