@@ -4,17 +4,10 @@
 
 use crate::report::{Finding, RankedCause};
 use crate::rules::{self, Cause};
-use std::cmp::Reverse;
 
 /// Orders a subject's causes and numbers them from 1.
 pub fn order(mut causes: Vec<Cause>) -> Vec<RankedCause> {
-    causes.sort_by_key(|c| {
-        (
-            Reverse(c.severity),
-            rules::precedence(c.rule),
-            Reverse(c.confidence),
-        )
-    });
+    causes.sort_by_key(rules::rank_key);
     causes
         .into_iter()
         .enumerate()

@@ -62,7 +62,8 @@ pub use rule::{Cause, Check, Ctx, Rule};
 
 use crate::chain::Chain;
 use crate::events::{EventFilter, FLOW_ENDINGS};
-use crate::model::Severity;
+use crate::model::{Confidence, Severity};
+use std::cmp::Reverse;
 
 /// Every rule, the root cause first: when several causes block one chain,
 /// the cause that would still block after the others were fixed comes
@@ -143,7 +144,43 @@ pub fn diagnose(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
     if causes.iter().any(|c| c.severity > Severity::Info) {
         causes.retain(|c| c.severity > Severity::Info);
     }
-    causes
+    fold_symptoms(causes)
+}
+
+/// A symptom next to a cause of the same severity or worse is not a cause
+/// of its own: its first evidence (the kubelet's event) joins the cause
+/// that ranks first.
+fn fold_symptoms(causes: Vec<Cause>) -> Vec<Cause> {
+    let (symptoms, mut kept): (Vec<_>, Vec<_>) = causes.into_iter().partition(|c| c.symptom);
+    let worst_symptom = symptoms.iter().map(|c| c.severity).max();
+    let Some(top) = worst_symptom.and_then(|worst| {
+        kept.iter_mut()
+            .filter(|c| c.severity >= worst)
+            .min_by_key(|c| rank_key(c))
+    }) else {
+        kept.extend(symptoms);
+        return kept;
+    };
+    for line in symptoms
+        .into_iter()
+        .filter_map(|s| s.evidence.into_iter().next())
+    {
+        if !top.evidence.contains(&line) {
+            top.evidence.push(line);
+        }
+    }
+    kept
+}
+
+/// How a subject's causes are ordered: most severe first, then by the
+/// rule's place in the chain (the cause that would still block after the
+/// others were fixed), then most confident.
+pub fn rank_key(c: &Cause) -> (Reverse<Severity>, usize, Reverse<Confidence>) {
+    (
+        Reverse(c.severity),
+        precedence(c.rule),
+        Reverse(c.confidence),
+    )
 }
 
 /// The rule with this id.

@@ -116,6 +116,7 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         .copied();
     let Some(e) = specific else { return Vec::new() };
     let message = events::message(e);
+    let only_summary = is_summary(&e);
     let kind = classify(message);
     let ns = pod.namespace;
     let volume = named_volume(message).unwrap_or("");
@@ -198,6 +199,9 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         kubectl_ns(ns),
         pod.name
     ));
+    if only_summary {
+        cause = cause.symptom();
+    }
     vec![cause]
 }
 

@@ -102,6 +102,10 @@ pub struct Cause {
     pub summary: String,
     pub evidence: Vec<String>,
     pub fix: Vec<String>,
+    /// Only the kubelet's summary of a failure (`Unable to attach or mount
+    /// volumes: ... timed out`): with another cause for the subject it is
+    /// that cause's consequence, and becomes its evidence.
+    pub symptom: bool,
 }
 
 impl Cause {
@@ -115,6 +119,7 @@ impl Cause {
             summary: summary.into(),
             evidence: Vec::new(),
             fix: Vec::new(),
+            symptom: false,
         }
     }
 
@@ -147,6 +152,11 @@ impl Cause {
 
     pub fn confidence(mut self, c: Confidence) -> Self {
         self.confidence = c;
+        self
+    }
+
+    pub fn symptom(mut self) -> Self {
+        self.symptom = true;
         self
     }
 
