@@ -265,11 +265,25 @@ impl<'a> ClaimChain<'a> {
         ObjectRef::claim(self.namespace, &self.name)
     }
 
-    /// The CSI driver serving the bound volume.
+    /// The CSI driver serving the bound volume: its `csi` source, or for an
+    /// in-tree volume that CSI migration hands to a driver, the driver the PV
+    /// controller marked it migrated to or the one attaching it.
     pub fn volume_driver(&self) -> Option<&'a str> {
-        self.volume
-            .and_then(|v| v.spec.as_ref())
-            .and_then(|s| s.csi.as_ref())
-            .map(|c| c.driver.as_str())
+        let pv = self.volume?;
+        if let Some(csi) = pv.spec.as_ref().and_then(|s| s.csi.as_ref()) {
+            return Some(csi.driver.as_str());
+        }
+        pv.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("pv.kubernetes.io/migrated-to"))
+            .map(String::as_str)
+            .or_else(|| {
+                self.attachments
+                    .iter()
+                    .map(|va| va.spec.attacher.as_str())
+                    .find(|a| !a.is_empty() && !a.starts_with("kubernetes.io/"))
+            })
+            .filter(|d| !d.is_empty())
     }
 }

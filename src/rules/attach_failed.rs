@@ -37,7 +37,8 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         let va_error = here
             .and_then(|va| va.status.as_ref())
             .and_then(|s| s.attach_error.as_ref())
-            .and_then(|e| e.message.as_deref());
+            .and_then(|e| e.message.as_deref())
+            .filter(|m| !explained_elsewhere(m));
         let event = failures
             .iter()
             .find(|e| events::message(e).contains(&format!("\"{pv_name}\"")))

@@ -27,14 +27,27 @@ pub fn named_like_controller(ctx: &Ctx, driver: &str) -> Vec<String> {
         .collect()
 }
 
-/// Messages are cut to a line of reasonable length.
+/// A line of a Go stack trace: a frame's function or file, a goroutine's
+/// header, or where it was created.
+fn is_stack_line(line: &str) -> bool {
+    let l = line.trim();
+    l.starts_with("goroutine ")
+        || l.starts_with("created by ")
+        || (l.contains(".go:") && (!l.contains(' ') || l.contains(" +0x")))
+        || (l.ends_with(')') && l.contains('(') && !l.contains(' '))
+        || l.starts_with("[signal ")
+}
+
+/// The line of a termination message that says why: a panic's or fatal
+/// error's own line, else the last line that is not part of a stack trace,
+/// cut to a reasonable length.
 fn short(text: &str) -> String {
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
+    let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines()
+        .find(|l| l.starts_with("panic:") || l.starts_with("fatal error:"))
+        .or_else(|| lines().rev().find(|l| !is_stack_line(l)))
+        .or_else(|| lines().next_back())
         .unwrap_or("");
-    let line = line.trim();
     if line.chars().count() > 300 {
         let cut: String = line.chars().take(300).collect();
         format!("{cut}…")
@@ -195,4 +208,23 @@ pub fn pod_fixes(p: &Pod, t: &PodTrouble) -> Vec<String> {
         "see its events and state: kubectl -n {ns} describe pod {name}"
     ));
     fixes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn a_termination_message_is_quoted_by_the_line_that_says_why() {
+        let panic = "I0310 11:02:01.1 driver.go:73] Driver: ebs.csi.aws.com\npanic: error getting Node ip-10-22-19-65: dial tcp 10.100.0.1:443: i/o timeout\n\ngoroutine 1 [running]:\ngithub.com/kubernetes-sigs/aws-ebs-csi-driver/pkg/driver.newNodeService(0xc000)\n\t/go/src/github.com/kubernetes-sigs/aws-ebs-csi-driver/pkg/driver/node.go:88 +0x3e5\n";
+        assert_eq!(
+            short(panic),
+            "panic: error getting Node ip-10-22-19-65: dial tcp 10.100.0.1:443: i/o timeout"
+        );
+        let log = "starting\nF0310 11:02:01 main.go:40] failed to connect to CSI driver: context deadline exceeded\n";
+        assert_eq!(
+            short(log),
+            "F0310 11:02:01 main.go:40] failed to connect to CSI driver: context deadline exceeded"
+        );
+    }
 }
