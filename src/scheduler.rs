@@ -26,6 +26,11 @@ pub enum ReasonKind {
     NotEnoughStorage,
     VolumeLimitExceeded,
     ReadWriteOncePodInUse,
+    /// Nodes under DiskPressure: their disk-pressure taint (or, before
+    /// 1.13, the predicate's own `node(s) had disk pressure`).
+    NodeDiskPressure,
+    /// `Insufficient ephemeral-storage`: the pod's request does not fit.
+    InsufficientEphemeralStorage,
     /// A binding or provisioning step of the VolumeBinding plugin failed.
     VolumeBindingError,
     /// Anything not about volumes: cpu, taints, affinity ...
@@ -216,6 +221,10 @@ fn classify(text: &str) -> ReasonKind {
         ReasonKind::VolumeLimitExceeded
     } else if t.contains("ReadWriteOncePod access mode") {
         ReasonKind::ReadWriteOncePodInUse
+    } else if t.contains("disk-pressure") || t.contains("had disk pressure") {
+        ReasonKind::NodeDiskPressure
+    } else if t.contains("Insufficient ephemeral-storage") {
+        ReasonKind::InsufficientEphemeralStorage
     } else if t.contains("VolumeBinding") || t.contains("binding volumes:") {
         ReasonKind::VolumeBindingError
     } else {
@@ -297,6 +306,21 @@ mod tests {
             )[0]
             .1,
             ReasonKind::VolumeNodeAffinityConflict
+        );
+    }
+
+    #[test]
+    fn a_node_disk_in_each_wording() {
+        for msg in [
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+            "0/3 nodes are available: 3 node(s) had taint {node.kubernetes.io/disk-pressure: }, that the pod didn't tolerate.",
+            "0/2 nodes are available: 2 node(s) had disk pressure.",
+        ] {
+            assert_eq!(kinds(msg)[0].1, ReasonKind::NodeDiskPressure, "{msg}");
+        }
+        assert_eq!(
+            kinds("0/4 nodes are available: 4 Insufficient ephemeral-storage.")[0].1,
+            ReasonKind::InsufficientEphemeralStorage
         );
     }
 

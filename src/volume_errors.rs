@@ -95,6 +95,51 @@ pub fn refuses_volumes(answer: &str) -> bool {
     VOLUME_REFUSAL_WORDS.iter().any(|w| answer.contains(w))
 }
 
+/// Why the kubelet evicted a pod for its disk (`status.reason: Evicted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskEviction {
+    /// The node ran low on ephemeral storage or inodes (DiskPressure).
+    NodeLowOnDisk,
+    /// A container wrote past its `limits.ephemeral-storage`.
+    ContainerLimit,
+    /// The pod's containers together wrote past the sum of their limits.
+    PodLimit,
+    /// An emptyDir grew past its `sizeLimit`.
+    EmptyDirLimit,
+}
+
+/// The disk eviction a kubelet message reports, in the wordings of 1.8 to
+/// 1.34: `The node was low on resource: ephemeral-storage.` (also
+/// `inodes`, `nodefs`, `imagefs` and the old `[DiskPressure]`), `Container
+/// x exceeded its local ephemeral storage limit "1Gi".`, `Pod ephemeral
+/// local storage usage exceeds the total limit of containers 1073741824.`,
+/// `Usage of EmptyDir volume "x" exceeds the limit "1Gi".`
+pub fn disk_eviction(message: &str) -> Option<DiskEviction> {
+    let m = message.to_ascii_lowercase();
+    if let Some((_, rest)) = m.split_once("low on resource:") {
+        let resource = rest.trim_start().trim_start_matches('[');
+        return [
+            "ephemeral-storage",
+            "inodes",
+            "nodefs",
+            "imagefs",
+            "diskpressure",
+        ]
+        .iter()
+        .any(|r| resource.starts_with(r))
+        .then_some(DiskEviction::NodeLowOnDisk);
+    }
+    if m.contains("exceeded its local ephemeral storage limit") {
+        Some(DiskEviction::ContainerLimit)
+    } else if m.contains("ephemeral local storage usage exceeds the total limit") {
+        Some(DiskEviction::PodLimit)
+    } else if m.contains("usage of emptydir volume") && m.contains("exceeds the limit") {
+        Some(DiskEviction::EmptyDirLimit)
+    } else {
+        None
+    }
+}
+
 /// Every file-system error the message names, in the order of [`FsError`].
 pub fn fs_errors(message: &str) -> Vec<FsError> {
     let lower = message.to_lowercase();
@@ -246,6 +291,23 @@ pub fn subpath_failure(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disk_evictions_in_each_kubelet_wording() {
+        for (message, want) in [
+            ("The node was low on resource: ephemeral-storage. Container app was using 34260Ki, which exceeds its request of 0. ", Some(DiskEviction::NodeLowOnDisk)),
+            ("The node was low on resource: ephemeral-storage. Threshold quantity: 4281126156, available: 3966848Ki. Container app was using 2Gi, request is 0, has larger consumption of ephemeral-storage. ", Some(DiskEviction::NodeLowOnDisk)),
+            ("The node was low on resource: inodes.", Some(DiskEviction::NodeLowOnDisk)),
+            ("The node was low on resource: [DiskPressure].", Some(DiskEviction::NodeLowOnDisk)),
+            ("The node was low on resource: memory. Container app was using 3Gi, which exceeds its request of 1Gi.", None),
+            ("Container app exceeded its local ephemeral storage limit \"1Gi\". ", Some(DiskEviction::ContainerLimit)),
+            ("Pod ephemeral local storage usage exceeds the total limit of containers 1073741824. ", Some(DiskEviction::PodLimit)),
+            ("Usage of EmptyDir volume \"cache\" exceeds the limit \"512Mi\". ", Some(DiskEviction::EmptyDirLimit)),
+            ("Pod was rejected: Node didn't have enough resource: cpu", None),
+        ] {
+            assert_eq!(disk_eviction(message), want, "{message}");
+        }
+    }
 
     #[test]
     fn a_refusal_is_about_volumes_in_each_admission_wording() {

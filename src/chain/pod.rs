@@ -4,7 +4,7 @@
 use super::volumes::{pod_volumes, PodVolume};
 use crate::api::{Event, Pod};
 use crate::model::ObjectRef;
-use crate::scheduler::{self, Verdict};
+use crate::scheduler::{self, Reason, ReasonKind, Verdict};
 use crate::snapshot::Snapshot;
 use k8s_openapi::api::core::v1::Node;
 
@@ -44,32 +44,7 @@ impl<'a> PodChain<'a> {
             .and_then(|s| s.node_name.as_deref())
             .filter(|n| !n.is_empty());
         let events = snap.events_for("Pod", namespace, name, pod.metadata.uid.as_deref());
-        let condition = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|c| {
-                c.iter()
-                    .find(|c| c.type_ == "PodScheduled" && c.status == "False")
-            });
-        let from_condition = condition
-            .and_then(|c| c.message.as_deref())
-            .filter(|m| !m.trim().is_empty())
-            .map(|m| Scheduling {
-                verdict: scheduler::parse(m),
-                source: "PodScheduled condition".to_string(),
-            });
-        let scheduling = from_condition.or_else(|| {
-            if node_name.is_some() {
-                return None;
-            }
-            crate::events::Timeline::new(&events)
-                .current("FailedScheduling")
-                .map(|e| Scheduling {
-                    verdict: scheduler::parse(crate::events::message(e)),
-                    source: "FailedScheduling event".to_string(),
-                })
-        });
+        let scheduling = scheduling_of(pod, &events);
         PodChain {
             pod,
             healthy: is_healthy(pod),
@@ -130,13 +105,104 @@ pub fn is_finished(pod: &Pod) -> bool {
 /// Pod failure reasons set because of volumes (1.34+: the attach limit).
 const STORAGE_FAILURE_REASONS: &[&str] = &["VolumeAttachmentLimitExceeded"];
 
-/// A finished pod that storage killed is still worth a diagnosis.
+/// Why the scheduler has not placed the pod: its PodScheduled condition,
+/// else its current FailedScheduling event while it has no node.
+pub fn scheduling_of(pod: &Pod, events: &[&Event]) -> Option<Scheduling> {
+    let condition = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        });
+    let from_condition = condition
+        .and_then(|c| c.message.as_deref())
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| Scheduling {
+            verdict: scheduler::parse(m),
+            source: "PodScheduled condition".to_string(),
+        });
+    let has_node = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty());
+    from_condition.or_else(|| {
+        if has_node {
+            return None;
+        }
+        crate::events::Timeline::new(events)
+            .current("FailedScheduling")
+            .map(|e| Scheduling {
+                verdict: scheduler::parse(crate::events::message(e)),
+                source: "FailedScheduling event".to_string(),
+            })
+    })
+}
+
+/// The taint the node lifecycle controller puts on a node under DiskPressure.
+pub const DISK_PRESSURE_TAINT: &str = "node.kubernetes.io/disk-pressure";
+
+/// Whether a node is short of disk: its DiskPressure condition, or the
+/// taint that keeps pods off it.
+pub fn under_disk_pressure(node: &Node) -> bool {
+    let tainted = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|t| t.iter().any(|t| t.key == DISK_PRESSURE_TAINT));
+    let condition = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c.type_ == "DiskPressure" && c.status == "True")
+        });
+    tainted || condition
+}
+
+/// The scheduler's reason that keeps the pod off nodes for their disk:
+/// disk pressure, too little ephemeral storage, or, in the wording that
+/// names no taint (`node(s) had taints that the pod didn't tolerate`), a
+/// taint while some node is under disk pressure.
+pub fn node_disk_block<'s>(snap: &Snapshot, scheduling: &'s Scheduling) -> Option<&'s Reason> {
+    scheduling
+        .verdict
+        .has(|k| {
+            matches!(
+                k,
+                ReasonKind::NodeDiskPressure | ReasonKind::InsufficientEphemeralStorage
+            )
+        })
+        .or_else(|| {
+            let pressured = snap.objects.nodes.iter().any(under_disk_pressure);
+            scheduling.verdict.reasons.iter().find(|r| {
+                pressured
+                    && r.kind == ReasonKind::Other
+                    && r.text.contains("taints that the pod didn't tolerate")
+            })
+        })
+}
+
+/// A finished pod that storage killed is still worth a diagnosis: over the
+/// node's volume limit, or evicted for the node's disk or its own
+/// ephemeral-storage limit.
 pub fn failed_for_storage(pod: &Pod) -> bool {
     let status = pod.status.as_ref();
+    let reason = status.and_then(|s| s.reason.as_deref());
     status.and_then(|s| s.phase.as_deref()) == Some("Failed")
-        && status
-            .and_then(|s| s.reason.as_deref())
-            .is_some_and(|r| STORAGE_FAILURE_REASONS.contains(&r))
+        && (reason.is_some_and(|r| STORAGE_FAILURE_REASONS.contains(&r))
+            || (reason == Some("Evicted") && disk_eviction_of(pod).is_some()))
+}
+
+/// Why the kubelet evicted the pod for disk, from its status.
+pub fn disk_eviction_of(pod: &Pod) -> Option<crate::volume_errors::DiskEviction> {
+    let status = pod.status.as_ref()?;
+    (status.reason.as_deref() == Some("Evicted"))
+        .then(|| crate::volume_errors::disk_eviction(status.message.as_deref()?))
+        .flatten()
 }
 
 /// The state kubectl would show: `Pending`, `ContainerCreating`,

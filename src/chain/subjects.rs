@@ -2,7 +2,7 @@
 //! the scope names or, without targets, everything in scope that has a
 //! claim or a problem of its own.
 
-use super::pod::uses_claims;
+use super::pod::{disk_eviction_of, node_disk_block, scheduling_of, uses_claims};
 use super::volumes::container_messages;
 use super::workload::{short_workload, workload_chain};
 use super::{
@@ -71,11 +71,17 @@ fn shows_volume_trouble(snap: &Snapshot, pod: &Pod) -> bool {
         meta.name.as_deref().unwrap_or(""),
         meta.uid.as_deref(),
     );
-    events.iter().any(|e| {
-        crate::events::is_warning(e) && VOLUME_TROUBLE_REASONS.contains(&crate::events::reason(e))
-    }) || container_messages(pod)
-        .iter()
-        .any(|c| !fs_errors(c.message).is_empty() || subpath_failure(c.message).is_some())
+    let kept_off_by_disk =
+        || scheduling_of(pod, &events).is_some_and(|s| node_disk_block(snap, &s).is_some());
+    disk_eviction_of(pod).is_some()
+        || kept_off_by_disk()
+        || events.iter().any(|e| {
+            crate::events::is_warning(e)
+                && VOLUME_TROUBLE_REASONS.contains(&crate::events::reason(e))
+        })
+        || container_messages(pod)
+            .iter()
+            .any(|c| !fs_errors(c.message).is_empty() || subpath_failure(c.message).is_some())
 }
 
 /// The subjects of the scope, sorted as the report lists them.

@@ -19,6 +19,7 @@ pub mod csidriver_missing;
 pub mod data_source_incompatible;
 pub mod data_source_not_found;
 pub mod ephemeral_claim_not_owned;
+pub mod ephemeral_storage_exhausted;
 pub mod expansion_failed;
 pub mod expansion_not_allowed;
 pub mod filesystem_resize_pending;
@@ -116,6 +117,7 @@ pub const RULES: &[&Rule] = &[
     &filesystem_resize_pending::RULE,
     &waiting_for_first_consumer::RULE,
     &volume_permission_denied::RULE,
+    &ephemeral_storage_exhausted::RULE,
     &volume_full::RULE,
     &volume_io_error::RULE,
     &fsgroup_slow_mount::RULE,
