@@ -175,7 +175,9 @@ fn check(ctx: &Ctx, chain: &Chain) -> Vec<Cause> {
         cause = cause
             .fix("free capacity on the nodes (or add nodes), or lower the pod's resource requests");
     }
-    if all.contains("taint") {
+    if all.contains("node.kubernetes.io/") {
+        cause = cause.fix("a node.kubernetes.io/ taint (not-ready, unreachable, memory-pressure, pid-pressure, unschedulable) reflects the node's state and goes once the node is fixed: kubectl describe node <node>; tolerating or removing it puts the pod on a node that cannot run it");
+    } else if all.contains("taint") {
         cause = cause.fix("add a matching toleration to the pod, or remove the taint from the nodes it should use");
     }
     if all.contains("affinity") || all.contains("selector") {

@@ -110,6 +110,31 @@ fn list(names: &[&str]) -> String {
     }
 }
 
+/// The fix for a taint that Kubernetes itself sets from the node's state:
+/// tolerating or removing it only puts the pod on a node that cannot run
+/// it, and the taint comes back.
+fn node_state_taint_fix(key: &str, node: &str) -> Option<String> {
+    let state = match key.strip_prefix("node.kubernetes.io/")? {
+        "disk-pressure" => return Some(format!(
+            "node {node} is under DiskPressure, its own disk full: free disk on it (kubectl describe node {node}; on the node, crictl rmi --prune and du -sh /var/log/pods/* /var/lib/kubelet/pods/*); do not tolerate the taint, the kubelet would evict the pod again"
+        )),
+        "memory-pressure" => "under MemoryPressure: free memory on it",
+        "pid-pressure" => "under PIDPressure: find the process that forks without end",
+        "not-ready" | "unreachable" => return Some(format!(
+            "node {node} is NotReady or unreachable: bring its kubelet back (kubectl describe node {node}, the kubelet's log on the node); the volume is there. If the node is gone for good, so is the data of a local volume on it: then delete the claim and its PersistentVolume so a new volume is made"
+        )),
+        "unschedulable" => return Some(format!(
+            "node {node} is cordoned: once its maintenance is done, kubectl uncordon {node}"
+        )),
+        "network-unavailable" => "without pod networking: check its CNI plugin's pod on it",
+        "out-of-service" => "marked out-of-service: bring it back, then remove the taint",
+        _ => "in a state that keeps pods off it",
+    };
+    Some(format!(
+        "node {node} is {state} (kubectl describe node {node}); the taint {key} reflects that state and goes by itself once it is fixed, so tolerating or removing it does not help"
+    ))
+}
+
 /// One fix per distinct thing that rules the allowed nodes out, naming it.
 fn fixes(ctx: &Ctx, pod: &PodChain, allowed: &[&NodeCheck]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -124,6 +149,10 @@ fn fixes(ctx: &Ctx, pod: &PodChain, allowed: &[&NodeCheck]) -> Vec<String> {
                 (Some(Exclusion::Taint(t)), _) => {
                     let (key_value, effect) = t.rsplit_once(':').unwrap_or((t, ""));
                     let key = key_value.split('=').next().unwrap_or(key_value);
+                    if let Some(fix) = node_state_taint_fix(key, &n.name) {
+                        push(fix);
+                        continue;
+                    }
                     push(format!(
                         "node {} has the taint {t}, which the pod does not tolerate: if the pod belongs there, {}; if the taint is stale, remove it: kubectl taint node {} {t}-",
                         n.name,
@@ -187,6 +216,23 @@ mod tests {
             "{t}"
         );
         assert_eq!(c[0].confidence, Confidence::High);
+    }
+
+    #[test]
+    fn a_taint_from_the_nodes_state_gets_the_node_fixed_not_tolerated() {
+        let snap = snapshot(|o| {
+            o.nodes
+                .push(node("worker-2").taint("node.kubernetes.io/disk-pressure", "NoSchedule"));
+            o.claims.push(pvc("data").bound("local-pv"));
+            o.volumes.push(pinned("worker-2"));
+            o.pods.push(pod("db").claim("data").unschedulable(
+                "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }.",
+            ));
+        });
+        let t = text(&causes(&RULE, &snap)[0]);
+        assert!(t.contains("free disk on it"), "{t}");
+        assert!(!t.contains("add the toleration"), "{t}");
+        assert!(!t.contains("kubectl taint node"), "{t}");
     }
 
     #[test]
