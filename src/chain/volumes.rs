@@ -102,6 +102,15 @@ impl<'a> PodVolume<'a> {
 
     /// Mounted writable by at least one container, on a type that holds
     /// the workload's data (not a view of API objects).
+    /// The kubelet mounts these read-only whatever the pod spec says
+    /// (since 1.9.6 and 1.10): their files come from the API server.
+    pub fn always_read_only(&self) -> bool {
+        matches!(
+            self.kind(),
+            "configMap" | "secret" | "projected" | "downwardAPI"
+        )
+    }
+
     pub fn holds_data(&self) -> bool {
         !matches!(
             self.kind(),

@@ -33,6 +33,7 @@ const WANTED: &[FsError] = &[
 fn meant_writable(hit: &Hit) -> bool {
     hit.volume.is_some_and(|(v, m)| {
         !m.read_only
+            && !v.always_read_only()
             && v.spec
                 .persistent_volume_claim
                 .as_ref()

@@ -26,6 +26,7 @@ pub const RULE: Rule = Rule {
 fn on_read_only_mount(hit: &Hit) -> bool {
     hit.volume.is_some_and(|(v, m)| {
         m.read_only
+            || v.always_read_only()
             || v.spec
                 .persistent_volume_claim
                 .as_ref()
@@ -83,6 +84,25 @@ fn cause(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain], hit: &Hit) -> Cause {
             ))
             .fix(fs_group_fix(ctx, pod, &who));
     };
+    if read_only && volume.always_read_only() {
+        return cause
+            .evidence(format!(
+                "volume \"{}\" is a {} volume: the kubelet always mounts it read-only (since Kubernetes 1.9.6 and 1.10), whatever readOnly says",
+                volume.name,
+                volume.kind()
+            ))
+            .fix(edit_pod_spec_hint(
+                ctx,
+                pod,
+                &format!(
+                    "mount an emptyDir at {} and copy the files into it from an initContainer that mounts \"{}\" elsewhere (cp /src/* {}/)",
+                    mount.path,
+                    volume.name,
+                    mount.path.trim_end_matches('/')
+                ),
+            ))
+            .fix("or point the program's writes (temporary files, rewritten configuration) at a writable path such as an emptyDir");
+    }
     if read_only {
         let claim_ro = volume
             .spec
@@ -286,6 +306,34 @@ mod tests {
             t.contains("chown -R 999:999 /var/lib/postgresql/data"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_write_to_a_config_map_volume_gets_an_empty_dir_copy() {
+        let snap = snapshot(|o| {
+            o.pods.push(
+                pod("fluentd")
+                    .on_node("n1")
+                    .volume(crate::api::Volume {
+                        name: "config".into(),
+                        config_map: Some(Box::new(
+                            k8s_openapi::api::core::v1::ConfigMapVolumeSource {
+                                name: "fluentd-config".into(),
+                                ..Default::default()
+                            },
+                        )),
+                        ..Default::default()
+                    })
+                    .mount("config", "/fluentd/etc")
+                    .crash_looping("sed: can't create temp file '/fluentd/etc/fluent.confXXXXXX': Read-only file system"),
+            );
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        let t = text(&c[0]);
+        assert!(t.contains("always mounts it read-only"), "{t}");
+        assert!(t.contains("mount an emptyDir at /fluentd/etc"), "{t}");
+        assert!(causes(&crate::rules::volume_io_error::RULE, &snap).is_empty());
     }
 
     #[test]
