@@ -27,6 +27,7 @@ pub enum MountError {
     NfsUnreachable,
     Timeout,
     MissingSecret,
+    Busy,
     Other,
 }
 
@@ -38,6 +39,7 @@ impl MountError {
             MountError::NfsUnreachable => "NFS server unreachable",
             MountError::Timeout => "timed out",
             MountError::MissingSecret => "missing secret",
+            MountError::Busy => "device busy or already mounted",
             MountError::Other => "other",
         }
     }
@@ -53,6 +55,9 @@ pub fn classify(message: &str) -> MountError {
         MountError::Permission
     } else if m.contains("wrong fs type")
         || m.contains("bad superblock")
+        || m.contains("can't read superblock")
+        || m.contains("unknown filesystem type")
+        || (m.contains("format of disk") && m.contains("failed"))
         || m.contains("structure needs cleaning")
         || m.contains("fsck")
         || m.contains("corrupt")
@@ -68,6 +73,11 @@ pub fn classify(message: &str) -> MountError {
         MountError::NfsUnreachable
     } else if m.contains("secret") && m.contains("not found") {
         MountError::MissingSecret
+    } else if m.contains("already mounted")
+        || m.contains("mount point busy")
+        || m.contains("device or resource busy")
+    {
+        MountError::Busy
     } else if m.contains("deadlineexceeded")
         || m.contains("deadline exceeded")
         || m.contains("timed out")
@@ -182,7 +192,9 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         MountError::Filesystem => cause
             .fix("the disk's file system does not match fsType or is damaged: check the PV's csi.fsType, and run fsck on the device from a debug pod or the node (DATA RISK: repair can lose data; snapshot the disk first)"),
         MountError::Permission => cause
-            .fix("the mount was refused: check the export's or share's permissions for the node, the driver's credentials, and the pod's securityContext (fsGroup, runAsUser) against the volume's ownership"),
+            .fix(format!("the storage server or its credentials refused the mount, before any file was touched, so the pod's securityContext (fsGroup, runAsUser) plays no part: for NFS (access denied by server) the export must allow node {node}'s address; for SMB/CIFS (mount error(13)) check the user and password in the credentials secret the PV or class names (nodeStageSecretRef / nodePublishSecretRef); for a CSI driver, the node plugin's log says which")),
+        MountError::Busy => cause
+            .fix(format!("something on {node} already holds the device or the mount point: multipathd claiming the driver's disks (blacklist them in /etc/multipath.conf and restart multipathd), or a mount left from an earlier pod (findmnt | grep <pv> on the node, then unmount it)")),
         MountError::MissingSecret => cause
             .fix(format!("create the secret the volume refers to (nodePublishSecretRef / nodeStageSecretRef in the PV or class) in the namespace it names; {} get secret", kubectl_ns(ns))),
         MountError::Timeout => cause
@@ -221,6 +233,20 @@ mod tests {
         );
         assert_eq!(
             classify("mount failed: permission denied"),
+            MountError::Permission
+        );
+        for corrupt in [
+            "MountVolume.MountDevice failed for volume \"pvc-1\" : rpc error: code = Internal desc = error in formatting and mounting volume. Err: mount failed: exit status 32\nOutput: mount: /var/lib/kubelet/plugins/kubernetes.io/csi/pv/pvc-1/globalmount: can't read superblock on /dev/sdi.",
+            "MountVolume.MountDevice failed for volume \"pvc-1\" : rpc error: code = Internal desc = format of disk \"/dev/xvdba\" failed: type:(\"ext4\") target:(\"/var/lib/kubelet/plugins/x\")",
+        ] {
+            assert_eq!(classify(corrupt), MountError::Filesystem, "{corrupt}");
+        }
+        assert_eq!(
+            classify("MountVolume.SetUp failed for volume \"pvc-2\" : rpc error: code = Internal desc = mount failed: exit status 32\nOutput: mount: /var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc-2/mount: /dev/longhorn/pvc-2 already mounted or mount point busy."),
+            MountError::Busy
+        );
+        assert_eq!(
+            classify("MountVolume.SetUp failed for volume \"nfs\" : mount failed: exit status 32\nOutput: mount.nfs: access denied by server while mounting 10.0.0.5:/exports/data"),
             MountError::Permission
         );
     }
