@@ -6,7 +6,8 @@ use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::evidence::claim_state_line;
 use super::support::provisioner_errors::{
-    brief, classify, refuses_access_mode, short_name, underlying, ErrorKind,
+    brief, classify, is_in_progress, is_timeout, refuses_access_mode, short_name, underlying,
+    ErrorKind,
 };
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
@@ -26,7 +27,20 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
     if c.claim.is_none() || c.is_bound() {
         return None;
     }
-    let e = Timeline::new(&c.events).current("ProvisioningFailed")?;
+    let timeline = Timeline::new(&c.events);
+    let newest = timeline.current("ProvisioningFailed")?;
+    // A retry refused because the first call still runs says only that the
+    // first call timed out: quote the timeout.
+    let first_timeout = || {
+        timeline
+            .current_all("ProvisioningFailed")
+            .find(|e| is_timeout(&events::message(e).to_ascii_lowercase()))
+    };
+    let e = if is_in_progress(&events::message(newest).to_ascii_lowercase()) {
+        first_timeout().unwrap_or(newest)
+    } else {
+        newest
+    };
     let message = events::message(e);
     let kind = classify(message);
     if matches!(kind, ErrorKind::ClassNotFound | ErrorKind::NoProvisioner)
@@ -52,6 +66,7 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
     .object(c.object())
     .evidence(claim_state_line(ctx, c))
     .evidence(events::quote(e, ctx.snap.now))
+    .evidence(events::quote(newest, ctx.snap.now))
     .evidence(format!(
         "error class: {} (reported by {who})",
         kind.as_str()
@@ -88,11 +103,35 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
             .fix(format!("the driver cannot provision volumeMode {}: use volumeMode Filesystem or a class whose driver supports Block (recreate the claim)", c.volume_mode())),
         ErrorKind::DataSource => cause
             .fix(format!("the claim's dataSource must exist in {ns} and be ready: kubectl -n {ns} get volumesnapshot,pvc; a snapshot must show readyToUse: true, and a cloned claim must use the same driver and be at most the new claim's size")),
+        ErrorKind::Permission => cause
+            .fix(format!("the driver's controller may not create volumes with the identity it runs as; the error names the missing action: give it to the controller's identity (on EKS, the AmazonEBSCSIDriverPolicy or the driver's policy on the IAM role of the controller's service account; on GKE, the node or Workload Identity service account; on AKS, the cluster identity on the node resource group), then restart the controller: kubectl get pods -A | grep -i {}", short_name(provisioner(c, class))))
+            .fix(format!("the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
+        ErrorKind::Timeout => cause
+            .fix(format!("the driver's CreateVolume did not answer in time: its backend is slow or unreachable from the controller (for Ceph, ceph status and the monitors' reachability; for a cloud, its API's status), or the controller's --timeout is shorter than the backend needs; read the driver container's log next to csi-provisioner: kubectl get pods -A | grep -i {}", short_name(provisioner(c, class))))
+            .fix("an Aborted error naming an operation that already exists is the same call still running, not a second problem; the provisioner retries by itself"),
+        ErrorKind::NodeNotRegistered => {
+            let node = c.annotation("volume.kubernetes.io/selected-node").unwrap_or("<node>");
+            let driver = provisioner(c, class);
+            let listed = ctx.snap.csi_node(node).map(|n| {
+                n.spec.drivers.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+            });
+            if let Some(listed) = listed {
+                cause = cause.evidence(format!("CSINode {node} lists [{listed}]"));
+            }
+            cause
+                .fix(format!("the driver's node plugin has not registered on node {node}, the node the scheduler chose: kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i {} (its DaemonSet may not tolerate the node's taints, or its pod crashes)", short_name(driver)))
+                .fix(format!("or let the scheduler choose again: {} annotate pvc {} volume.kubernetes.io/selected-node- (the pod may land on a node where the driver runs)", kubectl_ns(ns), c.name))
+        }
         _ => cause
-            .fix(format!("read the provisioner's log for the full error: find its controller (kubectl get pods -A | grep -i {}) and run kubectl logs on its csi-provisioner container", short_name(c.class.map(|s| s.provisioner.as_str()).unwrap_or(class))))
+            .fix(format!("read the provisioner's log for the full error: find its controller (kubectl get pods -A | grep -i {}) and run kubectl logs on its csi-provisioner container", short_name(provisioner(c, class))))
             .fix(format!("after fixing the cause the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
     };
     Some(cause)
+}
+
+/// The class's provisioner, else the class's name.
+fn provisioner<'a>(c: &ClaimChain<'a>, class: &'a str) -> &'a str {
+    c.class.map_or(class, |s| s.provisioner.as_str())
 }
 
 #[cfg(test)]

@@ -15,6 +15,15 @@ pub enum ErrorKind {
     Topology,
     VolumeMode,
     DataSource,
+    /// The driver's identity may not create the volume (cloud IAM, RBAC).
+    Permission,
+    /// The call to the driver timed out, or is still running from an
+    /// earlier timeout (`Aborted`: an operation for the volume already
+    /// exists).
+    Timeout,
+    /// The selected node has no registration of the driver (`no topology
+    /// key found on CSINode x`).
+    NodeNotRegistered,
     Other,
 }
 
@@ -29,6 +38,9 @@ impl ErrorKind {
             ErrorKind::Topology => "topology",
             ErrorKind::VolumeMode => "volume mode",
             ErrorKind::DataSource => "data source",
+            ErrorKind::Permission => "permission",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::NodeNotRegistered => "driver not on the node",
             ErrorKind::Other => "other",
         }
     }
@@ -76,6 +88,14 @@ pub fn classify(message: &str) -> ErrorKind {
         ErrorKind::DataSource
     } else if refuses_capability(&description(&lower)) {
         ErrorKind::AccessMode
+    } else if lower.contains("no topology key found on csinode")
+        || (m.contains("error generating accessibility requirements")
+            && lower.contains("csinode")
+            && lower.contains("not found"))
+    {
+        ErrorKind::NodeNotRegistered
+    } else if is_permission(m, &lower) {
+        ErrorKind::Permission
     } else if m.contains("error generating accessibility requirements")
         || lower.contains("topology")
         || lower.contains("allowed topologies")
@@ -101,9 +121,56 @@ pub fn classify(message: &str) -> ErrorKind {
         || lower.contains("parameter")
     {
         ErrorKind::Parameters
+    } else if is_timeout(&lower) || is_in_progress(&lower) {
+        ErrorKind::Timeout
     } else {
         ErrorKind::Other
     }
+}
+
+/// A cloud's or the API server's refusal of the caller's identity: AWS
+/// `UnauthorizedOperation` / `AccessDenied`, GCP and gRPC
+/// `PermissionDenied` / `Unauthenticated`, Azure `AuthorizationFailed`,
+/// HTTP 403, Kubernetes RBAC (`is forbidden: User ... cannot`).
+fn is_permission(m: &str, lower: &str) -> bool {
+    [
+        "UnauthorizedOperation",
+        "AccessDenied",
+        "PermissionDenied",
+        "Unauthenticated",
+        "AuthorizationFailed",
+        "AuthorizationError",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
+        || [
+            "access denied",
+            "not authorized to perform",
+            "does not have authorization",
+            "status code: 403",
+            "statuscode: 403",
+            "403 forbidden",
+            "insufficient permission",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+        || (lower.contains("is forbidden: user") && lower.contains("cannot"))
+}
+
+pub fn is_timeout(lower: &str) -> bool {
+    lower.contains("deadlineexceeded")
+        || lower.contains("deadline exceeded")
+        || lower.contains("timed out")
+        || lower.contains("timeout")
+}
+
+/// The driver's answer to a retry while its first call for the same
+/// volume still runs: the sign of an earlier timeout, not a cause.
+pub fn is_in_progress(lower: &str) -> bool {
+    lower.contains("code = aborted")
+        && (lower.contains("already exists")
+            || lower.contains("in progress")
+            || lower.contains("pending"))
 }
 
 /// CSI access modes and the Kubernetes ones, lower case, as drivers name
@@ -196,15 +263,69 @@ pub fn brief(error: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// `ebs.csi.aws.com` → `ebs`, to find a driver's pods by name.
+/// Labels of a driver's name that say nothing about which driver it is.
+const GENERIC_LABELS: &[&str] = &[
+    "csi",
+    "io",
+    "com",
+    "org",
+    "net",
+    "k8s",
+    "driver",
+    "storage",
+    "kubernetes",
+    "sigs",
+    "x-k8s",
+];
+
+/// `ebs.csi.aws.com` → `ebs`, `driver.longhorn.io` → `longhorn`,
+/// `io.openebs.csi-mayastor` → `openebs`: a word to find a driver's pods
+/// by name.
 pub fn short_name(driver: &str) -> &str {
     let last = driver.rsplit('/').next().unwrap_or(driver);
-    last.split('.').next().unwrap_or(last)
+    last.split('.')
+        .find(|l| !l.is_empty() && !GENERIC_LABELS.contains(l))
+        .unwrap_or(last)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names_skip_generic_labels() {
+        for (driver, want) in [
+            ("ebs.csi.aws.com", "ebs"),
+            ("driver.longhorn.io", "longhorn"),
+            ("io.openebs.csi-mayastor", "openebs"),
+            ("csi.vsphere.vmware.com", "vsphere"),
+            ("org.democratic-csi.nfs", "democratic-csi"),
+            ("kubernetes.io/aws-ebs", "aws-ebs"),
+        ] {
+            assert_eq!(short_name(driver), want, "{driver}");
+        }
+    }
+
+    #[test]
+    fn permission_timeout_and_registration_errors() {
+        for m in [
+            "failed to provision volume with StorageClass \"gp2\": rpc error: code = Internal desc = Could not create volume \"pvc-1\": could not create volume in EC2: UnauthorizedOperation: You are not authorized to perform this operation.\n\tstatus code: 403, request id: 1",
+            "rpc error: code = Unauthenticated desc = Access Denied. Please ensure you have the right AWS permissions: Access denied",
+            "rpc error: code = Internal desc = AuthorizationFailed: The client 'x' does not have authorization to perform action 'Microsoft.Compute/disks/write'",
+        ] {
+            assert_eq!(classify(m), ErrorKind::Permission, "{m}");
+        }
+        for m in [
+            "failed to provision volume with StorageClass \"cephfs\": rpc error: code = DeadlineExceeded desc = context deadline exceeded",
+            "failed to provision volume with StorageClass \"cephfs\": rpc error: code = Aborted desc = an operation with the given Volume ID pvc-1 already exists",
+        ] {
+            assert_eq!(classify(m), ErrorKind::Timeout, "{m}");
+        }
+        assert_eq!(
+            classify("failed to provision volume with StorageClass \"csi-hostpath-sc\": error generating accessibility requirements: no topology key found on CSINode k8s-node01"),
+            ErrorKind::NodeNotRegistered
+        );
+    }
 
     #[test]
     fn capability_refusals_in_every_case_form_are_access_mode() {
