@@ -595,9 +595,9 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
         );
         let _ = writeln!(out, "{}", wrapped_units(&first, "    ", &r.pods, ", ", w));
     }
-    let chain: Vec<String> = f
-        .chain
-        .iter()
+    let (links, left_out) = super::chain_shown(&f.chain);
+    let mut chain: Vec<String> = links
+        .into_iter()
         .map(|l| {
             let label = format!(
                 "{} {} [{}]",
@@ -612,6 +612,9 @@ fn finding_block(out: &mut String, f: &Finding, layout: Layout) {
             }
         })
         .collect();
+    if left_out > 0 {
+        chain.push(format!("{} {left_out} more", st.good("✔")));
+    }
     let first = format!("  {} ", st.dim("chain:"));
     let _ = writeln!(out, "{}", wrapped_units(&first, "    ", &chain, " → ", w));
     if layout.wide && !f.volumes.is_empty() {

@@ -76,9 +76,9 @@ pub fn render(report: &Report) -> String {
             subject(f),
             md(&f.status)
         );
-        let chain: Vec<String> = f
-            .chain
-            .iter()
+        let (links, left_out) = super::chain_shown(&f.chain);
+        let mut chain: Vec<String> = links
+            .into_iter()
             .map(|l| {
                 let mark = if l.ok { "✔" } else { "✖" };
                 format!(
@@ -89,6 +89,9 @@ pub fn render(report: &Report) -> String {
                 )
             })
             .collect();
+        if left_out > 0 {
+            chain.push(format!("✔ {left_out} more"));
+        }
         if let Some(r) = &f.replicas {
             let pods: Vec<String> = r.pods.iter().map(|p| format!("`{}`", code(p))).collect();
             let _ = writeln!(

@@ -161,6 +161,36 @@ pub struct ChainLink {
     pub ok: bool,
 }
 
+/// Healthy links a text report shows before it counts the rest.
+const HEALTHY_LINKS_SHOWN: usize = 8;
+
+/// The links a text report shows: each object once (a pod with many claims
+/// of one class names the class once), every broken link, and the healthy
+/// ones up to [`HEALTHY_LINKS_SHOWN`]; with how many healthy links are left
+/// out. JSON and YAML keep the whole chain.
+pub fn chain_shown(chain: &[ChainLink]) -> (Vec<&ChainLink>, usize) {
+    let mut shown: Vec<&ChainLink> = Vec::new();
+    let mut healthy = 0;
+    let mut left_out = 0;
+    for link in chain {
+        if shown
+            .iter()
+            .any(|s| s.object == link.object && s.state == link.state)
+        {
+            continue;
+        }
+        if link.ok {
+            healthy += 1;
+            if healthy > HEALTHY_LINKS_SHOWN {
+                left_out += 1;
+                continue;
+            }
+        }
+        shown.push(link);
+    }
+    (shown, left_out)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RankedCause {
     pub rank: usize,

@@ -31,6 +31,18 @@ fn usage(ctx: &Ctx, node: &str, driver: &str) -> Option<(i32, usize)> {
     Some((limit, attached))
 }
 
+/// The highest attach limit any node has for the driver.
+fn largest_limit(ctx: &Ctx, driver: &str) -> Option<i32> {
+    ctx.snap
+        .objects
+        .csi_nodes
+        .iter()
+        .flat_map(|n| n.spec.drivers.iter())
+        .filter(|d| d.name == driver)
+        .filter_map(|d| d.allocatable.as_ref()?.count)
+        .max()
+}
+
 fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     let status = pod.pod.status.as_ref();
     let failed_reason = status
@@ -41,19 +53,32 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
         return Vec::new();
     }
     let ns = pod.namespace;
-    let drivers: Vec<&str> = claims
+    let mut drivers: Vec<&str> = claims
         .iter()
         .filter_map(|c| {
             c.volume_driver()
                 .or(c.class.map(|s| s.provisioner.as_str()))
         })
         .collect();
-    let summary = match failed_reason {
-        Some(_) => format!(
+    let needs = |d: &str| drivers.iter().filter(|x| **x == d).count();
+    // A pod that needs more of a driver's volumes than any node's limit
+    // fits nowhere, however many nodes there are.
+    let too_many = drivers.iter().copied().find_map(|d| {
+        let most = largest_limit(ctx, d)?;
+        (needs(d) > most as usize).then(|| (d, needs(d), most))
+    });
+    drivers.sort_unstable();
+    drivers.dedup();
+    let summary = match (too_many, failed_reason) {
+        (Some((d, need, most)), _) => format!(
+            "pod {ns}/{} needs {need} {d} volumes, more than any node can attach (at most {most}), so no node can ever take it",
+            pod.name
+        ),
+        (None, Some(_)) => format!(
             "pod {ns}/{} failed: its node has no attach slot left for its volume (VolumeAttachmentLimitExceeded)",
             pod.name
         ),
-        None => format!(
+        (None, None) => format!(
             "pod {ns}/{} cannot be placed: the nodes it fits on have reached their limit of attached volumes",
             pod.name
         ),
@@ -90,6 +115,12 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     }
     if !any_usage && !scheduler_confirms {
         cause = cause.confidence(Confidence::Medium);
+    }
+    if let Some((d, need, most)) = too_many {
+        return vec![cause
+            .evidence(format!("the pod mounts {need} claims of {d}"))
+            .fix(format!("adding nodes does not help: split the data over several pods of at most {most} volumes each, or use fewer, larger volumes"))
+            .fix(format!("or run it on an instance type whose {d} limit is at least {need} plus the slots the node itself uses (CSINode allocatable.count shows each node's limit)"))];
     }
     cause = cause
         .fix("spread the volumes: add nodes (or larger instance types, whose limit is higher), or let this pod run on nodes with free slots (check its nodeSelector / affinity)")
@@ -128,5 +159,35 @@ mod tests {
             "{}",
             text(&c[0])
         );
+    }
+
+    #[test]
+    fn a_pod_with_more_volumes_than_any_limit_fits_nowhere() {
+        let mut csinode = csi_node("node-1", &["ebs.csi.aws.com"]);
+        csinode.spec.drivers[0].allocatable =
+            Some(k8s_openapi::api::storage::v1::VolumeNodeResources { count: Some(2) });
+        let snap = snapshot(|o| {
+            o.nodes.push(node("node-1"));
+            o.csi_nodes.push(csinode);
+            o.classes.push(class("gp3", "ebs.csi.aws.com"));
+            let mut p = pod("db");
+            for i in 0..3 {
+                o.claims.push(pvc(&format!("data-{i}")).class("gp3"));
+                p = p.claim(&format!("data-{i}"));
+            }
+            o.pods.push(
+                p.unschedulable("0/1 nodes are available: 1 node(s) exceed max volume count."),
+            );
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        let t = text(&c[0]);
+        assert!(
+            c[0].summary.contains(
+                "needs 3 ebs.csi.aws.com volumes, more than any node can attach (at most 2)"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("adding nodes does not help"), "{t}");
     }
 }

@@ -176,3 +176,27 @@ fn wraps_at_the_width_with_a_hanging_indent() {
     );
     assert_eq!(wrapped("- ", "  ", "a b", None), "- a b");
 }
+
+#[test]
+fn a_chain_names_each_object_once_and_counts_healthy_links_past_eight() {
+    let link = |kind: &str, name: &str, ok: bool| ChainLink {
+        object: ObjectRef::namespaced(kind, "default", name),
+        state: "Bound".into(),
+        ok,
+    };
+    let mut chain = vec![link("Pod", "db-0", false)];
+    for i in 0..12 {
+        chain.push(link("PersistentVolumeClaim", &format!("data-{i}"), true));
+        chain.push(link("StorageClass", "gp3", true));
+    }
+    chain.push(link("PersistentVolumeClaim", "broken", false));
+    let (shown, left_out) = crate::report::chain_shown(&chain);
+    let classes = shown
+        .iter()
+        .filter(|l| l.object.kind == "StorageClass")
+        .count();
+    assert_eq!(classes, 1);
+    assert_eq!(shown.iter().filter(|l| l.ok).count(), 8);
+    assert_eq!(left_out, 5);
+    assert!(shown.iter().any(|l| l.object.name == "broken"));
+}
