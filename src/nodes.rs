@@ -1,7 +1,8 @@
 //! Whether a node satisfies a volume's node affinity or a pod's placement
 //! constraints, with the reason when it does not.
 
-use crate::api::Pod;
+use crate::api::{PersistentVolume, Pod};
+use crate::snapshot::Snapshot;
 use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm};
 
 pub fn name(node: &Node) -> &str {
@@ -258,6 +259,64 @@ pub fn describe_topology_term(term: &k8s_openapi::api::core::v1::TopologySelecto
 /// The node's value for a label, for evidence lines.
 pub fn label_value<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
     label(node, key)
+}
+
+/// The ids by which a node's `status.volumesAttached` names a volume: the
+/// CSI handle (`kubernetes.io/csi/<driver>^<handle>`) or the in-tree
+/// plugin's disk id (`kubernetes.io/aws-ebs/aws://zone/vol-x`).
+fn attached_ids(pv: &PersistentVolume) -> Vec<&str> {
+    let Some(spec) = pv.spec.as_ref() else {
+        return Vec::new();
+    };
+    let csi = spec.csi.as_ref().map(|c| c.volume_handle.as_str());
+    let aws = spec
+        .aws_elastic_block_store
+        .as_ref()
+        .map(|v| v.volume_id.as_str());
+    let gce = spec
+        .gce_persistent_disk
+        .as_ref()
+        .map(|v| v.pd_name.as_str());
+    let azure = spec.azure_disk.as_ref().map(|v| v.disk_name.as_str());
+    let cinder = spec.cinder.as_ref().map(|v| v.volume_id.as_str());
+    let vsphere = spec.vsphere_volume.as_ref().map(|v| v.volume_path.as_str());
+    [csi, aws, gce, azure, cinder, vsphere]
+        .into_iter()
+        .flatten()
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+/// Nodes other than `except` whose status reports the volume attached.
+pub fn reporting_attached<'s>(
+    snap: &'s Snapshot,
+    pv: &PersistentVolume,
+    except: &str,
+) -> Vec<&'s str> {
+    let ids = attached_ids(pv);
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    snap.objects
+        .nodes
+        .iter()
+        .filter(|n| name(n) != except)
+        .filter(|n| {
+            n.status
+                .as_ref()
+                .and_then(|s| s.volumes_attached.as_ref())
+                .is_some_and(|attached| {
+                    attached.iter().any(|a| {
+                        ids.iter().any(|id| {
+                            a.name
+                                .strip_suffix(id)
+                                .is_some_and(|head| head.is_empty() || head.ends_with(['^', '/']))
+                        })
+                    })
+                })
+        })
+        .map(name)
+        .collect()
 }
 
 #[cfg(test)]

@@ -54,13 +54,19 @@ fn check(ctx: &Ctx, pod: &PodChain, here: &str, claims: &[ClaimChain]) -> Vec<Ca
             continue;
         }
         let ns = c.namespace;
-        let other_node = elsewhere.first().map(|va| va.spec.node_name.clone());
+        // Without VolumeAttachments (in-tree volumes), the node's own
+        // status says what is attached to it.
+        let reported = nodes::reporting_attached(ctx.snap, pv, here);
+        let other_node = elsewhere
+            .first()
+            .map(|va| va.spec.node_name.as_str())
+            .or(reported.first().copied());
         let mut cause = Cause::new(
             &RULE,
             format!(
-                "volume {pv_name} (claim {ns}/{}, ReadWriteOnce) is attached to node {}, so it cannot attach to node {here} where pod {} runs",
+                "volume {pv_name} (claim {ns}/{}, ReadWriteOnce) is {}, so it cannot attach to node {here} where pod {} runs",
                 c.name,
-                other_node.as_deref().unwrap_or("another node"),
+                other_node.map_or("still attached to another node".to_string(), |n| format!("attached to node {n}")),
                 pod.name
             ),
         )
@@ -73,6 +79,14 @@ fn check(ctx: &Ctx, pod: &PodChain, here: &str, claims: &[ClaimChain]) -> Vec<Ca
             cause = cause.confidence(Confidence::Medium).evidence(
                 "no FailedAttachVolume event in the input: diagnosed from the VolumeAttachments",
             );
+        }
+        for n in reported
+            .iter()
+            .filter(|n| elsewhere.iter().all(|va| va.spec.node_name != **n))
+        {
+            cause = cause.evidence(format!(
+                "node {n} reports {pv_name} attached (status.volumesAttached)"
+            ));
         }
         for va in &elsewhere {
             cause = cause.evidence(format!(
@@ -113,7 +127,6 @@ fn check(ctx: &Ctx, pod: &PodChain, here: &str, claims: &[ClaimChain]) -> Vec<Ca
             ));
         }
         let other_down = other_node
-            .as_deref()
             .and_then(|n| ctx.snap.node(n))
             .filter(|n| !nodes::is_ready(n));
         if let Some(n) = other_down {
