@@ -91,6 +91,8 @@ pub fn classify(message: &str) -> MountError {
 /// Texts other rules explain better.
 fn explained_elsewhere(message: &str) -> bool {
     message.contains("not found in the list of registered CSI drivers")
+        || message.starts_with("Failed to attach volume")
+        || message.starts_with("AttachVolume.Attach failed")
         || message.contains("is being deleted")
         || message.contains("ReadWriteOncePod access mode")
         || missing_source(message).is_some()
@@ -112,8 +114,14 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         .iter()
         .flat_map(|r| timeline.current_all(r).collect::<Vec<_>>())
         .partition(|e| explained_elsewhere(events::message(e)));
-    let is_summary =
-        |e: &&Event| events::message(e).starts_with("Unable to attach or mount volumes");
+    // 1.10+: `Unable to attach or mount volumes: ...`; before:
+    // `Unable to mount volumes for pod "x": timeout expired waiting for
+    // volumes to attach/mount ...`.
+    let is_summary = |e: &&Event| {
+        let m = events::message(e);
+        m.starts_with("Unable to attach or mount volumes")
+            || m.starts_with("Unable to mount volumes for pod")
+    };
     // The kubelet's summary only repeats a failure another rule explains.
     if failures.is_empty() || (!explained.is_empty() && failures.iter().all(is_summary)) {
         return Vec::new();

@@ -161,8 +161,8 @@ mod tests {
             brief("rpc error: code = ResourceExhausted desc = no space"),
             "ResourceExhausted: no space"
         );
-        assert!(brief(&"x".repeat(500)).ends_with('…'));
-        assert_eq!(brief(&"é".repeat(500)).chars().count(), 161);
+        assert!(brief(&"x".repeat(500)).contains(" … "));
+        assert!(brief(&"é".repeat(500)).chars().count() <= 190);
     }
 
     #[test]

@@ -256,11 +256,44 @@ pub fn brief(error: &str) -> String {
         }
         None => error.to_string(),
     };
+    // One line: a cloud's JSON error spreads over several.
+    let mut gist = gist.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The AWS SDK ends every error with its HTTP status and request id.
+    if let Some(i) = gist.rfind(" status code: ") {
+        if gist[i..].contains("request id") {
+            gist.truncate(i);
+        }
+    }
     if gist.chars().count() <= 160 {
         return gist;
     }
-    let cut: String = gist.chars().take(160).collect();
-    format!("{}…", cut.trim_end())
+    // Go wraps an error in its callers' words, so the innermost error, the
+    // one that says what went wrong, is at the end; a cloud API's JSON
+    // error says it in its "message".
+    let head: String = gist.chars().take(60).collect();
+    let inner = json_message(&gist).unwrap_or_else(|| {
+        let tail: Vec<char> = gist.chars().rev().take(100).collect();
+        let tail: String = tail.into_iter().rev().collect();
+        // Start at a word.
+        match tail.split_once(' ') {
+            Some((_, words)) => words.to_string(),
+            None => tail,
+        }
+    });
+    let inner: String = inner.chars().take(120).collect();
+    format!("{} … {}", head.trim_end(), inner.trim())
+}
+
+/// The value of the first `"message": "..."` in a JSON error quoted
+/// inside a message.
+fn json_message(text: &str) -> Option<String> {
+    let start = text.find("\"message\"")? + "\"message\"".len();
+    let rest = text[start..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest
+        .strip_prefix('"')
+        .or_else(|| rest.strip_prefix("\\\""))?;
+    let end = rest.find(['"', '\\'])?;
+    Some(rest[..end].to_string()).filter(|m| !m.trim().is_empty())
 }
 
 /// Labels of a driver's name that say nothing about which driver it is.
@@ -291,6 +324,20 @@ pub fn short_name(driver: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_error_keeps_its_innermost_words() {
+        let azure = "rpc error: code = Unknown desc = Attach volume /subscriptions/XXXX/resourceGroups/YYY/providers/Microsoft.Compute/disks/pvc-1 to instance aks-1 failed with Retriable: false, RetryAfter: 0s, HTTPStatusCode: 409, RawError: {\r\n  \"error\": {\r\n    \"code\": \"OperationNotAllowed\",\r\n    \"message\": \"The maximum number of data disks allowed to be attached to a VM of this size is 4.\",\r\n    \"target\": \"dataDisks\"\r\n  }\r\n}";
+        let b = brief(azure);
+        assert!(b.starts_with("Unknown: Attach volume"), "{b}");
+        assert!(b.ends_with("The maximum number of data disks allowed to be attached to a VM of this size is 4."), "{b}");
+        let gce = format!("rpc error: code = Internal desc = {} Maximum hyperdisk-balanced disks count should be less than or equal to [16], Requested : [17]", "x".repeat(200));
+        assert!(brief(&gce).ends_with("Requested : [17]"), "{}", brief(&gce));
+        let aws = "Error attaching EBS volume \"vol-112233445566778899\" to instance \"i-112233445566778899\": VolumeInUse: vol-112233445566778899 is already attached to an instance\n\tstatus code: 400, request id: 7f3a9c1e-2b4d-4e6f-8a0b-1c2d3e4f5a6b";
+        let b = brief(aws);
+        assert!(b.ends_with("is already attached to an instance"), "{b}");
+        assert!(!b.contains("request id"), "{b}");
+    }
 
     #[test]
     fn short_names_skip_generic_labels() {
