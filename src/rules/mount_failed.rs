@@ -91,6 +91,7 @@ pub fn classify(message: &str) -> MountError {
 /// Texts other rules explain better.
 fn explained_elsewhere(message: &str) -> bool {
     message.contains("not found in the list of registered CSI drivers")
+        || crate::rules::expansion_failed::is_node_expand_failure(message)
         || message.starts_with("Failed to attach volume")
         || message.starts_with("AttachVolume.Attach failed")
         || message.contains("is being deleted")
