@@ -4,9 +4,9 @@
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::evidence::scheduler_says;
-use crate::chain::{is_finished, ClaimChain, PodChain};
+use crate::chain::{is_finished, pod_state, ClaimChain, PodChain};
 use crate::events;
-use crate::model::{age, Link, ObjectRef, Severity};
+use crate::model::{age, Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
 
 pub const RULE: Rule = Rule {
@@ -45,8 +45,33 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         .iter()
         .map(|(p, node)| format!("{p} (on node {node})"))
         .collect();
+    // Finished pods the pvc-protection controller of some versions still
+    // counts: named only when no unfinished pod holds the claim.
+    let finished: Vec<(&str, String)> = c
+        .users
+        .iter()
+        .filter(|p| is_finished(p) && p.metadata.name.as_deref() != subject_pod)
+        .filter(|p| {
+            p.spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .is_some_and(|n| !n.is_empty())
+        })
+        .filter_map(|p| {
+            let name = p.metadata.name.as_deref()?;
+            Some((name, format!("{name} ({})", pod_state(p))))
+        })
+        .collect();
+    let finished = if holders.is_empty() { finished } else { Vec::new() };
     let running = pod.is_some_and(|p| p.healthy);
+    let subject_finished = pod.is_some_and(|p| is_finished(p.pod));
     let summary = match (pod, running) {
+        (Some(p), _) if subject_finished => format!(
+            "pod {ns}/{} has finished ({}); its claim {} is being deleted",
+            p.name,
+            pod_state(p.pod),
+            c.name
+        ),
         (Some(p), true) => format!(
             "claim {ns}/{} is being deleted while pod {} still uses it: the pod loses its volume when it stops, and cannot be restarted with it",
             c.name, p.name
@@ -96,6 +121,16 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             holders_on_nodes.join(", ")
         ));
     }
+    if !finished.is_empty() {
+        let names: Vec<&str> = finished.iter().map(|(_, line)| line.as_str()).collect();
+        cause = cause.confidence(Confidence::Medium).evidence(format!(
+            "no unfinished pod uses it; finished pods still reference it: {} (the pvc-protection controller of some Kubernetes versions waits for them too)",
+            names.join(", ")
+        ));
+        for (name, _) in &finished {
+            cause = cause.object(ObjectRef::pod(ns, name));
+        }
+    }
     if let Some(line) = scheduler_says(
         pod,
         |k| matches!(k, ReasonKind::ClaimBeingDeleted(n) if n == &c.name),
@@ -125,9 +160,18 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             ));
         }
     }
+    if !finished.is_empty() {
+        let names: Vec<&str> = finished.iter().map(|(name, _)| *name).collect();
+        cause = cause.fix(format!(
+            "delete the finished pods that reference it (their logs go with them), so the claim can go: {} delete pod {}",
+            kubectl_ns(ns),
+            names.join(" ")
+        ));
+    }
+    let subject_stops = pod.filter(|p| p.node_name.is_some() && !subject_finished);
     cause = cause.fix(format!(
         "a deletion cannot be cancelled: let it finish (stop {}), then recreate the claim{}; with the volume retained, bind the new claim to it by clearing the PV's claimRef and setting spec.volumeName",
-        match (holders.is_empty(), pod.filter(|p| p.node_name.is_some())) {
+        match (holders.is_empty(), subject_stops) {
             (true, Some(p)) => p.name.to_string(),
             (true, None) => "the pods using it".to_string(),
             (false, Some(p)) => format!("{}, {}", p.name, holders.join(", ")),
@@ -177,6 +221,25 @@ mod tests {
         );
         assert!(!text(a).contains("new-b"), "{}", text(a));
         assert!(!text(a).contains("done"), "{}", text(a));
+    }
+
+    #[test]
+    fn finished_pods_are_named_when_nothing_else_holds_the_claim() {
+        let snap = snapshot(|o| {
+            o.claims.push(deleting(pvc("data").bound("pv-1")));
+            o.volumes.push(pv("pv-1").bound_to("default", "data"));
+            o.pods.push(
+                pod("job-a")
+                    .claim("data")
+                    .phase("Succeeded")
+                    .on_node("node-1"),
+            );
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        let t = text(&c[0]);
+        assert!(t.contains("finished pods still reference it: job-a"), "{t}");
+        assert!(t.contains("delete pod job-a"), "{t}");
     }
 
     fn deleting(
