@@ -62,7 +62,11 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
             Some((name, format!("{name} ({})", pod_state(p))))
         })
         .collect();
-    let finished = if holders.is_empty() { finished } else { Vec::new() };
+    let finished = if holders.is_empty() {
+        finished
+    } else {
+        Vec::new()
+    };
     let running = pod.is_some_and(|p| p.healthy);
     let subject_finished = pod.is_some_and(|p| is_finished(p.pod));
     let summary = match (pod, running) {

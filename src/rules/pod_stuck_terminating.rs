@@ -86,38 +86,67 @@ fn container_states(pod: &Pod) -> Vec<String> {
 }
 
 fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
-    let Some(late) = overdue(pod.pod, ctx.snap.now) else {
+    let node = pod.node_name;
+    let lost_node = node.and_then(|n| lost(ctx, n));
+    let late = overdue(pod.pod, ctx.snap.now);
+    // On a lost node the deletion never finishes, however young it is.
+    let deleted_on_lost = pod
+        .pod
+        .metadata
+        .deletion_timestamp
+        .as_ref()
+        .filter(|_| lost_node.is_some());
+    if late.is_none() && deleted_on_lost.is_none() {
         return Vec::new();
-    };
+    }
     let volumes: Vec<&Volume> = storage_volumes(pod.pod).collect();
     if volumes.is_empty() {
         return Vec::new();
     }
     let ns = pod.namespace;
     let now = ctx.snap.now;
-    let requested = late.requested();
     let names: Vec<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
-    let mut cause = Cause::new(
-        &RULE,
-        format!(
-            "pod {ns}/{} has been Terminating for {}, {} past its {}s grace period: its volumes ({}) are not released",
-            pod.name,
-            age(requested, now),
-            age(late.due, now),
-            late.grace_seconds,
-            names.join(", ")
-        ),
-    )
-    .object(pod.object())
-    .evidence(format!(
-        "deletion requested at {requested} with a {}s grace period: deletionTimestamp {} is {} ago (phase {})",
-        late.grace_seconds,
-        late.due,
-        age(late.due, now),
-        pod.phase()
-    ));
+    let mut cause = match (&late, deleted_on_lost, &lost_node) {
+        (Some(late), _, _) => {
+            let requested = late.requested();
+            Cause::new(
+                &RULE,
+                format!(
+                    "pod {ns}/{} has been Terminating for {}, {} past its {}s grace period: its volumes ({}) are not released",
+                    pod.name,
+                    age(requested, now),
+                    age(late.due, now),
+                    late.grace_seconds,
+                    names.join(", ")
+                ),
+            )
+            .evidence(format!(
+                "deletion requested at {requested} with a {}s grace period: deletionTimestamp {} is {} ago (phase {})",
+                late.grace_seconds,
+                late.due,
+                age(late.due, now),
+                pod.phase()
+            ))
+        }
+        (None, Some(due), Some(l)) => Cause::new(
+            &RULE,
+            format!(
+                "pod {ns}/{} is being deleted on node {}, which is {}: its kubelet cannot stop it or release its volumes ({}), so it stays Terminating",
+                pod.name,
+                l.name,
+                l.state,
+                names.join(", ")
+            ),
+        )
+        .evidence(format!(
+            "deletionTimestamp {} (phase {})",
+            due.0,
+            pod.phase()
+        )),
+        _ => return Vec::new(),
+    }
+    .object(pod.object());
     // State first: the volumes, their attachments, the node, the containers.
-    let node = pod.node_name;
     let mut rwo = Vec::new();
     for v in &volumes {
         let claim = claims
@@ -163,7 +192,6 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
             }
         }
     }
-    let lost_node = node.and_then(|n| lost(ctx, n));
     match (&lost_node, node) {
         (Some(l), _) => {
             cause = cause
@@ -349,9 +377,18 @@ mod tests {
     }
 
     #[test]
-    fn within_the_grace_period_it_is_not_stuck() {
-        let snap = snapshot(|o| fill(o, node("node-a").not_ready(), "2026-11-20T10:10:20Z"));
+    fn within_the_grace_period_it_is_not_stuck_unless_its_node_is_lost() {
+        let snap = snapshot(|o| fill(o, node("node-a"), "2026-11-20T10:10:20Z"));
         assert!(causes(&RULE, &snap).is_empty());
+        let snap = snapshot(|o| fill(o, node("node-a").not_ready(), "2026-11-20T10:10:20Z"));
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary
+                .contains("is being deleted on node node-a, which is NotReady"),
+            "{}",
+            c[0].summary
+        );
     }
 
     #[test]
