@@ -11,7 +11,7 @@ use super::support::provisioner_errors::{
 };
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
-use crate::model::{Link, ObjectRef, Severity};
+use crate::model::{Confidence, Link, ObjectRef, Severity};
 
 pub const RULE: Rule = Rule {
     id: "provisioning-failed",
@@ -28,7 +28,9 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
         return None;
     }
     let timeline = Timeline::new(&c.events);
-    let newest = timeline.current("ProvisioningFailed")?;
+    let Some(newest) = timeline.current("ProvisioningFailed") else {
+        return hanging(ctx, c, &timeline);
+    };
     // A retry refused because the first call still runs says only that the
     // first call timed out: quote the timeout.
     let first_timeout = || {
@@ -129,6 +131,59 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
     Some(cause)
 }
 
+/// How long a provisioner may work on a claim without an answer before
+/// the call counts as hanging.
+const HANG_SECONDS: i64 = 10 * 60;
+
+/// The provisioner took the claim (`Provisioning`, again at each retry)
+/// but neither succeeded nor failed: its CreateVolume call does not return.
+fn hanging(ctx: &Ctx, c: &ClaimChain, timeline: &Timeline) -> Option<Cause> {
+    let started = timeline.current("Provisioning")?;
+    let first = started
+        .first_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| events::last_seen(started))?;
+    if ctx.snap.now.as_second() - first.as_second() < HANG_SECONDS {
+        return None;
+    }
+    let ns = c.namespace;
+    let what = match c.source.as_ref().map(|s| &s.source) {
+        Some(s) if s.is_snapshot() => format!(" (a restore from VolumeSnapshot {})", s.name),
+        Some(s) if s.is_claim() => format!(" (a clone of claim {})", s.name),
+        _ => String::new(),
+    };
+    let class = c.class_name().unwrap_or("");
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "the provisioner has been creating the volume of claim {ns}/{}{what} for {} and has neither finished nor failed",
+            c.name,
+            crate::model::age(first, ctx.snap.now)
+        ),
+    )
+    .confidence(Confidence::Medium)
+    .object(c.object())
+    .evidence(claim_state_line(ctx, c))
+    .evidence(events::quote(started, ctx.snap.now))
+    .evidence("no ProvisioningFailed and no ProvisioningSucceeded since: the driver's CreateVolume call has not returned");
+    if !class.is_empty() {
+        cause = cause.object(ObjectRef::class(class));
+    }
+    Some(
+        cause
+            .fix(format!(
+                "read what the driver is waiting on: kubectl get pods -A | grep -i {}, then kubectl logs <controller-pod> -c csi-provisioner and the driver's own container; a call that hangs there waits on the storage system (its task list: for vSphere, the CNS tasks in vCenter)",
+                short_name(provisioner(c, class))
+            ))
+            .fix(format!(
+                "the provisioner retries by itself; a restart of the controller cancels a call that is stuck; follow it with {} describe pvc {}",
+                kubectl_ns(ns),
+                c.name
+            )),
+    )
+}
+
 /// The class's provisioner, else the class's name.
 fn provisioner<'a>(c: &ClaimChain<'a>, class: &'a str) -> &'a str {
     c.class.map_or(class, |s| s.provisioner.as_str())
@@ -153,6 +208,32 @@ mod tests {
             underlying("rpc error: code = Internal desc = x"),
             "rpc error: code = Internal desc = x"
         );
+    }
+
+    #[test]
+    fn a_provisioner_that_never_answers_is_named_after_ten_minutes() {
+        let claim_with = |first: &str| {
+            let mut started = event(
+                "Provisioning",
+                "External provisioner is provisioning volume for claim \"default/data\"",
+            )
+            .count(40)
+            .about("PersistentVolumeClaim", "default", "data");
+            started.first_timestamp = Some(time(first));
+            snapshot(move |o| {
+                o.classes.push(class("fast", "csi.example.com"));
+                o.claims.push(pvc("data").class("fast"));
+                o.events.push(started);
+            })
+        };
+        let c = causes(&RULE, &claim_with("2026-11-20T08:00:00Z"));
+        assert_eq!(c.len(), 1);
+        assert!(
+            c[0].summary.contains("has neither finished nor failed"),
+            "{}",
+            c[0].summary
+        );
+        assert!(causes(&RULE, &claim_with("2026-11-20T10:05:00Z")).is_empty());
     }
 
     #[test]
