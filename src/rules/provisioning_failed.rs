@@ -103,6 +103,20 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
             .fix(format!("if the selected node is gone, remove the annotation so the scheduler picks again: {} annotate pvc {} volume.kubernetes.io/selected-node-", kubectl_ns(ns), c.name)),
         ErrorKind::VolumeMode => cause
             .fix(format!("the driver cannot provision volumeMode {}: use volumeMode Filesystem or a class whose driver supports Block (recreate the claim)", c.volume_mode())),
+        ErrorKind::DataSource
+            if message.contains("could not find the requested resource")
+                && c.source.as_ref().is_some_and(|s| s.snapshot.is_some()) =>
+        {
+            let snapshot = c.source.as_ref().map_or("", |s| s.source.name);
+            cause
+                .evidence(format!(
+                    "VolumeSnapshot {ns}/{snapshot} exists in the input: the API server does not serve the snapshot API version the provisioner asks for"
+                ))
+                .fix(format!(
+                    "csi-provisioner and the snapshot CRDs speak different versions of snapshot.storage.k8s.io: compare the versions served (kubectl get crd volumesnapshots.snapshot.storage.k8s.io -o jsonpath='{{.spec.versions[?(@.served==true)].name}}') with the csi-provisioner image of the driver's controller (kubectl get pods -A | grep -i {}; v1.5 and later read v1beta1, v4 and later read v1), and upgrade csi-provisioner",
+                    short_name(provisioner(c, class))
+                ))
+        }
         ErrorKind::DataSource => cause
             .fix(format!("the claim's dataSource must exist in {ns} and be ready: kubectl -n {ns} get volumesnapshot,pvc; a snapshot must show readyToUse: true, and a cloned claim must use the same driver and be at most the new claim's size")),
         ErrorKind::Permission => cause
