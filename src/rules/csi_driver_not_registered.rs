@@ -3,6 +3,7 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::provisioner_errors;
+use crate::chain::driver::{components, trouble};
 use crate::chain::{ClaimChain, PodChain};
 use crate::events;
 use crate::model::{Confidence, Link, ObjectRef, Severity};
@@ -83,11 +84,32 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
             cause = cause.evidence(events::quote(e, ctx.snap.now));
         }
         let short = provisioner_errors::short_name(driver);
-        cause = cause
-            .fix(format!(
+        // A node plugin that runs and is Ready but never registered: the
+        // registrar could not reach the kubelet's registration socket.
+        let ready_plugin = components(ctx.snap, ctx.drivers, driver)
+            .node_plugin_pods_on(node)
+            .into_iter()
+            .find(|p| trouble(p).is_none());
+        cause = match ready_plugin {
+            Some(p) => {
+                let (pns, pname) = (
+                    p.metadata.namespace.as_deref().unwrap_or(""),
+                    p.metadata.name.as_deref().unwrap_or(""),
+                );
+                cause
+                    .object(ObjectRef::pod(pns, pname))
+                    .evidence(format!(
+                        "node plugin pod {pns}/{pname} runs and is Ready on {node}, yet the kubelet has no registration for {driver}"
+                    ))
+                    .fix(format!(
+                        "the registrar did not register through the kubelet: read kubectl -n {pns} logs {pname} -c node-driver-registrar; its --kubelet-registration-path must be under the kubelet's root directory (default /var/lib/kubelet; k0s, MicroK8s and some distributions use another), and the pod must mount the kubelet's plugins_registry directory; then delete the pod so it registers again"
+                    ))
+            }
+            None => cause.fix(format!(
                 "check the driver's node plugin on {node}: kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i {short} (its DaemonSet may not tolerate the node's taints, or its pod may be crashing: kubectl logs <pod> -c node-driver-registrar)"
-            ))
-            .fix("once the node plugin registers, the kubelet retries the mount by itself");
+            )),
+        }
+        .fix("once the node plugin registers, the kubelet retries the mount by itself");
         out.push(cause);
     }
     out
