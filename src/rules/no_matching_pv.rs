@@ -9,6 +9,7 @@ use crate::events::NormalEvent;
 use crate::events::{self, Timeline};
 use crate::model::{Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
+use crate::snapshot::claim_names;
 
 pub const RULE: Rule = Rule {
     id: "no-matching-pv",
@@ -64,12 +65,37 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if let Some(e) = failed_binding {
         cause = cause.evidence(events::quote(e, ctx.snap.now));
     }
-    if lines.is_empty() {
+    if lines.is_empty() && fits == 0 {
         cause = cause.evidence(format!("there are no PVs of class \"{class_name}\""));
     } else {
         cause = cause.evidence_all(lines.iter().map(|l| format!("closest: {l}")));
     }
-    if fits > 0 {
+    // Claims of the same pod that wait for a PV of this class: they must all
+    // bind at once, to PVs on the one node the pod runs on.
+    let waiting_together = pod.map_or(1, |p| {
+        claim_names(p.pod)
+            .iter()
+            .filter_map(|u| ctx.snap.claim(ns, &u.claim))
+            .filter(|other| {
+                other
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.storage_class_name.as_deref())
+                    == Some(class_name)
+                    && other
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.volume_name.as_deref())
+                        .is_none()
+            })
+            .count()
+    });
+    if fits > 0 && waiting_together > fits {
+        cause = cause.evidence(format!(
+            "pod {ns}/{} needs {waiting_together} PVs of class \"{class_name}\" at once, all on the node it runs on; {fits} PV(s) fit a claim",
+            pod.map_or("", |p| p.name)
+        ));
+    } else if fits > 0 {
         cause = cause.evidence(format!(
             "{fits} PV(s) fit the claim itself, but none on a node the pod can use"
         ));
@@ -79,10 +105,10 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         "create a PersistentVolume for it: storageClassName: {class_name}, capacity.storage ≥ {}, accessModes [{modes}], volumeMode {}{}",
         c.requested_size().unwrap_or("the requested size"),
         c.volume_mode(),
-        if c.is_wait_for_first_consumer() {
-            ", with nodeAffinity to a node the pod can run on"
-        } else {
-            ""
+        match (c.is_wait_for_first_consumer(), waiting_together > 1) {
+            (true, true) => ", with nodeAffinity to a node the pod can run on, the same node as the PVs for its other claims",
+            (true, false) => ", with nodeAffinity to a node the pod can run on",
+            _ => "",
         }
     ));
     if !lines.is_empty() {
