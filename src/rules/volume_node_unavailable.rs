@@ -92,9 +92,15 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     for fix in fixes(ctx, pod, &allowed) {
         cause = cause.fix(fix);
     }
-    cause = cause.fix(
-        "do not delete the claim to get the pod placed elsewhere: the data lives on the volume, and the volume is on these nodes",
-    );
+    if view.pins.iter().any(|p| p.volume.is_some()) {
+        cause = cause.fix(
+            "do not delete the claim to get the pod placed elsewhere: the data lives on the volume, and the volume is on these nodes",
+        );
+    } else {
+        cause = cause.fix(
+            "its claims have no volume yet: the volume can only be made on the nodes its driver serves, so free room there or run the driver's node plugin on more nodes (kubectl get csinode shows where it is registered)",
+        );
+    }
     vec![cause]
 }
 
@@ -172,11 +178,24 @@ fn fixes(ctx: &Ctx, pod: &PodChain, allowed: &[&NodeCheck]) -> Vec<String> {
                     "node {0} is NotReady: bring its kubelet back (kubectl describe node {0}, the kubelet's log on the node); the volume is there",
                     n.name
                 )),
-                (_, BlockerKind::Scheduler) => push(format!(
-                    "make room on node {0} ({1}): lower the pod's requests, or move other pods off it (kubectl describe node {0} shows what is allocated)",
-                    n.name,
-                    b.text.split(" (scheduler").next().unwrap_or(&b.text)
-                )),
+                (_, BlockerKind::Scheduler) => {
+                    let reason = b.text.split(" (scheduler").next().unwrap_or(&b.text);
+                    // A storage driver's capacity published as a node
+                    // resource (TopoLVM's topolvm.cybozu.com/capacity).
+                    let storage_resource = reason
+                        .strip_prefix("Insufficient ")
+                        .filter(|r| r.contains('/') && (r.ends_with("capacity") || r.contains("storage")));
+                    push(match storage_resource {
+                        Some(r) => format!(
+                            "node {0} reports no room left in {r}, the free space its storage driver publishes: free space in the node's storage (for TopoLVM, its LVM volume group), or check that the driver's node plugin runs there and reports it (kubectl describe node {0}, Allocatable)",
+                            n.name
+                        ),
+                        None => format!(
+                            "make room on node {0} ({reason}): lower the pod's requests, or move other pods off it (kubectl describe node {0} shows what is allocated)",
+                            n.name
+                        ),
+                    })
+                }
                 _ => {}
             }
         }
