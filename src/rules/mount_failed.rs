@@ -99,6 +99,17 @@ fn explained_elsewhere(message: &str) -> bool {
         || missing_source(message).is_some()
 }
 
+/// The pod volumes a kubelet summary lists as not mounted yet:
+/// `unmounted volumes=[data cache]` (1.10+), `list of unattached/unmounted
+/// volumes=[data]` (older).
+fn unmounted(message: &str) -> Option<Vec<&str>> {
+    let (_, rest) = message
+        .split_once("unmounted volumes=[")
+        .or_else(|| message.split_once("unattached/unmounted volumes=["))?;
+    let list = &rest[..rest.find(']')?];
+    Some(list.split_whitespace().collect())
+}
+
 /// Whether a claim is the pod volume the kubelet names: the pod's volume
 /// name, or its PersistentVolume's (the kubelet names a claim's volume
 /// by the PV).
@@ -123,6 +134,43 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
         m.starts_with("Unable to attach or mount volumes")
             || m.starts_with("Unable to mount volumes for pod")
     };
+    // A specific error older than the newest summary, about a volume that
+    // summary no longer lists as unmounted, was overcome.
+    let newest_summary = failures
+        .iter()
+        .copied()
+        .filter(is_summary)
+        .max_by_key(|e| events::last_seen(e));
+    let still_unmounted = newest_summary.and_then(|e| unmounted(events::message(e)));
+    let failures: Vec<&Event> = failures
+        .into_iter()
+        .filter(|e| {
+            let (Some(summary), Some(unmounted)) = (newest_summary, &still_unmounted) else {
+                return true;
+            };
+            // The pod volume the error names: by its own name, or by its
+            // claim's PersistentVolume.
+            let pod_volume = named_volume(events::message(e)).and_then(|named| {
+                pod.volumes
+                    .iter()
+                    .find(|v| v.name == named)
+                    .map(|v| v.name)
+                    .or_else(|| {
+                        claims
+                            .iter()
+                            .find(|c| is_named(c, named))
+                            .and_then(|c| c.usage.as_ref())
+                            .map(|u| u.volume.as_str())
+                    })
+            });
+            let Some(volume) = pod_volume else {
+                return true;
+            };
+            is_summary(e)
+                || events::last_seen(e) >= events::last_seen(summary)
+                || unmounted.contains(&volume)
+        })
+        .collect();
     // The kubelet's summary only repeats a failure another rule explains.
     if failures.is_empty() || (!explained.is_empty() && failures.iter().all(is_summary)) {
         return Vec::new();
@@ -261,6 +309,30 @@ mod tests {
     }
 
     #[test]
+    fn an_error_about_a_volume_mounted_since_is_left_out() {
+        let snap = snapshot(|o| {
+            o.claims.push(pvc("data").bound("pv-1"));
+            o.pods.push(
+                pod("web")
+                    .claim("data")
+                    .volume(crate::api::Volume {
+                        name: "app-config".into(),
+                        secret: Some(Box::default()),
+                        ..Default::default()
+                    })
+                    .on_node("n1")
+                    .waiting("ContainerCreating"),
+            );
+            o.events.push(event("FailedMount", "MountVolume.SetUp failed for volume \"app-config\" : failed to sync secret cache: timed out waiting for the condition").warning().at("2026-11-20T09:58:00Z").about("Pod", "default", "web"));
+            o.events.push(event("FailedMount", "Unable to attach or mount volumes: unmounted volumes=[vol0], unattached volumes=[vol0 app-config]: timed out waiting for the condition").warning().at("2026-11-20T10:08:00Z").about("Pod", "default", "web"));
+        });
+        let c = causes(&RULE, &snap);
+        assert_eq!(c.len(), 1);
+        assert!(c[0].symptom, "{}", text(&c[0]));
+        assert!(!text(&c[0]).contains("secret cache"), "{}", text(&c[0]));
+    }
+
+    #[test]
     fn specific_error_beats_the_summary() {
         let snap = snapshot(|o| {
             o.claims.push(pvc("data").bound("pv-1"));
@@ -270,7 +342,7 @@ mod tests {
                     .on_node("n1")
                     .waiting("ContainerCreating"),
             );
-            o.events.push(event("FailedMount", "Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition").warning().at("2026-11-20T10:09:00Z").about("Pod", "default", "web"));
+            o.events.push(event("FailedMount", "Unable to attach or mount volumes: unmounted volumes=[vol0], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition").warning().at("2026-11-20T10:09:00Z").about("Pod", "default", "web"));
             o.events.push(event("FailedMount", "MountVolume.SetUp failed for volume \"pv-1\" : mount.nfs: Connection timed out").warning().at("2026-11-20T10:08:00Z").about("Pod", "default", "web"));
         });
         let c = causes(&RULE, &snap);
