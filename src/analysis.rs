@@ -408,6 +408,9 @@ fn links(c: &Chain, blamed: &[ObjectRef]) -> Vec<ChainLink> {
         if let Some(name) = &p.node_name {
             let (state, ok) = match p.node {
                 None => ("missing".to_string(), false),
+                Some(n) if crate::nodes::is_ready(n) && crate::chain::under_disk_pressure(n) => {
+                    ("Ready, DiskPressure".to_string(), false)
+                }
                 Some(n) if crate::nodes::is_ready(n) => ("Ready".to_string(), true),
                 Some(_) => ("NotReady".to_string(), false),
             };
