@@ -28,6 +28,8 @@ pub enum MountError {
     Timeout,
     MissingSecret,
     Busy,
+    /// The node plugin refuses the volume's own parameters.
+    Rejected,
     Other,
 }
 
@@ -40,6 +42,7 @@ impl MountError {
             MountError::Timeout => "timed out",
             MountError::MissingSecret => "missing secret",
             MountError::Busy => "device busy or already mounted",
+            MountError::Rejected => "parameters rejected",
             MountError::Other => "other",
         }
     }
@@ -78,6 +81,8 @@ pub fn classify(message: &str) -> MountError {
         || m.contains("device or resource busy")
     {
         MountError::Busy
+    } else if m.contains("code = invalidargument") {
+        MountError::Rejected
     } else if m.contains("deadlineexceeded")
         || m.contains("deadline exceeded")
         || m.contains("timed out")
@@ -250,6 +255,8 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
             .fix("the disk's file system does not match fsType or is damaged: check the PV's csi.fsType, and run fsck on the device from a debug pod or the node (DATA RISK: repair can lose data; snapshot the disk first)"),
         MountError::Permission => cause
             .fix(format!("the storage server or its credentials refused the mount, before any file was touched, so the pod's securityContext (fsGroup, runAsUser) plays no part: for NFS (access denied by server) the export must allow node {node}'s address; for SMB/CIFS (mount error(13)) check the user and password in the credentials secret the PV or class names (nodeStageSecretRef / nodePublishSecretRef); for a CSI driver, the node plugin's log says which")),
+        MountError::Rejected => cause
+            .fix("the node plugin refuses the volume's own parameters: compare the PV's csi.volumeAttributes, mountOptions and fsType (kubectl get pv <pv> -o yaml) with the keys the driver documents; a PV's source cannot be edited, so recreate the PV without the rejected key (set its reclaimPolicy to Retain first, so the data stays)"),
         MountError::Busy => cause
             .fix(format!("something on {node} already holds the device or the mount point: multipathd claiming the driver's disks (blacklist them in /etc/multipath.conf and restart multipathd), or a mount left from an earlier pod (findmnt | grep <pv> on the node, then unmount it)")),
         MountError::MissingSecret => cause
@@ -298,6 +305,10 @@ mod tests {
         ] {
             assert_eq!(classify(corrupt), MountError::Filesystem, "{corrupt}");
         }
+        assert_eq!(
+            classify("MountVolume.SetUp failed for volume \"efs-pv\" : rpc error: code = InvalidArgument desc = Volume context property storage.kubernetes.io/csiProvisionerIdentity not supported"),
+            MountError::Rejected
+        );
         assert_eq!(
             classify("MountVolume.SetUp failed for volume \"pvc-2\" : rpc error: code = Internal desc = mount failed: exit status 32\nOutput: mount: /var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc-2/mount: /dev/longhorn/pvc-2 already mounted or mount point busy."),
             MountError::Busy
