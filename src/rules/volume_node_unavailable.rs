@@ -94,7 +94,7 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     }
     if view.pins.iter().any(|p| p.volume.is_some()) {
         cause = cause.fix(
-            "do not delete the claim to get the pod placed elsewhere: the data lives on the volume, and the volume is on these nodes",
+            "do not delete the claim to get the pod placed elsewhere while these nodes can still serve it: the data lives on the volume, and the volume is on these nodes",
         );
     } else {
         cause = cause.fix(
@@ -116,6 +116,12 @@ fn list(names: &[&str]) -> String {
     }
 }
 
+fn not_ready_fix(node: &str) -> String {
+    format!(
+        "node {node} is NotReady or unreachable: bring its kubelet back (kubectl describe node {node}, the kubelet's log on the node); the volume is there. If the node is gone for good, so is the data of a local volume on it: then delete the claim and its PersistentVolume so a new volume is made"
+    )
+}
+
 /// The fix for a taint that Kubernetes itself sets from the node's state:
 /// tolerating or removing it only puts the pod on a node that cannot run
 /// it, and the taint comes back.
@@ -126,9 +132,7 @@ fn node_state_taint_fix(key: &str, node: &str) -> Option<String> {
         )),
         "memory-pressure" => "under MemoryPressure: free memory on it",
         "pid-pressure" => "under PIDPressure: find the process that forks without end",
-        "not-ready" | "unreachable" => return Some(format!(
-            "node {node} is NotReady or unreachable: bring its kubelet back (kubectl describe node {node}, the kubelet's log on the node); the volume is there. If the node is gone for good, so is the data of a local volume on it: then delete the claim and its PersistentVolume so a new volume is made"
-        )),
+        "not-ready" | "unreachable" => return Some(not_ready_fix(node)),
         "unschedulable" => return Some(format!(
             "node {node} is cordoned: once its maintenance is done, kubectl uncordon {node}"
         )),
@@ -174,10 +178,7 @@ fn fixes(ctx: &Ctx, pod: &PodChain, allowed: &[&NodeCheck]) -> Vec<String> {
                     "node {0} is cordoned: once its maintenance is done, kubectl uncordon {0}",
                     n.name
                 )),
-                (Some(Exclusion::NotReady), _) => push(format!(
-                    "node {0} is NotReady: bring its kubelet back (kubectl describe node {0}, the kubelet's log on the node); the volume is there",
-                    n.name
-                )),
+                (Some(Exclusion::NotReady), _) => push(not_ready_fix(&n.name)),
                 (_, BlockerKind::Scheduler) => {
                     let reason = b.text.split(" (scheduler").next().unwrap_or(&b.text);
                     // A storage driver's capacity published as a node
