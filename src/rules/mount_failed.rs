@@ -30,6 +30,12 @@ pub enum MountError {
     Busy,
     /// The node plugin refuses the volume's own parameters.
     Rejected,
+    /// The node's own disk is full.
+    NodeDiskFull,
+    /// The node lacks the mount helper or initiator the volume type needs.
+    MissingHelper,
+    /// The volume's CSI driver is not installed (no CSIDriver object).
+    DriverMissing,
     Other,
 }
 
@@ -43,6 +49,9 @@ impl MountError {
             MountError::MissingSecret => "missing secret",
             MountError::Busy => "device busy or already mounted",
             MountError::Rejected => "parameters rejected",
+            MountError::NodeDiskFull => "node disk full",
+            MountError::MissingHelper => "node lacks a mount helper",
+            MountError::DriverMissing => "driver not installed",
             MountError::Other => "other",
         }
     }
@@ -56,6 +65,8 @@ pub fn classify(message: &str) -> MountError {
         || m.contains("operation not permitted")
     {
         MountError::Permission
+    } else if missing_network_fs_helper(&m) {
+        MountError::MissingHelper
     } else if m.contains("wrong fs type")
         || m.contains("bad superblock")
         || m.contains("can't read superblock")
@@ -74,7 +85,19 @@ pub fn classify(message: &str) -> MountError {
             || m.contains("server is not responding"))
     {
         MountError::NfsUnreachable
-    } else if m.contains("secret") && m.contains("not found") {
+    } else if m.contains("no space left on device") {
+        MountError::NodeDiskFull
+    } else if m.contains("mount.nfs: not found")
+        || m.contains("mount.cifs: not found")
+        || m.contains("iscsiadm: not found")
+        || m.contains("iscsi driver not found")
+        || (m.contains("executable file not found")
+            && (m.contains("mount") || m.contains("iscsiadm")))
+    {
+        MountError::MissingHelper
+    } else if m.contains("no csidriver object") {
+        MountError::DriverMissing
+    } else if (m.contains("secret \"") || m.contains("secrets \"")) && m.contains("not found") {
         MountError::MissingSecret
     } else if m.contains("already mounted")
         || m.contains("mount point busy")
@@ -91,6 +114,19 @@ pub fn classify(message: &str) -> MountError {
     } else {
         MountError::Other
     }
+}
+
+/// util-linux's answer for a network file system without its helper
+/// (`mount.nfs`, `mount.cifs`): the same `wrong fs type, bad option, bad
+/// superblock` it gives a damaged disk, with a hint; told apart by a
+/// network source (`server:/export`, `//server/share`) and no device.
+fn missing_network_fs_helper(lower: &str) -> bool {
+    lower.contains("you might need a /sbin/mount.")
+        && !lower.contains("/dev/")
+        && (lower.contains(":/")
+            || lower.contains("//")
+            || lower.contains("nfs")
+            || lower.contains("cifs"))
 }
 
 /// Texts other rules explain better.
@@ -255,6 +291,12 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
             .fix("the disk's file system does not match fsType or is damaged: check the PV's csi.fsType, and run fsck on the device from a debug pod or the node (DATA RISK: repair can lose data; snapshot the disk first)"),
         MountError::Permission => cause
             .fix(format!("the storage server or its credentials refused the mount, before any file was touched, so the pod's securityContext (fsGroup, runAsUser) plays no part: for NFS (access denied by server) the export must allow node {node}'s address; for SMB/CIFS (mount error(13)) check the user and password in the credentials secret the PV or class names (nodeStageSecretRef / nodePublishSecretRef); for a CSI driver, the node plugin's log says which")),
+        MountError::NodeDiskFull => cause
+            .fix(format!("node {node}'s own disk (where the kubelet keeps pod volumes, /var/lib/kubelet) is full: free it (kubectl describe node {node}; on the node, df -h /var/lib/kubelet, crictl rmi --prune, old logs under /var/log/pods); its eviction thresholds did not catch it if it reports no DiskPressure")),
+        MountError::MissingHelper => cause
+            .fix(format!("node {node} lacks the client the volume type needs: install it on the node image (NFS: nfs-common or nfs-utils; SMB/CIFS: cifs-utils; iSCSI: open-iscsi with the iscsi_tcp module loaded, modprobe iscsi_tcp and systemctl enable --now iscsid), or run the pod on nodes that have it")),
+        MountError::DriverMissing => cause
+            .fix("the volume's CSI driver is not installed in the cluster (no CSIDriver object, no registration on the node): install the driver (its Helm chart or manifests create the CSIDriver object and the node plugin DaemonSet); kubectl get csidriver lists what is installed"),
         MountError::Rejected => cause
             .fix("the node plugin refuses the volume's own parameters: compare the PV's csi.volumeAttributes, mountOptions and fsType (kubectl get pv <pv> -o yaml) with the keys the driver documents; a PV's source cannot be edited, so recreate the PV without the rejected key (set its reclaimPolicy to Retain first, so the data stays)"),
         MountError::Busy => cause
@@ -304,6 +346,16 @@ mod tests {
             "MountVolume.MountDevice failed for volume \"pvc-1\" : rpc error: code = Internal desc = format of disk \"/dev/xvdba\" failed: type:(\"ext4\") target:(\"/var/lib/kubelet/plugins/x\")",
         ] {
             assert_eq!(classify(corrupt), MountError::Filesystem, "{corrupt}");
+        }
+        for (m, want) in [
+            ("MountVolume.SetUp failed for volume \"kube-api-access-wfmh2\" : write /var/lib/kubelet/pods/x/volumes/kubernetes.io~projected/kube-api-access-wfmh2/..2024/namespace: no space left on device", MountError::NodeDiskFull),
+            ("MountVolume.SetUp failed for volume \"nfs\" : mount failed: exit status 32\nOutput: mount: wrong fs type, bad option, bad superblock on 10.0.0.5:/export, missing codepage or helper program, or other error\n(for several filesystems (e.g. nfs, cifs) you might need a /sbin/mount.<type> helper program)", MountError::MissingHelper),
+            ("MountVolume.MountDevice failed for volume \"pvc-1\" : rpc error: code = Internal desc = iscsiadm: initiator reported error (12 - iSCSI driver not found. Please make sure it is loaded, and retry the operation)", MountError::MissingHelper),
+            ("MountVolume.SetUp failed for volume \"secrets-store-inline\" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers", MountError::Other),
+            ("MountVolume.NewMounter initialization failed for volume \"vault\" : volume mode \"Ephemeral\" not supported by driver secrets-store.csi.k8s.io (no CSIDriver object)", MountError::DriverMissing),
+            ("MountVolume.SetUp failed for volume \"secrets\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod default/mypod, err: error connecting to provider \"gcp\": provider not found: provider \"gcp\"", MountError::Other),
+        ] {
+            assert_eq!(classify(m), want, "{m}");
         }
         assert_eq!(
             classify("MountVolume.SetUp failed for volume \"efs-pv\" : rpc error: code = InvalidArgument desc = Volume context property storage.kubernetes.io/csiProvisionerIdentity not supported"),

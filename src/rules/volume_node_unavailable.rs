@@ -183,9 +183,9 @@ fn fixes(ctx: &Ctx, pod: &PodChain, allowed: &[&NodeCheck]) -> Vec<String> {
                     let reason = b.text.split(" (scheduler").next().unwrap_or(&b.text);
                     // A storage driver's capacity published as a node
                     // resource (TopoLVM's topolvm.cybozu.com/capacity).
-                    let storage_resource = reason
-                        .strip_prefix("Insufficient ")
-                        .filter(|r| r.contains('/') && (r.ends_with("capacity") || r.contains("storage")));
+                    let storage_resource = reason.strip_prefix("Insufficient ").filter(|r| {
+                        r.contains('/') && (r.ends_with("capacity") || r.contains("storage"))
+                    });
                     push(match storage_resource {
                         Some(r) => format!(
                             "node {0} reports no room left in {r}, the free space its storage driver publishes: free space in the node's storage (for TopoLVM, its LVM volume group), or check that the driver's node plugin runs there and reports it (kubectl describe node {0}, Allocatable)",
