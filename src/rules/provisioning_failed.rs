@@ -119,12 +119,19 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
         }
         ErrorKind::DataSource => cause
             .fix(format!("the claim's dataSource must exist in {ns} and be ready: kubectl -n {ns} get volumesnapshot,pvc; a snapshot must show readyToUse: true, and a cloned claim must use the same driver and be at most the new claim's size")),
+        ErrorKind::Permission if refuses_helper_pod(message) => cause
+            .fix(format!("the provisioner makes the volume with a helper pod that mounts the node's disk (hostPath), and pod security refuses it in its namespace: allow it there (kubectl label namespace <provisioner namespace> pod-security.kubernetes.io/enforce=privileged --overwrite, or a PodSecurityPolicy with hostPath that the provisioner's service account may use); find it with kubectl get pods -A | grep -i {}", short_name(provisioner(c, class))))
+            .fix(format!("the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
         ErrorKind::Permission => cause
             .fix(format!("the driver's controller may not create volumes with the identity it runs as; the error names the missing action: give it to the controller's identity (on EKS, the AmazonEBSCSIDriverPolicy or the driver's policy on the IAM role of the controller's service account; on GKE, the node or Workload Identity service account; on AKS, the cluster identity on the node resource group), then restart the controller: kubectl get pods -A | grep -i {}", short_name(provisioner(c, class))))
             .fix(format!("the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
         ErrorKind::Timeout => cause
-            .fix(format!("the driver's CreateVolume did not answer in time: its backend is slow or unreachable from the controller (for Ceph, ceph status and the monitors' reachability; for a cloud, its API's status), or the controller's --timeout is shorter than the backend needs; read the driver container's log next to csi-provisioner: kubectl get pods -A | grep -i {}", short_name(provisioner(c, class))))
-            .fix("an Aborted error naming an operation that already exists is the same call still running, not a second problem; the provisioner retries by itself"),
+            .fix(format!("the volume was not created in time: the storage backend is slow or unreachable from the provisioner (for Ceph, ceph status and the monitors' reachability; for a cloud, its API's status), the sidecar's --timeout is shorter than the backend needs, or, for a provisioner that makes volumes with helper pods (local-path), its helper pod does not start (kubectl get pods -A | grep -i helper); read the provisioner's log: kubectl get pods -A | grep -i {}", short_name(provisioner(c, class))))
+            .fix(if is_in_progress(&events::message(newest).to_ascii_lowercase()) {
+                "an Aborted error naming an operation that already exists is the same call still running, not a second problem; the provisioner retries by itself"
+            } else {
+                "the provisioner retries by itself"
+            }),
         ErrorKind::NodeNotRegistered => {
             let node = c.annotation("volume.kubernetes.io/selected-node").unwrap_or("<node>");
             let driver = provisioner(c, class);
@@ -143,6 +150,14 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
             .fix(format!("after fixing the cause the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
     };
     Some(cause)
+}
+
+/// Pod security's refusal of a provisioner's helper pod (local-path,
+/// OpenEBS hostpath): PodSecurityPolicy or Pod Security admission.
+fn refuses_helper_pod(message: &str) -> bool {
+    message.contains("PodSecurityPolicy")
+        || message.contains("violates PodSecurity")
+        || message.contains("unable to admit pod")
 }
 
 /// How long a provisioner may work on a claim without an answer before

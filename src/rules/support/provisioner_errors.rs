@@ -155,6 +155,8 @@ fn is_permission(m: &str, lower: &str) -> bool {
         .iter()
         .any(|w| lower.contains(w))
         || (lower.contains("is forbidden: user") && lower.contains("cannot"))
+        || m.contains("PodSecurityPolicy: unable to admit pod")
+        || (lower.contains("forbidden") && m.contains("violates PodSecurity"))
 }
 
 pub fn is_timeout(lower: &str) -> bool {
