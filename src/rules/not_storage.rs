@@ -62,6 +62,31 @@ fn not_checked(ctx: &Ctx, pod: &PodChain) -> Vec<String> {
             ));
         }
     }
+    // A runtime that takes too long to create a container: it may be
+    // relabelling (SELinux) or chowning every file of a large volume.
+    let creation_times_out = container_messages(pod.pod).iter().any(|says| {
+        says.reason == "CreateContainerError"
+            && (says.message.contains("context deadline exceeded")
+                || says.message.contains("is reserved for"))
+    }) || pod.events.iter().any(|e| {
+        let m = crate::events::message(e);
+        crate::events::reason(e) == "Failed"
+            && (m.contains("failed to reserve container name")
+                || m.contains("context deadline exceeded"))
+    });
+    if creation_times_out && !data.is_empty() {
+        let selinux = pod.pod.spec.as_ref().is_some_and(|s| {
+            s.security_context.as_ref().is_some_and(|c| c.se_linux_options.is_some())
+                || s.containers.iter().any(|c| {
+                    c.security_context.as_ref().is_some_and(|c| c.se_linux_options.is_some())
+                })
+        });
+        lines.push(format!(
+            "not checked: creating the container times out on a pod with data volume(s) {}; a runtime that relabels every file of a large volume for SELinux{} or changes its ownership for fsGroup takes that long (the runtime's log on the node shows it; mount-time labels, CSIDriver seLinuxMount with a ReadWriteOncePod claim, avoid the relabel)",
+            data.join(", "),
+            if selinux { " (the pod sets seLinuxOptions)" } else { "" }
+        ));
+    }
     if pod.node_name.is_some() && !ctx.snap.has("events") {
         lines.push("not checked: the kubelet's events, which could not be read".to_string());
     }
