@@ -76,9 +76,13 @@ fn not_checked(ctx: &Ctx, pod: &PodChain) -> Vec<String> {
     });
     if creation_times_out && !data.is_empty() {
         let selinux = pod.pod.spec.as_ref().is_some_and(|s| {
-            s.security_context.as_ref().is_some_and(|c| c.se_linux_options.is_some())
+            s.security_context
+                .as_ref()
+                .is_some_and(|c| c.se_linux_options.is_some())
                 || s.containers.iter().any(|c| {
-                    c.security_context.as_ref().is_some_and(|c| c.se_linux_options.is_some())
+                    c.security_context
+                        .as_ref()
+                        .is_some_and(|c| c.se_linux_options.is_some())
                 })
         });
         lines.push(format!(
