@@ -2,6 +2,7 @@
 //! volume (no external-attacher running for the driver).
 
 use super::rule::{Cause, Check, Ctx, Rule};
+use super::support::evidence::attach_slots;
 use super::support::provisioner_errors;
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
@@ -218,24 +219,7 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
 /// The driver's attach slots on the node: its CSINode limit and the
 /// volumes attached there.
 fn slots_line(ctx: &Ctx, node: &str, driver: &str) -> Option<String> {
-    let limit = ctx
-        .snap
-        .csi_node(node)?
-        .spec
-        .drivers
-        .iter()
-        .find(|d| d.name == driver)?
-        .allocatable
-        .as_ref()?
-        .count?;
-    let attached = ctx
-        .snap
-        .objects
-        .attachments
-        .iter()
-        .filter(|va| va.spec.node_name == node && va.spec.attacher == driver)
-        .filter(|va| va.status.as_ref().is_some_and(|s| s.attached))
-        .count();
+    let (limit, attached) = attach_slots(ctx, node, driver)?;
     Some(format!(
         "node {node}: {attached} {driver} volumes attached, CSINode allocatable.count {limit}"
     ))

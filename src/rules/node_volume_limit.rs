@@ -1,7 +1,7 @@
 //! `node-volume-limit`: the node's attach limit for the driver is used up.
 
 use super::rule::{Cause, Check, Ctx, Rule};
-use super::support::evidence::scheduler_says;
+use super::support::evidence::{attach_slots, scheduler_says};
 use crate::chain::{ClaimChain, PodChain};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::ReasonKind;
@@ -15,21 +15,6 @@ pub const RULE: Rule = Rule {
     normal_events: &[],
     runbook: include_str!("../../docs/runbooks/node-volume-limit.md"),
 };
-
-/// (limit, attached) of a driver on a node, from its CSINode and VolumeAttachments.
-fn usage(ctx: &Ctx, node: &str, driver: &str) -> Option<(i32, usize)> {
-    let csinode = ctx.snap.csi_node(node)?;
-    let d = csinode.spec.drivers.iter().find(|d| d.name == driver)?;
-    let limit = d.allocatable.as_ref()?.count?;
-    let attached = ctx
-        .snap
-        .objects
-        .attachments
-        .iter()
-        .filter(|va| va.spec.node_name == node && va.spec.attacher == driver)
-        .count();
-    Some((limit, attached))
-}
 
 /// The highest attach limit any node has for the driver.
 fn largest_limit(ctx: &Ctx, driver: &str) -> Option<i32> {
@@ -101,7 +86,7 @@ fn check(ctx: &Ctx, pod: &PodChain, claims: &[ClaimChain]) -> Vec<Cause> {
     for n in &ctx.snap.objects.nodes {
         let name = crate::nodes::name(n);
         for d in &drivers {
-            if let Some((limit, attached)) = usage(ctx, name, d) {
+            if let Some((limit, attached)) = attach_slots(ctx, name, d) {
                 any_usage = true;
                 cause = cause.evidence(format!(
                     "node {name}: {attached} of {limit} {d} volumes attached (CSINode allocatable.count){}",

@@ -57,3 +57,20 @@ pub fn gap_lines(ctx: &Ctx, resources: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// (limit, attached) of a driver on a node: its CSINode's
+/// `allocatable.count` and the driver's volumes attached there.
+pub fn attach_slots(ctx: &Ctx, node: &str, driver: &str) -> Option<(i32, usize)> {
+    let csinode = ctx.snap.csi_node(node)?;
+    let d = csinode.spec.drivers.iter().find(|d| d.name == driver)?;
+    let limit = d.allocatable.as_ref()?.count?;
+    let attached = ctx
+        .snap
+        .objects
+        .attachments
+        .iter()
+        .filter(|va| va.spec.node_name == node && va.spec.attacher == driver)
+        .filter(|va| va.status.as_ref().is_some_and(|s| s.attached))
+        .count();
+    Some((limit, attached))
+}
