@@ -24,11 +24,14 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
     if !c.is_pending() {
         return None;
     }
-    let wanted = claim
+    let Some(wanted) = claim
         .spec
         .as_ref()
         .and_then(|s| s.volume_name.as_deref())
-        .filter(|v| !v.is_empty())?;
+        .filter(|v| !v.is_empty())
+    else {
+        return made_for_it(ctx, c, pod);
+    };
     let ns = c.namespace;
     let pv = ctx.snap.volume(wanted);
     let event = Timeline::new(&c.events).current("VolumeMismatch");
@@ -86,6 +89,62 @@ fn check(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
         )),
     };
     Some(cause)
+}
+
+/// A volume made for the claim (its claimRef names the claim) that the
+/// claim cannot bind to: a provisioner made something the claim did not ask
+/// for, such as a Filesystem volume for a Block claim.
+fn made_for_it(ctx: &Ctx, c: &ClaimChain, pod: Option<&PodChain>) -> Option<Cause> {
+    let e = Timeline::new(&c.events).current("VolumeMismatch")?;
+    let uid = c.claim.and_then(|cl| cl.metadata.uid.as_deref());
+    let pv = ctx.snap.objects.volumes.iter().find(|pv| {
+        pv.spec
+            .as_ref()
+            .and_then(|s| s.claim_ref.as_ref())
+            .is_some_and(|r| {
+                r.namespace.as_deref() == Some(c.namespace)
+                    && r.name.as_deref() == Some(c.name.as_str())
+                    && (uid.is_none() || r.uid.as_deref() == uid)
+            })
+    })?;
+    let name = pv.metadata.name.as_deref().unwrap_or("");
+    let why = matching::mismatch(c, pv).unwrap_or_else(|| "see the event".to_string());
+    let maker = pv
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("pv.kubernetes.io/provisioned-by"))
+        .map(String::as_str);
+    let ns = c.namespace;
+    let mut cause = Cause::new(
+        &RULE,
+        format!(
+            "volume {name} was made for claim {ns}/{}{} but cannot bind to it: {why}",
+            c.name,
+            maker.map(|m| format!(" by {m}")).unwrap_or_default()
+        ),
+    )
+    .object(c.object())
+    .object(ObjectRef::volume(name))
+    .evidence(format!("PV {name}: claimRef {ns}/{}, {why}", c.name))
+    .evidence(events::quote(e, ctx.snap.now));
+    if let Some(p) = pod {
+        cause = cause.object(p.object());
+    }
+    Some(
+        cause
+            .fix(format!(
+                "the provisioner{} cannot make what the claim asks for (volumeMode {}, access modes [{}]): use a class whose provisioner can, or change the claim to what it makes; recreate the claim ({} delete pvc {}; it is not bound, nothing is lost)",
+                maker.map(|m| format!(" {m}")).unwrap_or_default(),
+                c.volume_mode(),
+                c.access_modes().join(", "),
+                kubectl_ns(ns),
+                c.name
+            ))
+            .fix(format!(
+                "then delete the unused volume {name} (kubectl delete pv {name}); check its reclaimPolicy first if it may hold data"
+            )),
+    )
 }
 
 #[cfg(test)]
