@@ -36,6 +36,8 @@ pub enum MountError {
     MissingHelper,
     /// The volume's CSI driver is not installed (no CSIDriver object).
     DriverMissing,
+    /// The Secrets Store CSI driver cannot reach its provider plugin.
+    ProviderMissing,
     Other,
 }
 
@@ -52,6 +54,7 @@ impl MountError {
             MountError::NodeDiskFull => "node disk full",
             MountError::MissingHelper => "node lacks a mount helper",
             MountError::DriverMissing => "driver not installed",
+            MountError::ProviderMissing => "secrets provider not reachable",
             MountError::Other => "other",
         }
     }
@@ -97,6 +100,8 @@ pub fn classify(message: &str) -> MountError {
         MountError::MissingHelper
     } else if m.contains("no csidriver object") {
         MountError::DriverMissing
+    } else if m.contains("error connecting to provider") {
+        MountError::ProviderMissing
     } else if (m.contains("secret \"") || m.contains("secrets \"")) && m.contains("not found") {
         MountError::MissingSecret
     } else if m.contains("already mounted")
@@ -297,6 +302,8 @@ fn check(ctx: &Ctx, pod: &PodChain, node: &str, claims: &[ClaimChain]) -> Vec<Ca
             .fix(format!("node {node} lacks the client the volume type needs: install it on the node image (NFS: nfs-common or nfs-utils; SMB/CIFS: cifs-utils; iSCSI: open-iscsi with the iscsi_tcp module loaded, modprobe iscsi_tcp and systemctl enable --now iscsid), or run the pod on nodes that have it")),
         MountError::DriverMissing => cause
             .fix("the volume's CSI driver is not installed in the cluster (no CSIDriver object, no registration on the node): install the driver (its Helm chart or manifests create the CSIDriver object and the node plugin DaemonSet); kubectl get csidriver lists what is installed"),
+        MountError::ProviderMissing => cause
+            .fix(format!("the Secrets Store CSI driver on {node} cannot reach the provider the SecretProviderClass names (its error names it): install that provider's DaemonSet, which runs next to the driver on every node, or check that its pod runs on {node} (kubectl get pods -A -o wide --field-selector spec.nodeName={node} | grep -i provider)")),
         MountError::Rejected => cause
             .fix("the node plugin refuses the volume's own parameters: compare the PV's csi.volumeAttributes, mountOptions and fsType (kubectl get pv <pv> -o yaml) with the keys the driver documents; a PV's source cannot be edited, so recreate the PV without the rejected key (set its reclaimPolicy to Retain first, so the data stays)"),
         MountError::Busy => cause
@@ -353,7 +360,7 @@ mod tests {
             ("MountVolume.MountDevice failed for volume \"pvc-1\" : rpc error: code = Internal desc = iscsiadm: initiator reported error (12 - iSCSI driver not found. Please make sure it is loaded, and retry the operation)", MountError::MissingHelper),
             ("MountVolume.SetUp failed for volume \"secrets-store-inline\" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers", MountError::Other),
             ("MountVolume.NewMounter initialization failed for volume \"vault\" : volume mode \"Ephemeral\" not supported by driver secrets-store.csi.k8s.io (no CSIDriver object)", MountError::DriverMissing),
-            ("MountVolume.SetUp failed for volume \"secrets\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod default/mypod, err: error connecting to provider \"gcp\": provider not found: provider \"gcp\"", MountError::Other),
+            ("MountVolume.SetUp failed for volume \"secrets\" : rpc error: code = Unknown desc = failed to mount secrets store objects for pod default/mypod, err: error connecting to provider \"gcp\": provider not found: provider \"gcp\"", MountError::ProviderMissing),
         ] {
             assert_eq!(classify(m), want, "{m}");
         }
