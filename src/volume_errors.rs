@@ -319,6 +319,8 @@ mod tests {
             r#"pods "job-x" is forbidden: exceeded quota: compute, requested: requests.ephemeral-storage=20Gi, used: requests.ephemeral-storage=0, limited: requests.ephemeral-storage=10Gi"#,
             r#"pods "x" is forbidden: [maximum ephemeral-storage usage per Container is 5Gi, but limit is 20Gi]"#,
             r#"Pod "x" is invalid: spec.containers[0].volumeMounts[0].name: Not found: "data""#,
+            r#"admission webhook "validation.gatekeeper.sh" denied the request: [host-path] HostPath is not allowed, pod: web-0. Allowed path: [{"pathPrefix": "/foo"}]"#,
+            r#"admission webhook "validate.kyverno.svc-fail" denied the request: emptyDir sizeLimit must be set"#,
         ] {
             assert!(refuses_volumes(answer), "{answer}");
         }
