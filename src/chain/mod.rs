@@ -15,8 +15,8 @@ pub use crate::scope::{Scope, Target, TargetNotFound, WorkloadKind};
 pub use crate::snapshot::{data_source_of, DataSource};
 pub use claim::{ClaimChain, RequestedClass, SourceChain};
 pub use pod::{
-    disk_eviction_of, failed_for_storage, is_finished, is_healthy, node_disk_block, pod_state,
-    under_disk_pressure, PodChain, Scheduling, DISK_PRESSURE_TAINT,
+    disk_eviction_of, failed_for_storage, has_disk_pressure_taint, is_finished, is_healthy,
+    node_disk_block, pod_state, under_disk_pressure, PodChain, Scheduling, DISK_PRESSURE_TAINT,
 };
 pub use subjects::{
     find_subjects, snapshot_content_gone, snapshot_in_trouble, subjects, Subject,

@@ -147,11 +147,6 @@ pub const DISK_PRESSURE_TAINT: &str = "node.kubernetes.io/disk-pressure";
 /// Whether a node is short of disk: its DiskPressure condition, or the
 /// taint that keeps pods off it.
 pub fn under_disk_pressure(node: &Node) -> bool {
-    let tainted = node
-        .spec
-        .as_ref()
-        .and_then(|s| s.taints.as_ref())
-        .is_some_and(|t| t.iter().any(|t| t.key == DISK_PRESSURE_TAINT));
     let condition = node
         .status
         .as_ref()
@@ -160,7 +155,14 @@ pub fn under_disk_pressure(node: &Node) -> bool {
             c.iter()
                 .any(|c| c.type_ == "DiskPressure" && c.status == "True")
         });
-    tainted || condition
+    has_disk_pressure_taint(node) || condition
+}
+
+pub fn has_disk_pressure_taint(node: &Node) -> bool {
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|t| t.iter().any(|t| t.key == DISK_PRESSURE_TAINT))
 }
 
 /// The scheduler's reason that keeps the pod off nodes for their disk:
@@ -194,7 +196,7 @@ pub fn failed_for_storage(pod: &Pod) -> bool {
     let reason = status.and_then(|s| s.reason.as_deref());
     status.and_then(|s| s.phase.as_deref()) == Some("Failed")
         && (reason.is_some_and(|r| STORAGE_FAILURE_REASONS.contains(&r))
-            || (reason == Some("Evicted") && disk_eviction_of(pod).is_some()))
+            || disk_eviction_of(pod).is_some())
 }
 
 /// Why the kubelet evicted the pod for disk, from its status.

@@ -6,7 +6,10 @@
 
 use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::{edit_pod_spec_hint, kubectl_ns};
-use crate::chain::{disk_eviction_of, node_disk_block, under_disk_pressure, ClaimChain, PodChain};
+use crate::chain::{
+    disk_eviction_of, has_disk_pressure_taint, node_disk_block, under_disk_pressure, ClaimChain,
+    PodChain,
+};
 use crate::events::{self, Timeline};
 use crate::model::{Confidence, Link, ObjectRef, Severity};
 use crate::scheduler::{Reason, ReasonKind};
@@ -208,11 +211,6 @@ fn disk_state(n: &Node) -> String {
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
         .and_then(|c| c.iter().find(|c| c.type_ == "DiskPressure"));
-    let tainted = n
-        .spec
-        .as_ref()
-        .and_then(|s| s.taints.as_ref())
-        .is_some_and(|t| t.iter().any(|t| t.key == crate::chain::DISK_PRESSURE_TAINT));
     let mut line = match condition {
         Some(c) => format!(
             "node {name}: DiskPressure {}{}",
@@ -225,7 +223,7 @@ fn disk_state(n: &Node) -> String {
         ),
         None => format!("node {name}: no DiskPressure condition reported"),
     };
-    if tainted {
+    if has_disk_pressure_taint(n) {
         line.push_str(", taint node.kubernetes.io/disk-pressure");
     }
     line

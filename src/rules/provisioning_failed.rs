@@ -6,8 +6,8 @@ use super::rule::{Cause, Check, Ctx, Rule};
 use super::support::commands::kubectl_ns;
 use super::support::evidence::claim_state_line;
 use super::support::provisioner_errors::{
-    brief, classify, is_in_progress, is_timeout, refuses_access_mode, short_name, underlying,
-    ErrorKind,
+    brief, classify, is_in_progress, is_timeout, refuses_access_mode, refuses_helper_pod,
+    short_name, underlying, ErrorKind,
 };
 use crate::chain::{ClaimChain, PodChain};
 use crate::events::{self, Timeline};
@@ -150,14 +150,6 @@ fn check(ctx: &Ctx, c: &ClaimChain, _: Option<&PodChain>) -> Option<Cause> {
             .fix(format!("after fixing the cause the provisioner retries by itself; watch with {} describe pvc {}", kubectl_ns(ns), c.name)),
     };
     Some(cause)
-}
-
-/// Pod security's refusal of a provisioner's helper pod (local-path,
-/// OpenEBS hostpath): PodSecurityPolicy or Pod Security admission.
-fn refuses_helper_pod(message: &str) -> bool {
-    message.contains("PodSecurityPolicy")
-        || message.contains("violates PodSecurity")
-        || message.contains("unable to admit pod")
 }
 
 /// How long a provisioner may work on a claim without an answer before

@@ -155,8 +155,15 @@ fn is_permission(m: &str, lower: &str) -> bool {
         .iter()
         .any(|w| lower.contains(w))
         || (lower.contains("is forbidden: user") && lower.contains("cannot"))
-        || m.contains("PodSecurityPolicy: unable to admit pod")
-        || (lower.contains("forbidden") && m.contains("violates PodSecurity"))
+        || refuses_helper_pod(m)
+}
+
+/// Pod security's refusal of a provisioner's helper pod (local-path,
+/// OpenEBS hostpath): PodSecurityPolicy or Pod Security admission.
+pub fn refuses_helper_pod(message: &str) -> bool {
+    message.contains("PodSecurityPolicy")
+        || message.contains("violates PodSecurity")
+        || message.contains("unable to admit pod")
 }
 
 pub fn is_timeout(lower: &str) -> bool {
